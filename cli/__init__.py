@@ -1,0 +1,1 @@
+"""The ``goalpath`` command line."""

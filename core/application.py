@@ -1,0 +1,593 @@
+"""The goalpath application: the commands and reads a host system calls.
+
+Each command loads an aggregate, calls one command method on it and saves
+the new events. Business rules live in the aggregates
+(:mod:`goalpath.core.goal`, :mod:`goalpath.core.episode`), not here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar, cast
+from uuid import UUID
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    OperationalError,
+    PersistenceError,
+    RecordConflictError,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from goalpath.core.episode import Episode
+from goalpath.core.errors import (
+    ConflictError,
+    DuplicateIdError,
+    InvalidValueError,
+    NotFoundError,
+    StoreError,
+)
+from goalpath.core.goal import Goal
+from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.values import (
+    AchievementStatus,
+    Actor,
+    GoalDefinition,
+    RetirementReason,
+    ReviewDecision,
+)
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_SNAPSHOT_INTERVAL",
+    "GoalpathApp",
+    "local_today",
+    "resolve_db_path",
+]
+
+DEFAULT_DB_PATH: Final = "goalpath.db"
+"""The embedded store's file when neither ``--db`` nor ``GOALPATH_DB`` says otherwise."""
+
+DEFAULT_SNAPSHOT_INTERVAL: Final = 50
+"""Take a snapshot of a goal every this many events."""
+
+MEMORY: Final = ":memory:"
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+REFINABLE_FIELDS: Final = frozenset(
+    {
+        "statement",
+        "measure",
+        "target",
+        "area",
+        "focus",
+        "practices",
+        "priority",
+        "review_every_days",
+    }
+)
+
+
+def local_today() -> date:
+    """Today's date in the machine's local time zone (where the clinician is)."""
+    return datetime.now(UTC).astimezone().date()
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None) -> str:
+    """Return the store to use: ``db`` if given, else ``GOALPATH_DB``, else ``./goalpath.db``."""
+    if db is not None:
+        return os.fspath(db)
+    return os.environ.get("GOALPATH_DB") or DEFAULT_DB_PATH
+
+
+class GoalpathApp(Application[UUID]):
+    """Therapy goals, event-sourced.
+
+    ``store`` is a SQLite file path (the embedded default), or ``":memory:"``
+    for an in-memory store (tests). ``today`` gives the current date for
+    rules such as "an observation cannot be dated in the future"; hosts and
+    tests may pass their own clock. ``snapshot_interval`` takes a snapshot of
+    a goal every that many events (0 turns snapshots off).
+    """
+
+    name = "goalpath"
+
+    def __init__(
+        self,
+        store: str | os.PathLike[str] = MEMORY,
+        *,
+        today: Callable[[], date] = local_today,
+        snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
+        lock_timeout_seconds: int = 10,
+    ) -> None:
+        if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
+            raise InvalidValueError(
+                f"snapshot interval must be 0 (off) or a positive number; got {snapshot_interval!r}"
+            )
+        self.store_location = os.fspath(store)
+        self.snapshot_interval = snapshot_interval
+        self._today = today
+        env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y" if snapshot_interval else "n"}
+        if self.store_location != MEMORY:
+            self._check_store_path(self.store_location)
+            env.update(
+                {
+                    "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": self.store_location,
+                    "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds),
+                }
+            )
+        try:
+            super().__init__(env=env)
+        except (PersistenceError, OSError) as error:
+            raise StoreError(
+                f"cannot open the goalpath store at {self.store_location}: {error}"
+            ) from error
+
+    @staticmethod
+    def _check_store_path(location: str) -> None:
+        path = Path(location)
+        if path.is_dir():
+            raise StoreError(f"{location} is a folder; give a file path for the goalpath store")
+        if not path.parent.exists():
+            raise StoreError(
+                f"cannot create the goalpath store {location}: folder {path.parent} does not exist"
+            )
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Build the configuration from the arguments only.
+
+        The library's default also reads every process environment variable,
+        which would let an unrelated ``PERSISTENCE_MODULE`` in a host's
+        environment move goalpath's data: no surprise globals.
+        """
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Add goalpath's value objects to the library's transcodings."""
+        super().register_transcodings(transcoder)
+        register_goalpath_transcodings(transcoder)
+
+    def today(self) -> date:
+        """The current date according to this application's clock."""
+        return self._today()
+
+    # -- saving ---------------------------------------------------------------
+
+    def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
+        """Save new events; a concurrent write becomes a typed conflict, and nothing is written."""
+        try:
+            self.save(*aggregates)
+        except RecordConflictError as error:
+            for aggregate in aggregates:
+                loaded_version = based_on.get(aggregate.id, 0)
+                stored_version = self._stored_version(aggregate.id)
+                if stored_version != loaded_version:
+                    kind = _kind(aggregate)
+                    if loaded_version == 0:
+                        raise DuplicateIdError(kind, aggregate.id) from error
+                    raise ConflictError(
+                        kind, aggregate.id, loaded_version, stored_version
+                    ) from error
+            raise
+        except OperationalError as error:
+            raise StoreError(f"the goalpath store could not save: {error}") from error
+        if self.snapshot_interval:
+            for aggregate in aggregates:
+                if isinstance(aggregate, Goal):
+                    self._snapshot_if_due(aggregate, based_on.get(aggregate.id, 0))
+
+    def _snapshot_if_due(self, goal: Goal, loaded_version: int) -> None:
+        interval = self.snapshot_interval
+        if goal.version // interval > loaded_version // interval:
+            self.take_snapshot(goal.id, version=goal.version - goal.version % interval)
+
+    def _stored_version(self, aggregate_id: UUID) -> int:
+        events = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return events[0].originator_version if events else 0
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return self._stored_version(aggregate_id) > 0
+
+    def _load(
+        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+    ) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = _as_uuid(aggregate_id, kind)
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(kind, aggregate_id) from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
+        return aggregate
+
+    # -- episodes -------------------------------------------------------------
+
+    def open_episode(
+        self,
+        *,
+        client_id: str,
+        therapist_ids: Sequence[str],
+        actor: Actor,
+        concerns: Sequence[str] = (),
+        opened_on: date | None = None,
+        episode_id: UUID | None = None,
+    ) -> UUID:
+        """Open an episode of care; return its id."""
+        if episode_id is not None:
+            episode_id = _as_uuid(episode_id, "episode")
+            if self._exists(episode_id):
+                raise DuplicateIdError("episode", episode_id)
+        today = self.today()
+        episode = Episode.open(
+            client_id=client_id,
+            therapist_ids=tuple(therapist_ids),
+            concerns=tuple(concerns),
+            opened_on=today if opened_on is None else opened_on,
+            actor=actor,
+            today=today,
+            episode_id=episode_id,
+        )
+        self._save(episode, based_on={})
+        return episode.id
+
+    def record_session(
+        self,
+        episode_id: UUID,
+        *,
+        actor: Actor,
+        held_on: date | None = None,
+        attended: bool = True,
+        number: int | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Record the episode's next session; return its number."""
+        episode = self._load(Episode, episode_id, expected_version)
+        loaded = episode.version
+        today = self.today()
+        number = episode.record_session(
+            held_on=today if held_on is None else held_on,
+            attended=attended,
+            actor=actor,
+            today=today,
+            number=number,
+        )
+        self._save(episode, based_on={episode.id: loaded})
+        return number
+
+    def assign_therapist(
+        self,
+        episode_id: UUID,
+        therapist_id: str,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Add a therapist to an episode."""
+        episode = self._load(Episode, episode_id, expected_version)
+        loaded = episode.version
+        episode.assign_therapist(therapist_id, actor)
+        self._save(episode, based_on={episode.id: loaded})
+
+    def close_episode(
+        self,
+        episode_id: UUID,
+        *,
+        reason: str,
+        actor: Actor,
+        closed_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Close an episode."""
+        episode = self._load(Episode, episode_id, expected_version)
+        loaded = episode.version
+        today = self.today()
+        episode.close(
+            reason=reason,
+            closed_on=today if closed_on is None else closed_on,
+            actor=actor,
+            today=today,
+        )
+        self._save(episode, based_on={episode.id: loaded})
+
+    def get_episode(self, episode_id: UUID, *, version: int | None = None) -> Episode:
+        """Return an episode, as it is now or at a given version."""
+        if version is None:
+            return self._load(Episode, episode_id)
+        return self._at_version(Episode, episode_id, version)
+
+    # -- goals ----------------------------------------------------------------
+
+    def create_goal(
+        self,
+        episode_id: UUID,
+        definition: GoalDefinition,
+        *,
+        actor: Actor,
+        activate: bool = False,
+        goal_id: UUID | None = None,
+        template_id: str | None = None,
+        template_version: str | None = None,
+    ) -> UUID:
+        """State a new goal in an episode; return its id.
+
+        With ``activate`` the goal starts active, which it may only if it is SMART.
+        """
+        if goal_id is not None:
+            goal_id = _as_uuid(goal_id, "goal")
+            if self._exists(goal_id):
+                raise DuplicateIdError("goal", goal_id)
+        episode = self._load(Episode, episode_id)
+        loaded = episode.version
+        if definition.start_on < episode.opened_on:
+            raise InvalidValueError(
+                f"the goal's start date {definition.start_on.isoformat()} is before episode "
+                f"{episode.id} opened ({episode.opened_on.isoformat()})"
+            )
+        goal = Goal.state(
+            episode_id=episode.id,
+            client_id=episode.client_id,
+            definition=definition,
+            actor=actor,
+            concerns=tuple(episode.concerns),
+            activate=activate,
+            goal_id=goal_id,
+            template_id=template_id,
+            template_version=template_version,
+        )
+        episode.add_goal(goal.id, actor)
+        self._save(goal, episode, based_on={episode.id: loaded})
+        return goal.id
+
+    def refine_goal(
+        self,
+        goal_id: UUID,
+        *,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+        **changes: Any,
+    ) -> None:
+        """Change a goal's statement, target, practices, priority or cadence, for a reason.
+
+        ``changes`` name fields of :class:`~goalpath.core.values.GoalDefinition`.
+        """
+        unknown = set(changes) - REFINABLE_FIELDS
+        if unknown:
+            raise InvalidValueError(
+                f"cannot refine {', '.join(sorted(unknown))}; refinable fields are "
+                f"{', '.join(sorted(REFINABLE_FIELDS))}"
+            )
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        try:
+            definition = attrs.evolve(goal.definition, **changes)
+        except TypeError as error:
+            raise InvalidValueError(f"invalid refinement: {error}") from error
+        goal.refine(definition, reason, actor)
+        self._save(goal, based_on={goal.id: loaded})
+
+    def activate_goal(
+        self, goal_id: UUID, *, actor: Actor, expected_version: int | None = None
+    ) -> None:
+        """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        goal.activate(actor)
+        self._save(goal, based_on={goal.id: loaded})
+
+    def record_measurement(
+        self,
+        goal_id: UUID,
+        value: float,
+        *,
+        actor: Actor,
+        observed_on: date | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Record a measurement against a goal's measure; return its number."""
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        today = self.today()
+        sequence = goal.measure(
+            value,
+            observed_on=today if observed_on is None else observed_on,
+            actor=actor,
+            today=today,
+            note=note,
+        )
+        self._save(goal, based_on={goal.id: loaded})
+        return sequence
+
+    def correct_measurement(
+        self,
+        goal_id: UUID,
+        sequence: int,
+        *,
+        reason: str,
+        actor: Actor,
+        value: float | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Correct a measurement's value, or void it when ``value`` is ``None``."""
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
+        self._save(goal, based_on={goal.id: loaded})
+
+    def review_goal(
+        self,
+        goal_id: UUID,
+        *,
+        achievement: AchievementStatus,
+        decision: ReviewDecision,
+        actor: Actor,
+        reviewed_on: date | None = None,
+        attainment: int | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record a progress review of a goal."""
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        today = self.today()
+        goal.review(
+            reviewed_on=today if reviewed_on is None else reviewed_on,
+            achievement=achievement,
+            decision=decision,
+            actor=actor,
+            today=today,
+            attainment=attainment,
+            note=note,
+        )
+        self._save(goal, based_on={goal.id: loaded})
+
+    def retire_goal(
+        self,
+        goal_id: UUID,
+        *,
+        reason_code: RetirementReason,
+        reason: str,
+        actor: Actor,
+        retired_on: date | None = None,
+        replaced_by: UUID | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        if replaced_by is not None:
+            replaced_by = _as_uuid(replaced_by, "goal")
+            self._load(Goal, replaced_by)
+        today = self.today()
+        goal.retire(
+            reason_code=reason_code,
+            reason=reason,
+            actor=actor,
+            retired_on=today if retired_on is None else retired_on,
+            today=today,
+            replaced_by=replaced_by,
+        )
+        self._save(goal, based_on={goal.id: loaded})
+
+    def get_goal(
+        self, goal_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+    ) -> Goal:
+        """Return a goal as it is now, at a given version, or as it stood at a past time."""
+        if version is not None and as_of is not None:
+            raise InvalidValueError("give a version or a time, not both")
+        if as_of is not None:
+            return self._as_of(Goal, goal_id, as_of)
+        if version is not None:
+            return self._at_version(Goal, goal_id, version)
+        return self._load(Goal, goal_id)
+
+    def list_goals(self, episode_id: UUID, *, as_of: datetime | None = None) -> list[Goal]:
+        """Return an episode's goals, in the order they were stated."""
+        if as_of is None:
+            episode = self._load(Episode, episode_id)
+            return [self._load(Goal, goal_id) for goal_id in episode.goal_ids]
+        episode = self._as_of(Episode, episode_id, as_of)
+        return [self._as_of(Goal, goal_id, as_of) for goal_id in episode.goal_ids]
+
+    def goal_events(self, goal_id: UUID) -> list[Goal.Event]:
+        """Return every stored event of a goal, oldest first."""
+        goal_id = _as_uuid(goal_id, "goal")
+        events = cast("list[Goal.Event]", list(self.events.get(goal_id)))
+        if not events or not isinstance(events[0], Goal.Created):
+            raise NotFoundError("goal", goal_id)
+        return events
+
+    def episode_events(self, episode_id: UUID) -> list[Episode.Event]:
+        """Return every stored event of an episode, oldest first."""
+        episode_id = _as_uuid(episode_id, "episode")
+        events = cast("list[Episode.Event]", list(self.events.get(episode_id)))
+        if not events or not isinstance(events[0], Episode.Opened):
+            raise NotFoundError("episode", episode_id)
+        return events
+
+    def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]:
+        """Yield ``(position, event)`` for every stored event in recording order, streaming."""
+        position = start
+        while True:
+            notifications = self.recorder.select_notifications(start=position, limit=batch)
+            if not notifications:
+                return
+            for notification in notifications:
+                yield notification.id, self.mapper.to_domain_event(notification)
+            position = notifications[-1].id + 1
+
+    # -- time travel ------------------------------------------------------------
+
+    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = _as_uuid(aggregate_id, kind)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidValueError(f"version must be a whole number from 1; got {version!r}")
+        stored = self._stored_version(aggregate_id)
+        if stored == 0:
+            raise NotFoundError(kind, aggregate_id)
+        if version > stored:
+            raise InvalidValueError(
+                f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
+            )
+        aggregate: object = self.repository.get(aggregate_id, version=version)
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        return aggregate
+
+    def _as_of(self, cls: type[TAggregate], aggregate_id: UUID, as_of: datetime) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = _as_uuid(aggregate_id, kind)
+        if not isinstance(as_of, datetime) or as_of.tzinfo is None:
+            raise InvalidValueError(
+                f"the time must be a date and time with a time zone; got {as_of!r}"
+            )
+        aggregate: Any = None
+        for domain_event in self.events.get(aggregate_id):
+            if cast("Aggregate.Event", domain_event).timestamp > as_of:
+                break
+            aggregate = _mutate(domain_event, aggregate)
+        if aggregate is None:
+            if self._exists(aggregate_id):
+                raise NotFoundError(
+                    kind, f"{aggregate_id} as of {as_of.isoformat()} (not yet stated)"
+                )
+            raise NotFoundError(kind, aggregate_id)
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        return aggregate
+
+
+def _mutate(domain_event: DomainEventProtocol[UUID], aggregate: Any) -> Any:
+    return domain_event.mutate(aggregate)  # type: ignore[attr-defined]  # aggregate events can mutate
+
+
+def _kind_name(cls: type[Aggregate]) -> str:
+    return cls.__name__.lower()
+
+
+def _kind(aggregate: Aggregate) -> str:
+    return _kind_name(type(aggregate))
+
+
+def _as_uuid(value: object, kind: str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}")

@@ -1,0 +1,561 @@
+"""The Goal aggregate: one therapy goal of one episode, and every change to it.
+
+Public command methods (``refine``, ``activate``, ``measure``...) check the
+rules and raise a typed error before anything happens; only then do they
+trigger an event, whose ``apply`` method changes state. Replaying stored
+events runs only the ``apply`` methods, so it never re-checks rules that
+depend on the day the command was given.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Final
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotSmartError
+from goalpath.core.smart import SmartReport, evaluate_smart
+from goalpath.core.values import (
+    ACHIEVEMENT_STATUSES,
+    MAX_TEXT_LENGTH,
+    RETIREMENT_REASONS,
+    REVIEW_DECISIONS,
+    AchievementStatus,
+    Actor,
+    GoalDefinition,
+    LifecycleStatus,
+    Measurement,
+    RetirementReason,
+    Review,
+    ReviewDecision,
+    check_text,
+)
+
+__all__ = ["TERMINAL_STATUSES", "Goal"]
+
+TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled", "entered-in-error"})
+"""Statuses after which a goal accepts no further change."""
+
+_RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
+    "achieved": "completed",
+    "entered-in-error": "entered-in-error",
+    "no-longer-relevant": "cancelled",
+    "replaced": "cancelled",
+    "client-discharged": "cancelled",
+}
+
+GAS_LEVELS: Final = range(-2, 3)
+
+
+def _check_date(name: str, value: object) -> date:
+    if not isinstance(value, date) or type(value).__name__ == "datetime":
+        raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+    return value
+
+
+def _check_reason(value: object, what: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidValueError(f"a reason is required to {what}; say why in a sentence")
+    return check_text("reason", value, MAX_TEXT_LENGTH)
+
+
+def _check_note(value: object) -> str | None:
+    if value is None:
+        return None
+    return check_text("note", value, MAX_TEXT_LENGTH)
+
+
+def _check_actor(value: object) -> Actor:
+    if not isinstance(value, Actor):
+        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
+    return value
+
+
+class Goal(Aggregate):
+    """A therapy goal: its definition, status, measurements and reviews."""
+
+    class Created(Aggregate.Created):
+        """A goal was stated, possibly in the client's own vague words."""
+
+        episode_id: UUID
+        client_id: str
+        definition: GoalDefinition
+        status: LifecycleStatus
+        concerns: tuple[str, ...]
+        actor: Actor
+        template_id: str | None
+        template_version: str | None
+
+    class Refined(Aggregate.Event):
+        """The statement, target, due date, practices or priority changed, for a reason."""
+
+        definition: GoalDefinition
+        reason: str
+        actor: Actor
+
+    class Activated(Aggregate.Event):
+        """Client and therapist agreed to pursue the goal."""
+
+        actor: Actor
+
+    class Measured(Aggregate.Event):
+        """A measurement against the goal's measure."""
+
+        sequence: int
+        value: float
+        observed_on: date
+        note: str | None
+        actor: Actor
+
+    class MeasurementCorrected(Aggregate.Event):
+        """A recorded measurement was corrected (new value) or voided (no value)."""
+
+        sequence: int
+        value: float | None
+        reason: str
+        actor: Actor
+
+    class Reviewed(Aggregate.Event):
+        """A progress review with an achievement status and a decision."""
+
+        reviewed_on: date
+        achievement: AchievementStatus
+        decision: ReviewDecision
+        attainment: int | None
+        note: str | None
+        actor: Actor
+
+    class Retired(Aggregate.Event):
+        """The goal ended; nothing may follow."""
+
+        reason_code: RetirementReason
+        reason: str
+        retired_on: date
+        replaced_by: UUID | None
+        actor: Actor
+
+    @event(Created)
+    def __init__(
+        self,
+        *,
+        episode_id: UUID,
+        client_id: str,
+        definition: GoalDefinition,
+        status: LifecycleStatus,
+        concerns: tuple[str, ...],
+        actor: Actor,
+        template_id: str | None,
+        template_version: str | None,
+    ) -> None:
+        self.episode_id = episode_id
+        self.client_id = client_id
+        self.definition = definition
+        self.status: LifecycleStatus = status
+        self.concerns = list(concerns)
+        self.created_by = actor
+        self.template_id = template_id
+        self.template_version = template_version
+        self.measurements: list[Measurement] = []
+        self.reviews: list[Review] = []
+        self.retirement_reason: RetirementReason | None = None
+        self.replaced_by: UUID | None = None
+        self.ended_on: date | None = None
+
+    # -- creation -----------------------------------------------------------
+
+    @classmethod
+    def state(
+        cls,
+        *,
+        episode_id: UUID,
+        client_id: str,
+        definition: GoalDefinition,
+        actor: Actor,
+        concerns: tuple[str, ...] = (),
+        activate: bool = False,
+        goal_id: UUID | None = None,
+        template_id: str | None = None,
+        template_version: str | None = None,
+    ) -> Goal:
+        """State a new goal; with ``activate`` it starts ``active``, which needs it to be SMART."""
+        _check_actor(actor)
+        if not isinstance(definition, GoalDefinition):
+            raise InvalidValueError(f"definition must be a GoalDefinition; got {definition!r}")
+        status: LifecycleStatus = "proposed"
+        if activate:
+            report = evaluate_smart(definition, concerns)
+            if not report.passed:
+                raise _not_smart(report)
+            status = "active"
+        return cls._create(
+            cls.Created,
+            id=goal_id,
+            episode_id=episode_id,
+            client_id=client_id,
+            definition=definition,
+            status=status,
+            concerns=tuple(concerns),
+            actor=actor,
+            template_id=template_id,
+            template_version=template_version,
+        )
+
+    # -- reads ----------------------------------------------------------------
+
+    @property
+    def smart(self) -> SmartReport:
+        """The SMART report of the current definition."""
+        return evaluate_smart(self.definition, self.concerns)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the goal has been retired."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def valid_measurements(self) -> list[Measurement]:
+        """Measurements with their corrections applied and voided ones left out."""
+        return [m for m in self.measurements if m.status != "entered-in-error"]
+
+    @property
+    def latest_measurement(self) -> Measurement | None:
+        """The most recently observed valid measurement, if any."""
+        valid = self.valid_measurements
+        if not valid:
+            return None
+        return max(valid, key=lambda m: (m.observed_on, m.sequence))
+
+    @property
+    def last_reviewed_on(self) -> date | None:
+        """The date of the latest review, if any."""
+        return max((r.reviewed_on for r in self.reviews), default=None)
+
+    @property
+    def next_review_due(self) -> date | None:
+        """When the next review is due, or ``None`` for a retired goal."""
+        if self.is_terminal:
+            return None
+        since = self.last_reviewed_on or self.definition.start_on
+        return since + timedelta(days=self.definition.review_every_days)
+
+    @property
+    def latest_attainment(self) -> int | None:
+        """The GAS attainment level of the latest review that recorded one."""
+        for review in reversed(self.reviews):
+            if review.attainment is not None:
+                return review.attainment
+        return None
+
+    @property
+    def latest_achievement(self) -> AchievementStatus | None:
+        """The achievement status of the latest review."""
+        return self.reviews[-1].achievement if self.reviews else None
+
+    # -- commands ---------------------------------------------------------------
+
+    def _refuse_if_terminal(self, action: str) -> None:
+        if self.is_terminal:
+            raise InvalidCommandError(
+                f"goal {self.id} is {self.status} (retired): it cannot {action}; "
+                "state a new goal instead"
+            )
+
+    def refine(self, definition: GoalDefinition, reason: str, actor: Actor) -> None:
+        """Change the goal's definition, for a reason.
+
+        The measure, once set, cannot change: a different measure is a new
+        goal that replaces this one. An active goal must stay SMART.
+        """
+        self._refuse_if_terminal("be refined")
+        _check_actor(actor)
+        checked_reason = _check_reason(reason, "refine a goal")
+        if not isinstance(definition, GoalDefinition):
+            raise InvalidValueError(f"definition must be a GoalDefinition; got {definition!r}")
+        current = self.definition.measure
+        if current is not None and definition.measure != current:
+            raise InvalidCommandError(
+                f"the measure of goal {self.id} ({current.name}, {current.unit}, "
+                f"{current.direction}) cannot change: a goal measured differently is a new "
+                "goal; retire this one as 'replaced' and state the new one"
+            )
+        if definition.start_on != self.definition.start_on:
+            raise InvalidCommandError(
+                f"the start date of goal {self.id} ({self.definition.start_on.isoformat()}) "
+                "cannot change; measurements and reviews are dated from it"
+            )
+        if definition == self.definition:
+            raise InvalidCommandError(
+                "the refinement changes nothing; give a new statement, target, due date, "
+                "practices, priority or cadence"
+            )
+        for measurement in self.valid_measurements:
+            if definition.measure is not None:
+                definition.measure.check_value(measurement.value, "a recorded measurement")
+        if self.status in ("active", "on-hold"):
+            report = evaluate_smart(definition, self.concerns)
+            if not report.passed:
+                raise _not_smart(report, "an active goal must stay SMART")
+        self._refined(definition=definition, reason=checked_reason, actor=actor)
+
+    @event(Refined)
+    def _refined(self, definition: GoalDefinition, reason: str, actor: Actor) -> None:
+        self.definition = definition
+
+    def activate(self, actor: Actor) -> None:
+        """Agree to pursue the goal; only a proposed, SMART goal can be activated."""
+        self._refuse_if_terminal("be activated")
+        _check_actor(actor)
+        if self.status != "proposed":
+            raise InvalidCommandError(
+                f"goal {self.id} is {self.status}; only a proposed goal can be activated "
+                "(resume an on-hold goal with a review)"
+            )
+        report = self.smart
+        if not report.passed:
+            raise _not_smart(report)
+        self._activated(actor=actor)
+
+    @event(Activated)
+    def _activated(self, actor: Actor) -> None:
+        self.status = "active"
+
+    def measure(
+        self, value: float, *, observed_on: date, actor: Actor, today: date, note: str | None = None
+    ) -> int:
+        """Record a measurement; return its sequence number (1 for the first)."""
+        self._refuse_if_terminal("be measured")
+        _check_actor(actor)
+        measure = self.definition.measure
+        if measure is None:
+            raise InvalidCommandError(
+                f"goal {self.id} has no measure yet; refine it with a measure first"
+            )
+        number = measure.check_value(value)
+        observed = self._check_effective_date("observation date", observed_on, today)
+        checked_note = _check_note(note)
+        sequence = len(self.measurements) + 1
+        self._measured(
+            sequence=sequence, value=number, observed_on=observed, note=checked_note, actor=actor
+        )
+        return sequence
+
+    def _check_effective_date(self, name: str, value: object, today: date) -> date:
+        checked = _check_date(name, value)
+        if checked > today:
+            raise InvalidValueError(
+                f"{name} {checked.isoformat()} is in the future (today is {today.isoformat()})"
+            )
+        if checked < self.definition.start_on:
+            raise InvalidValueError(
+                f"{name} {checked.isoformat()} is before the goal started "
+                f"({self.definition.start_on.isoformat()})"
+            )
+        return checked
+
+    @event(Measured)
+    def _measured(
+        self, sequence: int, value: float, observed_on: date, note: str | None, actor: Actor
+    ) -> None:
+        self.measurements.append(
+            Measurement(
+                sequence=sequence,
+                value=value,
+                observed_on=observed_on,
+                recorded_by=actor,
+                note=note,
+            )
+        )
+
+    def correct_measurement(
+        self, sequence: int, *, reason: str, actor: Actor, value: float | None = None
+    ) -> None:
+        """Correct a measurement's value, or void it when ``value`` is ``None``.
+
+        The original value stays in the history; the correction is a new event.
+        """
+        self._refuse_if_terminal("have a measurement corrected")
+        _check_actor(actor)
+        checked_reason = _check_reason(reason, "correct a measurement")
+        if isinstance(sequence, bool) or not isinstance(sequence, int):
+            raise InvalidValueError(f"measurement number must be a whole number; got {sequence!r}")
+        if not 1 <= sequence <= len(self.measurements):
+            raise InvalidValueError(
+                f"goal {self.id} has no measurement number {sequence}; "
+                f"it has {len(self.measurements)} (numbered from 1)"
+            )
+        original = self.measurements[sequence - 1]
+        if original.status == "entered-in-error":
+            raise InvalidCommandError(
+                f"measurement {sequence} of goal {self.id} was voided; record a new one instead"
+            )
+        number: float | None = None
+        if value is not None:
+            measure = self.definition.measure
+            assert measure is not None  # noqa: S101  # a measured goal always has a measure
+            number = measure.check_value(value)
+            if number == original.value:
+                raise InvalidCommandError(
+                    f"measurement {sequence} already has the value {number:g}; nothing to correct"
+                )
+        self._measurement_corrected(
+            sequence=sequence, value=number, reason=checked_reason, actor=actor
+        )
+
+    @event(MeasurementCorrected)
+    def _measurement_corrected(
+        self, sequence: int, value: float | None, reason: str, actor: Actor
+    ) -> None:
+        original = self.measurements[sequence - 1]
+        first_value = original.original_value if original.status == "amended" else original.value
+        self.measurements[sequence - 1] = Measurement(
+            sequence=original.sequence,
+            value=value,
+            observed_on=original.observed_on,
+            recorded_by=original.recorded_by,
+            note=original.note,
+            status="entered-in-error" if value is None else "amended",
+            original_value=first_value,
+            correction_reason=reason,
+        )
+
+    def review(
+        self,
+        *,
+        reviewed_on: date,
+        achievement: AchievementStatus,
+        decision: ReviewDecision,
+        actor: Actor,
+        today: date,
+        attainment: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record a progress review; ``pause`` puts the goal on hold, ``resume`` reactivates it."""
+        self._refuse_if_terminal("be reviewed")
+        _check_actor(actor)
+        if self.status == "proposed":
+            raise InvalidCommandError(
+                f"goal {self.id} is still proposed; activate it before reviewing progress"
+            )
+        if achievement not in ACHIEVEMENT_STATUSES:
+            raise InvalidValueError(
+                f"achievement must be one of {', '.join(ACHIEVEMENT_STATUSES)}; got {achievement!r}"
+            )
+        if decision not in REVIEW_DECISIONS:
+            raise InvalidValueError(
+                f"decision must be one of {', '.join(REVIEW_DECISIONS)}; got {decision!r}"
+            )
+        if decision == "pause" and self.status != "active":
+            raise InvalidCommandError(
+                f"goal {self.id} is {self.status}; only an active goal can be paused"
+            )
+        if decision == "resume" and self.status != "on-hold":
+            raise InvalidCommandError(
+                f"goal {self.id} is {self.status}; only an on-hold goal can be resumed"
+            )
+        if attainment is not None and (
+            isinstance(attainment, bool)
+            or not isinstance(attainment, int)
+            or attainment not in GAS_LEVELS
+        ):
+            raise InvalidValueError(
+                f"GAS attainment must be a whole number from -2 to +2; got {attainment!r}"
+            )
+        reviewed = self._check_effective_date("review date", reviewed_on, today)
+        self._reviewed(
+            reviewed_on=reviewed,
+            achievement=achievement,
+            decision=decision,
+            attainment=attainment,
+            note=_check_note(note),
+            actor=actor,
+        )
+
+    @event(Reviewed)
+    def _reviewed(
+        self,
+        *,
+        reviewed_on: date,
+        achievement: AchievementStatus,
+        decision: ReviewDecision,
+        attainment: int | None,
+        note: str | None,
+        actor: Actor,
+    ) -> None:
+        self.reviews.append(
+            Review(
+                reviewed_on=reviewed_on,
+                achievement=achievement,
+                decision=decision,
+                reviewed_by=actor,
+                attainment=attainment,
+                note=note,
+            )
+        )
+        if decision == "pause":
+            self.status = "on-hold"
+        elif decision == "resume":
+            self.status = "active"
+
+    def retire(
+        self,
+        *,
+        reason_code: RetirementReason,
+        reason: str,
+        actor: Actor,
+        retired_on: date,
+        today: date,
+        replaced_by: UUID | None = None,
+    ) -> None:
+        """End the goal. Nothing may follow a retirement."""
+        self._refuse_if_terminal("be retired again")
+        _check_actor(actor)
+        if reason_code not in RETIREMENT_REASONS:
+            raise InvalidValueError(
+                f"retirement reason must be one of {', '.join(RETIREMENT_REASONS)}; "
+                f"got {reason_code!r}"
+            )
+        checked_reason = _check_reason(reason, "retire a goal")
+        if reason_code == "replaced":
+            if replaced_by is None:
+                raise InvalidValueError(
+                    "a goal retired as 'replaced' must name the goal replacing it"
+                )
+            if replaced_by == self.id:
+                raise InvalidValueError("a goal cannot be replaced by itself")
+        elif replaced_by is not None:
+            raise InvalidValueError("only a goal retired as 'replaced' names a replacing goal")
+        retired = self._check_effective_date("retirement date", retired_on, today)
+        self._retired(
+            reason_code=reason_code,
+            reason=checked_reason,
+            retired_on=retired,
+            replaced_by=replaced_by,
+            actor=actor,
+        )
+
+    @event(Retired)
+    def _retired(
+        self,
+        *,
+        reason_code: RetirementReason,
+        reason: str,
+        retired_on: date,
+        replaced_by: UUID | None,
+        actor: Actor,
+    ) -> None:
+        self.status = _RETIRED_STATUS[reason_code]
+        self.retirement_reason = reason_code
+        self.replaced_by = replaced_by
+        self.ended_on = retired_on
+
+
+def _not_smart(report: SmartReport, lead: str = "the goal is not SMART") -> NotSmartError:
+    details = "; ".join(
+        f"{verdict.letter}: {verdict.reason}"
+        + (f" ({verdict.suggestion})" if verdict.suggestion else "")
+        for verdict in report.verdicts
+        if not verdict.passed
+    )
+    return NotSmartError(f"{lead}, so it cannot be active. {details}", report)

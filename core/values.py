@@ -1,0 +1,372 @@
+"""Value objects: immutable, validated on construction, so an invalid one cannot exist.
+
+They travel inside events through the transcodings in
+:mod:`goalpath.core.transcodings`.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Final, Literal, get_args
+
+import attrs
+
+from goalpath.core.errors import InvalidValueError
+
+__all__ = [
+    "ACHIEVEMENT_STATUSES",
+    "GOAL_AREAS",
+    "LIFECYCLE_STATUSES",
+    "MAX_STATEMENT_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "RETIREMENT_REASONS",
+    "REVIEW_DECISIONS",
+    "ROLES",
+    "AchievementStatus",
+    "Actor",
+    "Direction",
+    "Focus",
+    "GoalArea",
+    "GoalDefinition",
+    "LifecycleStatus",
+    "Measure",
+    "Measurement",
+    "Priority",
+    "RetirementReason",
+    "Review",
+    "ReviewDecision",
+    "Role",
+    "Target",
+]
+
+MAX_STATEMENT_LENGTH: Final = 2000
+"""Longest goal statement accepted, in characters."""
+
+MAX_TEXT_LENGTH: Final = 4000
+"""Longest reason or note accepted, in characters."""
+
+MAX_ID_LENGTH: Final = 200
+
+Role = Literal["client", "therapist", "supervisor", "system"]
+ROLES: Final[tuple[str, ...]] = get_args(Role)
+
+Direction = Literal["increase", "decrease"]
+DIRECTIONS: Final[tuple[str, ...]] = get_args(Direction)
+
+GoalArea = Literal[
+    "symptom-relief",
+    "behavioural-change",
+    "relationships",
+    "personal-growth",
+]
+"""The four primary goal areas: symptom relief and emotional regulation,
+behavioural change, relationships and social skills, personal growth and
+self-understanding."""
+GOAL_AREAS: Final[tuple[str, ...]] = get_args(GoalArea)
+
+Focus = Literal["symptom-reduction", "strength-building"]
+FOCUSES: Final[tuple[str, ...]] = get_args(Focus)
+
+Priority = Literal["high-priority", "medium-priority", "low-priority"]
+"""FHIR goal-priority codes."""
+PRIORITIES: Final[tuple[str, ...]] = get_args(Priority)
+
+LifecycleStatus = Literal[
+    "proposed", "active", "on-hold", "completed", "cancelled", "entered-in-error"
+]
+"""FHIR Goal.lifecycleStatus codes used by goalpath."""
+LIFECYCLE_STATUSES: Final[tuple[str, ...]] = get_args(LifecycleStatus)
+
+AchievementStatus = Literal[
+    "in-progress",
+    "improving",
+    "worsening",
+    "no-change",
+    "achieved",
+    "sustaining",
+    "not-achieved",
+    "no-progress",
+    "not-attainable",
+]
+"""FHIR Goal.achievementStatus codes."""
+ACHIEVEMENT_STATUSES: Final[tuple[str, ...]] = get_args(AchievementStatus)
+
+ReviewDecision = Literal["continue", "adjust", "pause", "resume"]
+REVIEW_DECISIONS: Final[tuple[str, ...]] = get_args(ReviewDecision)
+
+RetirementReason = Literal[
+    "achieved", "no-longer-relevant", "replaced", "client-discharged", "entered-in-error"
+]
+RETIREMENT_REASONS: Final[tuple[str, ...]] = get_args(RetirementReason)
+
+MeasurementStatus = Literal["final", "amended", "entered-in-error"]
+"""FHIR Observation.status of a measurement: as recorded, corrected, or voided."""
+
+
+def one_of(name: str, allowed: tuple[str, ...]) -> Any:
+    """Return an attrs validator that accepts only the ``allowed`` codes."""
+
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if value not in allowed:
+            raise InvalidValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+    return check
+
+
+def check_text(name: str, value: object, maximum: int, *, required: bool = True) -> str:
+    """Validate a free-text field: a string, not blank when required, not over ``maximum``."""
+    if not isinstance(value, str):
+        raise InvalidValueError(f"{name} must be text; got {type(value).__name__}")
+    if required and not value.strip():
+        raise InvalidValueError(f"{name} must not be empty")
+    if len(value) > maximum:
+        raise InvalidValueError(
+            f"{name} is {len(value)} characters long; at most {maximum} are accepted"
+        )
+    return value
+
+
+def text(name: str, maximum: int = MAX_TEXT_LENGTH, *, required: bool = True) -> Any:
+    """Return an attrs validator for a free-text field."""
+
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if value is None and not required:
+            return
+        check_text(name, value, maximum, required=required)
+
+    return check
+
+
+def check_number(name: str, value: object) -> float:
+    """Validate a measurement-like number: a real, finite number (not NaN, not infinite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(f"{name} must be a number; got {value!r}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise InvalidValueError(f"{name} must be a finite number; got {value!r}")
+    return result
+
+
+def finite(name: str, *, required: bool = True) -> Any:
+    """Return an attrs validator for a finite number."""
+
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if value is None and not required:
+            return
+        check_number(name, value)
+
+    return check
+
+
+def to_float(value: object) -> object:
+    """Convert ints to floats so that equal values compare and serialise alike."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def to_optional_float(value: object) -> object:
+    """Like :func:`to_float`, keeping ``None``."""
+    return None if value is None else to_float(value)
+
+
+def is_date(name: str, *, required: bool = True) -> Any:
+    """Return an attrs validator for a calendar date."""
+
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        if value is None and not required:
+            return
+        # datetime is a subclass of date; a timestamp where a date belongs is a mistake.
+        if not isinstance(value, date) or type(value).__name__ == "datetime":
+            raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+
+    return check
+
+
+def to_text_tuple(value: object) -> tuple[str, ...]:
+    """Convert a list of strings to a tuple, so the value object stays immutable."""
+    if isinstance(value, str):
+        raise InvalidValueError("expected a list of texts, got a single text")
+    if not isinstance(value, list | tuple):
+        raise InvalidValueError(f"expected a list of texts, got {value!r}")
+    return tuple(value)
+
+
+def texts(name: str, maximum: int = 500, most: int = 50) -> Any:
+    """Return an attrs validator for a tuple of non-empty texts."""
+
+    def check(_instance: object, _attribute: object, value: tuple[object, ...]) -> None:
+        if len(value) > most:
+            raise InvalidValueError(f"at most {most} {name} are accepted; got {len(value)}")
+        for item in value:
+            check_text(name, item, maximum)
+
+    return check
+
+
+@attrs.frozen
+class Actor:
+    """Who made a change: an id in the host system and a role."""
+
+    id: str = attrs.field(validator=text("actor id", MAX_ID_LENGTH))
+    role: Role = attrs.field(validator=one_of("actor role", ROLES))
+
+
+@attrs.frozen
+class Measure:
+    """What a goal is measured with.
+
+    ``direction`` says whether improvement means the value goes up or down.
+    ``minimum`` and ``maximum`` bound the accepted values when given (a
+    questionnaire's total score range, or zero for a count).
+    ``instrument`` is a code such as ``phq-9`` for standardised measures.
+    """
+
+    name: str = attrs.field(validator=text("measure name", 200))
+    unit: str = attrs.field(validator=text("measure unit", 100))
+    direction: Direction = attrs.field(validator=one_of("measure direction", DIRECTIONS))
+    instrument: str | None = attrs.field(
+        default=None, validator=text("instrument code", 100, required=False)
+    )
+    minimum: float | None = attrs.field(
+        default=None, converter=to_optional_float, validator=finite("minimum", required=False)
+    )
+    maximum: float | None = attrs.field(
+        default=None, converter=to_optional_float, validator=finite("maximum", required=False)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.minimum is not None and self.maximum is not None and self.minimum >= self.maximum:
+            raise InvalidValueError(
+                f"measure range is empty: minimum {self.minimum} must be below "
+                f"maximum {self.maximum}"
+            )
+
+    def check_value(self, value: object, name: str = "value") -> float:
+        """Return ``value`` as a float if it is finite and inside this measure's range."""
+        number = check_number(name, value)
+        if self.minimum is not None and number < self.minimum:
+            raise InvalidValueError(
+                f"{name} {number:g} is below the range of {self.name} ({self.describe_range()})"
+            )
+        if self.maximum is not None and number > self.maximum:
+            raise InvalidValueError(
+                f"{name} {number:g} is above the range of {self.name} ({self.describe_range()})"
+            )
+        return number
+
+    def describe_range(self) -> str:
+        """Say which values this measure accepts, for error messages."""
+        low = "any" if self.minimum is None else f"{self.minimum:g}"
+        high = "any" if self.maximum is None else f"{self.maximum:g}"
+        return f"accepted: {low} to {high} {self.unit}"
+
+    def improvement(self, before: float, after: float) -> float:
+        """Return how much ``after`` improves on ``before`` (positive is better)."""
+        change = after - before
+        return change if self.direction == "increase" else -change
+
+
+@attrs.frozen
+class Target:
+    """Where a goal starts from and what it aims for, by when."""
+
+    baseline: float = attrs.field(converter=to_float, validator=finite("baseline"))
+    value: float = attrs.field(converter=to_float, validator=finite("target value"))
+    due_on: date = attrs.field(validator=is_date("due date"))
+
+
+@attrs.frozen
+class GoalDefinition:
+    """Everything that defines a goal, as SMART evaluation sees it.
+
+    A goal may start vague (no measure, no target): that is a ``proposed``
+    goal, which SMART feedback helps refine.
+    """
+
+    statement: str = attrs.field(validator=text("goal statement", MAX_STATEMENT_LENGTH))
+    start_on: date = attrs.field(validator=is_date("start date"))
+    measure: Measure | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Measure))
+    )
+    target: Target | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Target))
+    )
+    area: GoalArea | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(one_of("goal area", GOAL_AREAS)),
+    )
+    focus: Focus | None = attrs.field(
+        default=None, validator=attrs.validators.optional(one_of("focus", FOCUSES))
+    )
+    practices: tuple[str, ...] = attrs.field(
+        default=(), converter=to_text_tuple, validator=texts("practices")
+    )
+    priority: Priority = attrs.field(
+        default="medium-priority", validator=one_of("priority", PRIORITIES)
+    )
+    review_every_days: int = attrs.field(default=28)
+
+    @review_every_days.validator
+    def _check_cadence(self, _attribute: object, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+            raise InvalidValueError(
+                f"review cadence must be a whole number of days from 1 to 365; got {value!r}"
+            )
+
+    def __attrs_post_init__(self) -> None:
+        if self.target is not None:
+            if self.target.due_on <= self.start_on:
+                raise InvalidValueError(
+                    f"due date {self.target.due_on.isoformat()} must be after the start "
+                    f"date {self.start_on.isoformat()}"
+                )
+            if self.measure is not None:
+                self.measure.check_value(self.target.baseline, "baseline")
+                self.measure.check_value(self.target.value, "target value")
+        if self.target is not None and self.measure is None:
+            raise InvalidValueError(
+                "a target needs a measure: say what is measured (name, unit, direction)"
+            )
+
+    @property
+    def effective_focus(self) -> Focus:
+        """The goal's focus, inferred from its measure when not given.
+
+        A goal whose measure should go down reduces a symptom; one whose
+        measure should go up builds a strength.
+        """
+        if self.focus is not None:
+            return self.focus
+        if self.measure is not None and self.measure.direction == "increase":
+            return "strength-building"
+        if self.area in ("relationships", "personal-growth"):
+            return "strength-building"
+        return "symptom-reduction"
+
+
+@attrs.frozen
+class Measurement:
+    """One measurement recorded against a goal, with its correction state."""
+
+    sequence: int
+    value: float | None
+    observed_on: date
+    recorded_by: Actor
+    note: str | None = None
+    status: MeasurementStatus = "final"
+    original_value: float | None = None
+    correction_reason: str | None = None
+
+
+@attrs.frozen
+class Review:
+    """One progress review of a goal."""
+
+    reviewed_on: date
+    achievement: AchievementStatus
+    decision: ReviewDecision
+    reviewed_by: Actor
+    attainment: int | None = None
+    note: str | None = None

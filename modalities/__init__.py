@@ -1,0 +1,1 @@
+"""Modality plugins: goal templates and standard measures contributed through pluggy hooks."""

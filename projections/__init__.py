@@ -1,0 +1,1 @@
+"""Read models computed from goalpath's events: plans, progress, review queue, audit log."""
