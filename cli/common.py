@@ -1,0 +1,170 @@
+"""What every goalpath command shares: opening the store, the actor, output, errors.
+
+Conventions every command follows:
+
+- ``--json`` prints exactly one JSON document on stdout; otherwise rich tables.
+- a refused command (any :class:`~goalpath.core.errors.GoalpathError`) prints
+  its message on stderr and exits 1; usage errors exit 2 (click's own).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+import attrs
+import click
+from rich.console import Console
+
+from goalpath.core.application import GoalpathApp, resolve_db_path
+from goalpath.core.errors import GoalpathError
+from goalpath.core.values import ROLES, Actor
+
+__all__ = [
+    "AppState",
+    "actor_options",
+    "emit",
+    "json_option",
+    "open_app",
+    "parse_date",
+    "parse_time",
+    "refusals",
+    "to_jsonable",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@attrs.define
+class AppState:
+    """Options given before the sub-command (``goalpath --db FILE ...``)."""
+
+    db: str | None = None
+
+
+def console() -> Console:
+    """A console for human-readable output on stdout."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+@contextmanager
+def open_app(ctx: click.Context) -> Iterator[GoalpathApp]:
+    """Open the application on the store chosen by ``--db``, ``GOALPATH_DB`` or the default."""
+    state = ctx.find_object(AppState)
+    app = GoalpathApp(resolve_db_path(state.db if state else None))
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def json_option(function: Callable[P, R]) -> Callable[P, R]:
+    """Add ``--json`` to a command."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document instead of tables."
+    )(function)
+
+
+def actor_options(function: Callable[P, R]) -> Callable[P, R]:
+    """Add ``--actor`` and ``--role`` (defaults from ``GOALPATH_ACTOR`` and ``GOALPATH_ROLE``)."""
+    function = click.option(
+        "--role",
+        type=click.Choice(ROLES),
+        default=lambda: os.environ.get("GOALPATH_ROLE", "therapist"),
+        show_default="GOALPATH_ROLE or therapist",
+        help="Role of the person making the change.",
+    )(function)
+    return click.option(
+        "--actor",
+        "actor_id",
+        default=lambda: os.environ.get("GOALPATH_ACTOR"),
+        help="Who is making the change (an id in the host system); default GOALPATH_ACTOR.",
+    )(function)
+
+
+def make_actor(actor_id: str | None, role: str) -> Actor:
+    """Build the actor of a write command, or stop with a usage error if none was given."""
+    if not actor_id:
+        raise click.UsageError(
+            "who is making this change? Pass --actor ID (and --role) or set GOALPATH_ACTOR"
+        )
+    try:
+        return Actor(actor_id, role)  # type: ignore[arg-type]  # click.Choice checked the role
+    except GoalpathError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def refusals(function: Callable[P, R]) -> Callable[P, R]:
+    """Turn a refused command into its message on stderr and exit status 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except GoalpathError as error:
+            click.echo(f"goalpath: refused: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def parse_date(value: str | None, name: str = "date") -> date | None:
+    """Parse ``YYYY-MM-DD`` (or ``today``) given on the command line."""
+    if value is None:
+        return None
+    if value == "today":
+        return datetime.now(UTC).astimezone().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{name} must be YYYY-MM-DD; got {value!r}") from None
+
+
+def parse_time(value: str | None, name: str = "time") -> datetime | None:
+    """Parse an ISO time (``2026-05-01T12:00:00+00:00``); a date alone means its end, locally."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            local = datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
+            return local
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{name} must be an ISO date or time such as 2026-05-01 or "
+            f"2026-05-01T12:00:00+00:00; got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert goalpath values (attrs objects, dates, UUIDs) to JSON-compatible data."""
+    if attrs.has(type(value)):
+        return {
+            field.name: to_jsonable(getattr(value, field.name)) for field in attrs.fields(type(value))
+        }
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def emit(document: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
