@@ -135,8 +135,7 @@ def parse_time(value: str | None, name: str = "time") -> datetime | None:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            local = datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
-            return local
+            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
@@ -152,7 +151,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert goalpath values (attrs objects, dates, UUIDs) to JSON-compatible data."""
     if attrs.has(type(value)):
         return {
-            field.name: to_jsonable(getattr(value, field.name)) for field in attrs.fields(type(value))
+            field.name: to_jsonable(getattr(value, field.name))
+            for field in attrs.fields(type(value))
         }
     if isinstance(value, datetime | date):
         return value.isoformat()

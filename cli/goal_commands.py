@@ -1,11 +1,463 @@
-"""Commands of the goalpath command line (placeholder until filled in)."""
+"""``goalpath goal ...``: the goal lifecycle from the command line."""
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
+import attrs
 import click
+
+from goalpath.cli.common import (
+    actor_options,
+    console,
+    emit,
+    json_option,
+    make_actor,
+    open_app,
+    parse_date,
+    parse_time,
+    refusals,
+)
+from goalpath.cli.definition_options import (
+    definition_options,
+    due_from_options,
+    measure_from_options,
+    target_from_options,
+)
+from goalpath.cli.render import event_document, goal_document, history_table, render_goal
+from goalpath.core.application import GoalpathApp
+from goalpath.core.smart import draft_definition
+from goalpath.core.values import (
+    ACHIEVEMENT_STATUSES,
+    RETIREMENT_REASONS,
+    REVIEW_DECISIONS,
+    GoalDefinition,
+)
 
 __all__ = ["register"]
 
+_expected_version = click.option(
+    "--expected-version", type=int, help="Refuse (conflict) if the goal changed since this version."
+)
+
+
+def _show(app: GoalpathApp, goal_id: UUID, as_json: bool, message: str) -> None:
+    goal = app.get_goal(goal_id)
+    if as_json:
+        emit(goal_document(goal))
+    else:
+        click.echo(message)
+        render_goal(console(), goal, chart=False)
+
+
+@click.group()
+def goal() -> None:
+    """Therapy goals: create, refine, activate, measure, correct, review, retire, show."""
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise click.BadParameter(f"--param takes key=value; got {pair!r}")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _definition_from_options(
+    statement: str | None, start: str | None, options: dict[str, Any], app: GoalpathApp
+) -> GoalDefinition:
+    if statement is None:
+        raise click.UsageError("give the goal's --statement (or a --template)")
+    start_on = parse_date(start, "--start") or app.today()
+    measure = measure_from_options(options)
+    target = target_from_options(options, start_on)
+    definition = draft_definition(
+        statement, start_on, measure=measure, target=target, area=options.get("area")
+    )
+    changes: dict[str, Any] = {}
+    if options.get("practices"):
+        changes["practices"] = tuple(options["practices"])
+    for name in ("focus", "priority", "review_every_days"):
+        if options.get(name) is not None:
+            changes[name] = options[name]
+    return attrs.evolve(definition, **changes) if changes else definition
+
+
+@goal.command("create")
+@click.argument("episode_id", type=click.UUID)
+@click.option("--statement", help="The goal in the client's words, ideally SMART.")
+@click.option("--start", metavar="DATE", help="Start date (default today).")
+@definition_options
+@click.option("--template", "template_id", help="Create from a modality template (see templates).")
+@click.option("--param", "params", multiple=True, help="Template parameter key=value (repeatable).")
+@click.option("--activate", is_flag=True, help="Start active (the goal must be SMART).")
+@click.option("--id", "goal_id", type=click.UUID, help="Use this id instead of a new one.")
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def create_goal(
+    ctx: click.Context,
+    /,
+    *,
+    episode_id: UUID,
+    statement: str | None,
+    start: str | None,
+    template_id: str | None,
+    params: tuple[str, ...],
+    activate: bool,
+    goal_id: UUID | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """State a new goal in an episode.
+
+    Numbers and time in the statement are read when no option gives them:
+    "reduce my panic attacks from 3 to 1 per week within 6 weeks" sets the
+    measure, baseline, target and due date.
+    """
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        template_version: str | None = None
+        if template_id is not None:
+            definition, template_version = _definition_from_template(
+                template_id, _parse_params(params), parse_date(start, "--start") or app.today()
+            )
+        else:
+            if params:
+                raise click.UsageError("--param goes with --template")
+            definition = _definition_from_options(statement, start, options, app)
+        new_id = app.create_goal(
+            episode_id,
+            definition,
+            actor=actor,
+            activate=activate,
+            goal_id=goal_id,
+            template_id=template_id,
+            template_version=template_version,
+        )
+        _show(app, new_id, as_json, f"created goal {new_id}")
+
+
+def _definition_from_template(
+    template_id: str, params: dict[str, str], start_on: Any
+) -> tuple[GoalDefinition, str]:
+    from goalpath.modalities import instantiate_template  # noqa: PLC0415  # plugins load on demand
+
+    instance = instantiate_template(template_id, params, start_on)
+    return instance.definition, instance.template_version
+
+
+@goal.command("refine")
+@click.argument("goal_id", type=click.UUID)
+@click.option("--reason", required=True, help="Why the goal changes (required).")
+@click.option("--statement", help="New statement.")
+@definition_options
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def refine_goal(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    reason: str,
+    statement: str | None,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Refine a goal's statement, target, practices, priority or cadence, for a reason.
+
+    Numbers and time in a new statement are read when no option gives them,
+    as in ``goal create``.
+    """
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        current = app.get_goal(goal_id).definition
+        start_on = current.start_on
+        changes: dict[str, Any] = {}
+        measure = measure_from_options(options)
+        if statement is not None:
+            changes["statement"] = statement
+            drafted = draft_definition(statement, start_on, measure=measure or current.measure)
+            if measure is None and current.measure is None and drafted.measure is not None:
+                measure = drafted.measure
+            if drafted.target is not None and _no_target_options(options):
+                changes["target"] = drafted.target
+            if drafted.practices and not options.get("practices"):
+                changes["practices"] = drafted.practices
+        if measure is not None:
+            changes["measure"] = measure
+        changes.update(_target_changes(options, current, start_on))
+        if options.get("practices"):
+            changes["practices"] = tuple(options["practices"])
+        for name in ("area", "focus", "priority", "review_every_days"):
+            if options.get(name) is not None:
+                changes[name] = options[name]
+        if not changes:
+            raise click.UsageError(
+                "say what changes: --statement, --target, --due, --practice, --priority..."
+            )
+        app.refine_goal(
+            goal_id, reason=reason, actor=actor, expected_version=expected_version, **changes
+        )
+        _show(app, goal_id, as_json, f"refined goal {goal_id}")
+
+
+def _no_target_options(options: dict[str, Any]) -> bool:
+    return all(options.get(name) is None for name in ("baseline", "target_value", "due", "weeks"))
+
+
+def _target_changes(
+    options: dict[str, Any], current: GoalDefinition, start_on: Any
+) -> dict[str, Any]:
+    if _no_target_options(options):
+        return {}
+    if current.target is None:
+        return {"target": target_from_options(options, start_on)}
+    # Options not given keep their current values: refining the due date alone is common.
+    due_on = due_from_options(options, start_on) or current.target.due_on
+    baseline = options.get("baseline")
+    value = options.get("target_value")
+    return {
+        "target": attrs.evolve(
+            current.target,
+            baseline=current.target.baseline if baseline is None else baseline,
+            value=current.target.value if value is None else value,
+            due_on=due_on,
+        )
+    }
+
+
+@goal.command("activate")
+@click.argument("goal_id", type=click.UUID)
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def activate_goal(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        app.activate_goal(goal_id, actor=actor, expected_version=expected_version)
+        _show(app, goal_id, as_json, f"activated goal {goal_id}")
+
+
+@goal.command("measure")
+@click.argument("goal_id", type=click.UUID)
+@click.argument("value", type=float)
+@click.option("--on", "observed_on", metavar="DATE", help="Observation date (default today).")
+@click.option("--note", help="A note about this measurement.")
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def measure_goal(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    value: float,
+    observed_on: str | None,
+    note: str | None,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Record a measurement against a goal's measure."""
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        number = app.record_measurement(
+            goal_id,
+            value,
+            observed_on=parse_date(observed_on, "--on"),
+            note=note,
+            actor=actor,
+            expected_version=expected_version,
+        )
+        _show(app, goal_id, as_json, f"recorded measurement {number} of goal {goal_id}")
+
+
+@goal.command("correct")
+@click.argument("goal_id", type=click.UUID)
+@click.argument("number", type=int)
+@click.option("--value", type=float, help="The corrected value.")
+@click.option("--void", is_flag=True, help="Void the measurement (entered in error).")
+@click.option("--reason", required=True, help="Why it is corrected (required).")
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def correct_measurement(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    number: int,
+    value: float | None,
+    void: bool,
+    reason: str,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Correct measurement NUMBER of a goal (--value), or void it (--void)."""
+    if (value is None) == (not void):
+        raise click.UsageError("give exactly one of --value or --void")
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        app.correct_measurement(
+            goal_id,
+            number,
+            value=value,
+            reason=reason,
+            actor=actor,
+            expected_version=expected_version,
+        )
+        _show(app, goal_id, as_json, f"corrected measurement {number} of goal {goal_id}")
+
+
+@goal.command("review")
+@click.argument("goal_id", type=click.UUID)
+@click.option("--achievement", type=click.Choice(ACHIEVEMENT_STATUSES), required=True)
+@click.option("--decision", type=click.Choice(REVIEW_DECISIONS), required=True)
+@click.option("--attainment", type=int, help="GAS attainment level, -2 to +2.")
+@click.option("--on", "reviewed_on", metavar="DATE", help="Review date (default today).")
+@click.option("--note", help="What was discussed.")
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def review_goal(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    achievement: str,
+    decision: str,
+    attainment: int | None,
+    reviewed_on: str | None,
+    note: str | None,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Record a progress review (pause puts a goal on hold, resume reactivates it)."""
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        app.review_goal(
+            goal_id,
+            achievement=achievement,  # type: ignore[arg-type]  # click.Choice checked it
+            decision=decision,  # type: ignore[arg-type]
+            attainment=attainment,
+            reviewed_on=parse_date(reviewed_on, "--on"),
+            note=note,
+            actor=actor,
+            expected_version=expected_version,
+        )
+        _show(app, goal_id, as_json, f"reviewed goal {goal_id}")
+
+
+@goal.command("retire")
+@click.argument("goal_id", type=click.UUID)
+@click.option("--reason-code", type=click.Choice(RETIREMENT_REASONS), required=True)
+@click.option("--reason", required=True, help="Why the goal ends (required).")
+@click.option("--replaced-by", type=click.UUID, help="The goal replacing this one.")
+@click.option("--on", "retired_on", metavar="DATE", help="Date it ended (default today).")
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def retire_goal(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    reason_code: str,
+    reason: str,
+    replaced_by: UUID | None,
+    retired_on: str | None,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """End a goal: achieved, no longer relevant, replaced, client discharged or entered in error."""
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        app.retire_goal(
+            goal_id,
+            reason_code=reason_code,  # type: ignore[arg-type]  # click.Choice checked it
+            reason=reason,
+            replaced_by=replaced_by,
+            retired_on=parse_date(retired_on, "--on"),
+            actor=actor,
+            expected_version=expected_version,
+        )
+        _show(app, goal_id, as_json, f"retired goal {goal_id}")
+
+
+@goal.command("show")
+@click.argument("goal_id", type=click.UUID)
+@click.option("--version", type=int, help="Show the goal as it was at this version.")
+@click.option("--as-of", metavar="TIME", help="Show the goal as it stood at this time.")
+@json_option
+@click.pass_context
+@refusals
+def show_goal(
+    ctx: click.Context, /, *, goal_id: UUID, version: int | None, as_of: str | None, as_json: bool
+) -> None:
+    """Show a goal: definition, status, SMART verdict, measurements and reviews."""
+    with open_app(ctx) as app:
+        found = app.get_goal(goal_id, version=version, as_of=parse_time(as_of, "--as-of"))
+        if as_json:
+            emit(goal_document(found))
+        else:
+            render_goal(console(), found)
+
+
+@goal.command("history")
+@click.argument("goal_id", type=click.UUID)
+@json_option
+@click.pass_context
+@refusals
+def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None:
+    """List every event of a goal: version, time, actor, reason."""
+    with open_app(ctx) as app:
+        events = app.goal_events(goal_id)
+        if as_json:
+            emit({"goal_id": str(goal_id), "events": [event_document(e) for e in events]})
+        else:
+            console().print(history_table(events))
+
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    """Add ``goalpath goal`` to the root group."""
+    cli.add_command(goal)

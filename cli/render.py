@@ -1,0 +1,288 @@
+"""How goals, episodes, SMART reports and histories look on the terminal and in JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from goalpath.cli.common import to_jsonable
+from goalpath.core.episode import Episode
+from goalpath.core.goal import Goal
+from goalpath.core.smart import SmartReport
+from goalpath.core.values import Measurement
+
+__all__ = [
+    "episode_document",
+    "event_document",
+    "goal_document",
+    "history_table",
+    "measurement_chart",
+    "render_episode",
+    "render_goal",
+    "smart_document",
+    "smart_table",
+]
+
+_STATUS_STYLE = {
+    "proposed": "yellow",
+    "active": "green",
+    "on-hold": "magenta",
+    "completed": "cyan",
+    "cancelled": "dim",
+    "entered-in-error": "red",
+}
+
+_EVENT_FIELDS_SKIPPED = frozenset(
+    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+)
+
+
+def smart_document(report: SmartReport) -> dict[str, Any]:
+    """A SMART report as JSON-ready data."""
+    return {
+        "passed": report.passed,
+        "failed_letters": list(report.failed_letters),
+        "verdicts": [to_jsonable(verdict) for verdict in report.verdicts],
+    }
+
+
+def goal_document(goal: Goal) -> dict[str, Any]:
+    """A goal as JSON-ready data: definition, status, SMART report, measurements, reviews."""
+    latest = goal.latest_measurement
+    return {
+        "id": str(goal.id),
+        "version": goal.version,
+        "episode_id": str(goal.episode_id),
+        "client_id": goal.client_id,
+        "status": goal.status,
+        "definition": to_jsonable(goal.definition),
+        "focus": goal.definition.effective_focus,
+        "smart": smart_document(goal.smart),
+        "template": (
+            {"id": goal.template_id, "version": goal.template_version} if goal.template_id else None
+        ),
+        "measurements": to_jsonable(goal.measurements),
+        "latest_measurement": to_jsonable(latest),
+        "reviews": to_jsonable(goal.reviews),
+        "next_review_due": to_jsonable(goal.next_review_due),
+        "retirement_reason": goal.retirement_reason,
+        "replaced_by": to_jsonable(goal.replaced_by),
+        "created_on": goal.created_on.isoformat(),
+        "modified_on": goal.modified_on.isoformat(),
+    }
+
+
+def episode_document(episode: Episode) -> dict[str, Any]:
+    """An episode as JSON-ready data."""
+    return {
+        "id": str(episode.id),
+        "version": episode.version,
+        "client_id": episode.client_id,
+        "therapist_ids": list(episode.therapist_ids),
+        "concerns": list(episode.concerns),
+        "opened_on": episode.opened_on.isoformat(),
+        "closed_on": to_jsonable(episode.closed_on),
+        "close_reason": episode.close_reason,
+        "sessions": to_jsonable(episode.sessions),
+        "sessions_attended": episode.sessions_attended,
+        "goal_ids": [str(goal_id) for goal_id in episode.goal_ids],
+    }
+
+
+def event_document(domain_event: Any) -> dict[str, Any]:
+    """One stored event as JSON-ready data: version, time, type, actor, reason and fields."""
+    fields = {
+        name: to_jsonable(value)
+        for name, value in vars(domain_event).items()
+        if name not in _EVENT_FIELDS_SKIPPED
+    }
+    actor = getattr(domain_event, "actor", None)
+    return {
+        "version": domain_event.originator_version,
+        "recorded_at": domain_event.timestamp.isoformat(),
+        "type": type(domain_event).__name__,
+        "actor": to_jsonable(actor),
+        "reason": getattr(domain_event, "reason", None),
+        "fields": fields,
+    }
+
+
+def smart_table(report: SmartReport, title: str = "SMART") -> Table:
+    """A table with one row per SMART letter."""
+    table = Table(title=title, show_lines=False)
+    table.add_column("letter")
+    table.add_column("verdict")
+    table.add_column("reason")
+    table.add_column("suggestion")
+    for verdict in report.verdicts:
+        table.add_row(
+            verdict.letter,
+            Text("pass", style="green") if verdict.passed else Text("fail", style="red"),
+            verdict.reason,
+            verdict.suggestion or "",
+        )
+    return table
+
+
+def measurement_chart(goal: Goal, width: int = 42, height: int = 8) -> str:
+    """A small text chart of a goal's valid measurements, with its target line.
+
+    Each column is one measurement (oldest left); ``●`` marks a value and
+    ``┄`` the target. Returns an empty string when there is nothing to draw.
+    """
+    values = [m.value for m in goal.valid_measurements if m.value is not None]
+    target = goal.definition.target
+    if not values:
+        return ""
+    points = list(values)
+    reference = [target.baseline, target.value] if target else []
+    low = min(points + reference)
+    high = max(points + reference)
+    if high == low:
+        high = low + 1
+    columns = min(len(points), width)
+    points = points[-columns:]
+
+    def row_of(value: float) -> int:
+        return round((high - value) / (high - low) * (height - 1))
+
+    grid = [[" "] * (columns * 3) for _ in range(height)]
+    if target is not None:
+        target_row = row_of(target.value)
+        for column in range(columns * 3):
+            grid[target_row][column] = "┄"
+    for index, value in enumerate(points):
+        grid[row_of(value)][index * 3 + 1] = "●"
+    labels = [f"{high - (high - low) * row / (height - 1):>6.1f} │" for row in range(height)]
+    lines = [label + "".join(cells) for label, cells in zip(labels, grid, strict=True)]
+    lines.append(" " * 7 + "└" + "─" * (columns * 3))
+    unit = goal.definition.measure.unit if goal.definition.measure else ""
+    legend = f"        ● {goal.definition.measure.name if goal.definition.measure else 'value'}"
+    if target is not None:
+        legend += f" ({unit})   ┄ target {target.value:g} by {target.due_on.isoformat()}"
+    lines.append(legend)
+    return "\n".join(lines)
+
+
+def _measurement_cell(measurement: Measurement | None) -> str:
+    if measurement is None or measurement.value is None:
+        return "none yet"
+    return f"{measurement.value:g} on {measurement.observed_on.isoformat()}"
+
+
+def render_goal(console: Console, goal: Goal, *, chart: bool = True) -> None:
+    """Print a goal: definition, status, SMART summary, latest measurement, reviews, chart."""
+    definition = goal.definition
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("goal", str(goal.id))
+    table.add_row("status", Text(goal.status, style=_STATUS_STYLE.get(goal.status, "")))
+    table.add_row("statement", definition.statement)
+    if definition.measure is not None:
+        measure = definition.measure
+        instrument = f" [{measure.instrument}]" if measure.instrument else ""
+        table.add_row(
+            "measure", f"{measure.name} ({measure.unit}, {measure.direction}){instrument}"
+        )
+    if definition.target is not None:
+        target = definition.target
+        table.add_row(
+            "target",
+            f"from {target.baseline:g} to {target.value:g} by {target.due_on.isoformat()}",
+        )
+    table.add_row("started", definition.start_on.isoformat())
+    table.add_row("focus", definition.effective_focus)
+    if definition.practices:
+        table.add_row("practices", "; ".join(definition.practices))
+    table.add_row("SMART", goal.smart.summary())
+    table.add_row("latest", _measurement_cell(goal.latest_measurement))
+    if goal.reviews:
+        review = goal.reviews[-1]
+        attainment = f", GAS {review.attainment:+d}" if review.attainment is not None else ""
+        table.add_row(
+            "last review",
+            f"{review.reviewed_on.isoformat()}: {review.achievement}, {review.decision}"
+            f"{attainment}",
+        )
+    if goal.next_review_due is not None:
+        table.add_row("review due", goal.next_review_due.isoformat())
+    if goal.template_id:
+        table.add_row("template", f"{goal.template_id} {goal.template_version}")
+    table.add_row("version", str(goal.version))
+    parts: list[Any] = [table]
+    if chart:
+        drawn = measurement_chart(goal)
+        if drawn:
+            parts.append(Text("\n" + drawn))
+    console.print(Panel(Group(*parts), title=f"goal {str(goal.id)[:8]}", expand=False))
+
+
+def render_episode(console: Console, episode: Episode, goals: list[Goal]) -> None:
+    """Print an episode with its sessions and goals."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("episode", str(episode.id))
+    table.add_row("client", episode.client_id)
+    table.add_row("therapists", ", ".join(episode.therapist_ids))
+    table.add_row("concerns", "; ".join(episode.concerns) or "none recorded")
+    table.add_row("opened", episode.opened_on.isoformat())
+    if episode.closed_on is not None:
+        table.add_row("closed", f"{episode.closed_on.isoformat()} ({episode.close_reason})")
+    table.add_row(
+        "sessions", f"{len(episode.sessions)} recorded, {episode.sessions_attended} attended"
+    )
+    goal_table = Table(title="goals")
+    goal_table.add_column("goal")
+    goal_table.add_column("status")
+    goal_table.add_column("SMART")
+    goal_table.add_column("statement")
+    for goal in goals:
+        goal_table.add_row(
+            str(goal.id)[:8],
+            Text(goal.status, style=_STATUS_STYLE.get(goal.status, "")),
+            goal.smart.summary(),
+            goal.definition.statement,
+        )
+    console.print(Panel(Group(table, goal_table), title="episode", expand=False))
+
+
+def history_table(events: list[Any]) -> Table:
+    """A table of a goal's events: version, recorded time, type, actor, reason."""
+    table = Table(title="history")
+    table.add_column("v", justify="right")
+    table.add_column("recorded")
+    table.add_column("event")
+    table.add_column("actor")
+    table.add_column("reason / details")
+    for domain_event in events:
+        document = event_document(domain_event)
+        actor = document["actor"] or {}
+        details = document["reason"] or _event_details(document)
+        table.add_row(
+            str(document["version"]),
+            domain_event.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            document["type"],
+            f"{actor.get('id', '')} ({actor.get('role', '')})",
+            details,
+        )
+    return table
+
+
+def _event_details(document: dict[str, Any]) -> str:
+    fields = document["fields"]
+    kind = document["type"]
+    if kind == "Measured":
+        return f"value {fields['value']:g} observed {fields['observed_on']}"
+    if kind == "Reviewed":
+        attainment = fields.get("attainment")
+        extra = f", GAS {attainment:+d}" if attainment is not None else ""
+        return f"{fields['achievement']}, {fields['decision']}{extra}"
+    if kind == "Created":
+        return str(fields["definition"]["statement"])
+    return ""
