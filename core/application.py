@@ -8,6 +8,7 @@ the new events. Business rules live in the aggregates
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     JSONTranscoder,
+    Mapper,
     OperationalError,
     PersistenceError,
     RecordConflictError,
@@ -26,21 +28,35 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.episode import Episode
+from goalpath.core.erasure import ERASING_ROLES, ClientErasure, erasure_id
 from goalpath.core.errors import (
     ConflictError,
     DuplicateIdError,
+    GoalpathError,
+    InvalidCommandError,
     InvalidValueError,
     NotFoundError,
     StoreError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.integrity import VerificationReport, verify_chains
+from goalpath.core.keys import (
+    ClientKeyStore,
+    MasterKey,
+    MemoryClientKeyStore,
+    SQLiteClientKeyStore,
+    resolve_master_key,
+)
+from goalpath.core.mapper import GoalpathMapper
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
+    MAX_TEXT_LENGTH,
     AchievementStatus,
     Actor,
     GoalDefinition,
     RetirementReason,
     ReviewDecision,
+    check_text,
 )
 
 __all__ = [
@@ -95,6 +111,10 @@ class GoalpathApp(Application[UUID]):
     rules such as "an observation cannot be dated in the future"; hosts and
     tests may pass their own clock. ``snapshot_interval`` takes a snapshot of
     a goal every that many events (0 turns snapshots off).
+
+    ``master_key`` encrypts and chains every record; without it, the key is
+    found by :func:`goalpath.core.keys.resolve_master_key` (``GOALPATH_KEY``,
+    ``GOALPATH_KEY_FILE``, or a key file beside the SQLite store).
     """
 
     name = "goalpath"
@@ -106,6 +126,7 @@ class GoalpathApp(Application[UUID]):
         today: Callable[[], date] = local_today,
         snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
         lock_timeout_seconds: int = 10,
+        master_key: MasterKey | None = None,
     ) -> None:
         if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
             raise InvalidValueError(
@@ -117,6 +138,9 @@ class GoalpathApp(Application[UUID]):
         env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y" if snapshot_interval else "n"}
         if self.store_location != MEMORY:
             self._check_store_path(self.store_location)
+        self.master_key = master_key or resolve_master_key(self.store_location)
+        self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
+        if self.store_location != MEMORY:
             env.update(
                 {
                     "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -127,9 +151,37 @@ class GoalpathApp(Application[UUID]):
         try:
             super().__init__(env=env)
         except (PersistenceError, OSError) as error:
+            self.keys.close()
             raise StoreError(
                 f"cannot open the goalpath store at {self.store_location}: {error}"
             ) from error
+        self.sealing.recorder = self.recorder
+
+    def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
+        if self.store_location == MEMORY:
+            return MemoryClientKeyStore(self.master_key)
+        try:
+            return SQLiteClientKeyStore(
+                self.master_key, self.store_location, timeout_seconds=lock_timeout_seconds
+            )
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"cannot open the goalpath store at {self.store_location}: {error}"
+            ) from error
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Seal every record: encrypted per client, chained by a keyed hash."""
+        self.sealing = GoalpathMapper(
+            transcoder=self.construct_transcoder(), keys=self.keys, master=self.master_key
+        )
+        return self.sealing
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        super().close()
+        keys = getattr(self, "keys", None)
+        if keys is not None:
+            keys.close()
 
     @staticmethod
     def _check_store_path(location: str) -> None:
@@ -166,23 +218,36 @@ class GoalpathApp(Application[UUID]):
         try:
             self.save(*aggregates)
         except RecordConflictError as error:
-            for aggregate in aggregates:
-                loaded_version = based_on.get(aggregate.id, 0)
-                stored_version = self._stored_version(aggregate.id)
-                if stored_version != loaded_version:
-                    kind = _kind(aggregate)
-                    if loaded_version == 0:
-                        raise DuplicateIdError(kind, aggregate.id) from error
-                    raise ConflictError(
-                        kind, aggregate.id, loaded_version, stored_version
-                    ) from error
-            raise
+            self._forget_heads(aggregates)
+            raise self._conflict(aggregates, based_on) from error
         except OperationalError as error:
+            self._forget_heads(aggregates)
             raise StoreError(f"the goalpath store could not save: {error}") from error
+        except BaseException:
+            self._forget_heads(aggregates)
+            raise
         if self.snapshot_interval:
             for aggregate in aggregates:
                 if isinstance(aggregate, Goal):
                     self._snapshot_if_due(aggregate, based_on.get(aggregate.id, 0))
+
+    def _forget_heads(self, aggregates: tuple[Aggregate, ...]) -> None:
+        # The chain hashes computed for events that were not stored must not be reused.
+        for aggregate in aggregates:
+            self.sealing.forget(aggregate.id)
+
+    def _conflict(
+        self, aggregates: tuple[Aggregate, ...], based_on: dict[UUID, int]
+    ) -> GoalpathError:
+        for aggregate in aggregates:
+            loaded_version = based_on.get(aggregate.id, 0)
+            stored_version = self._stored_version(aggregate.id)
+            if stored_version != loaded_version:
+                kind = _kind(aggregate)
+                if loaded_version == 0:
+                    return DuplicateIdError(kind, aggregate.id)
+                return ConflictError(kind, aggregate.id, loaded_version, stored_version)
+        return StoreError("the store refused the write as a conflict, but no record changed")
 
     def _snapshot_if_due(self, goal: Goal, loaded_version: int) -> None:
         interval = self.snapshot_interval
@@ -527,6 +592,70 @@ class GoalpathApp(Application[UUID]):
             for notification in notifications:
                 yield notification.id, self.mapper.to_domain_event(notification)
             position = notifications[-1].id + 1
+
+    # -- audit and privacy --------------------------------------------------------
+
+    def erase_client(self, client_id: str, *, reason: str, actor: Actor) -> UUID:
+        """Erase a client's data by destroying their key (crypto-shredding); return the record id.
+
+        The erasure itself is recorded first (who, when, why, which client),
+        under goalpath's own key. Afterwards the client's events remain as
+        structure (ids, versions, types) for the audit, their content can no
+        longer be read, and read models drop the client's rows as they
+        process the erasure record. Only a supervisor (or the system, for
+        automated retention rules) may erase, and a reason is required.
+        """
+        if not isinstance(actor, Actor):
+            raise InvalidValueError(f"actor must be an Actor (id and role); got {actor!r}")
+        if actor.role not in ERASING_ROLES:
+            raise InvalidCommandError(
+                f"erasing a client needs the role {' or '.join(sorted(ERASING_ROLES))}; "
+                f"{actor.id} acts as {actor.role}"
+            )
+        if reason is None or not str(reason).strip():
+            raise InvalidValueError(
+                "a reason is required to erase a client (for example the request reference)"
+            )
+        check_text("reason", reason, MAX_TEXT_LENGTH)
+        record = self.keys.lookup(client_id)
+        if record is None:
+            raise NotFoundError("client", client_id)
+        if record.erased_on is not None:
+            raise InvalidCommandError(
+                f"client {client_id} was already erased on {record.erased_on}"
+            )
+        record_id = erasure_id(record.key_id)
+        if not self._exists(record_id):
+            erasure = ClientErasure._create(
+                ClientErasure.Recorded,
+                id=record_id,
+                client_id=client_id,
+                key_id=record.key_id,
+                reason=reason,
+                actor=actor,
+            )
+            self._save(erasure, based_on={})
+        self.keys.erase(client_id)
+        self.sealing.forget_key(record.key_id)
+        return record_id
+
+    def erasures(self) -> list[ClientErasure]:
+        """Every recorded erasure, oldest first."""
+        found = []
+        for _position, domain_event in self.iter_events():
+            if isinstance(domain_event, ClientErasure.Recorded):
+                found.append(self._load(ClientErasure, domain_event.originator_id))
+        return found
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> VerificationReport:
+        """Recompute every stream's hash chain and report what does not verify."""
+        return verify_chains(
+            self.recorder,
+            self.sealing.chain_key,
+            self.keys,
+            check_notification_gaps=self.store_location != MEMORY,
+            progress=progress,
+        )
 
     # -- time travel ------------------------------------------------------------
 

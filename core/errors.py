@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 __all__ = [
+    "ClientErasedError",
     "ConflictError",
     "DuplicateIdError",
     "GoalpathError",
@@ -17,6 +18,7 @@ __all__ = [
     "NotFoundError",
     "NotSmartError",
     "StoreError",
+    "TamperedError",
 ]
 
 
@@ -97,3 +99,14 @@ class ConflictError(GoalpathError):
 
 class StoreError(GoalpathError):
     """The event store could not be opened or used (bad path, locked file...)."""
+
+
+class ClientErasedError(GoalpathError):
+    """The client's key was destroyed (crypto-shredding): their records can no longer be read.
+
+    The records' structure (ids, versions, event types) remains for the audit.
+    """
+
+
+class TamperedError(GoalpathError):
+    """A stored record does not authenticate: it was altered, moved or forged."""

@@ -1,0 +1,258 @@
+"""The goalpath mapper: every stored event encrypted per client and chained by a keyed hash.
+
+A stored event's ``state`` is a sealed envelope::
+
+    format (1 byte) | key id (16) | chain hash (32) | nonce (12) | AES-GCM ciphertext
+
+- the ciphertext holds the event's whole content (statements, values,
+  notes, reasons, actors, dates), encrypted under its client's key, with the
+  stream id, version and topic as associated data: a record copied or moved
+  to another row fails to decrypt instead of reading as valid;
+- the key id, not the client id, sits beside it, so stored rows do not name
+  the client;
+- the chain hash is HMAC-SHA256 (key derived from the master key) over the
+  record's place, key id, nonce and ciphertext, and the previous event's
+  chain hash in the same stream. It is computed over the ciphertext
+  (encrypt-then-MAC), so verifying the chain needs no client key and an
+  erased client's stream still verifies.
+
+What stays readable in the store is only what the event store needs: ids,
+versions, topics (and, for the in-memory store, nothing is persisted at all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import CanSnapshotAggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+
+from goalpath.core.errors import TamperedError
+from goalpath.core.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
+
+__all__ = ["ENVELOPE_FORMAT", "Envelope", "GoalpathMapper", "chain_hash", "open_envelope"]
+
+ENVELOPE_FORMAT: Final = 1
+HEADER_BYTES: Final = 1 + 16 + 32 + 12
+GENESIS: Final = bytes(32)
+"""The 'previous hash' of a stream's first event."""
+
+CACHE_STREAMS: Final = 20_000
+"""How many streams' latest chain hash the mapper remembers."""
+
+
+@attrs.frozen
+class Envelope:
+    """The parts of a stored event's sealed state."""
+
+    key_id: UUID
+    chain: bytes
+    nonce: bytes
+    ciphertext: bytes
+
+
+def open_envelope(stored: StoredEvent) -> Envelope:
+    """Split a stored state into its parts; a malformed state is reported as tampered."""
+    state = stored.state
+    if len(state) < HEADER_BYTES + 16 or state[0] != ENVELOPE_FORMAT:
+        raise TamperedError(
+            f"stored record {stored.originator_id} version {stored.originator_version} is not "
+            "a goalpath envelope: it was altered or written by something else"
+        )
+    return Envelope(
+        key_id=UUID(bytes=bytes(state[1:17])),
+        chain=bytes(state[17:49]),
+        nonce=bytes(state[49:61]),
+        ciphertext=bytes(state[61:]),
+    )
+
+
+def _place(originator_id: UUID | str, version: int, topic: str) -> bytes:
+    return f"{originator_id}|{version}|{topic}".encode()
+
+
+def chain_hash(
+    chain_key: bytes,
+    *,
+    originator_id: UUID | str,
+    version: int,
+    topic: str,
+    envelope: Envelope,
+    previous: bytes,
+) -> bytes:
+    """The keyed hash chaining one stored event to the previous one of its stream."""
+    message = b"".join(
+        (
+            _place(originator_id, version, topic),
+            envelope.key_id.bytes,
+            envelope.nonce,
+            hashlib.sha256(envelope.ciphertext).digest(),
+            previous,
+        )
+    )
+    return hmac.new(chain_key, message, hashlib.sha256).digest()
+
+
+class GoalpathMapper(Mapper[UUID]):
+    """Maps domain events to sealed stored events and back.
+
+    The key of a stream is its client's: taken from the ``client_id`` of the
+    stream's first event when it is written, and from the stored key id when
+    read. ``recorder`` must be set before events are written (the
+    application sets it), to find a stream's key and previous hash when they
+    are not cached.
+    """
+
+    def __init__(self, transcoder: Transcoder, keys: ClientKeyStore, master: MasterKey) -> None:
+        super().__init__(transcoder=transcoder)
+        self.keys = keys
+        self.chain_key = master.derive("hash-chain")
+        self.recorder: AggregateRecorder | None = None
+        self._lock = threading.Lock()
+        self._stream_keys: OrderedDict[UUID, UUID] = OrderedDict()
+        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        self._ciphers: dict[UUID, AESGCM] = {}
+
+    # -- caches ---------------------------------------------------------------
+
+    def _remember(self, cache: OrderedDict[UUID, Any], stream: UUID, value: Any) -> None:
+        with self._lock:
+            cache[stream] = value
+            cache.move_to_end(stream)
+            if len(cache) > CACHE_STREAMS:
+                cache.popitem(last=False)
+
+    def forget(self, stream: UUID) -> None:
+        """Drop what is cached about a stream (after a failed save)."""
+        with self._lock:
+            self._heads.pop(stream, None)
+
+    def forget_key(self, key_id: UUID) -> None:
+        """Drop a destroyed key's cipher."""
+        with self._lock:
+            self._ciphers.pop(key_id, None)
+
+    def _cipher(self, key_id: UUID) -> AESGCM:
+        with self._lock:
+            cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = AESGCM(self.keys.key(key_id))
+            with self._lock:
+                self._ciphers[key_id] = cipher
+        return cipher
+
+    def _stored(self, stream: UUID, version: int) -> StoredEvent:
+        if self.recorder is None:  # pragma: no cover - the application always sets it
+            msg = "GoalpathMapper.recorder is not set"
+            raise RuntimeError(msg)
+        found = self.recorder.select_events(stream, gt=version - 1, lte=version)
+        if not found:
+            raise TamperedError(
+                f"stream {stream} has no stored version {version}: an event was deleted"
+            )
+        return found[0]
+
+    def _stream_key(self, stream: UUID, domain_event: DomainEventProtocol[UUID]) -> UUID:
+        if getattr(type(domain_event), "goalpath_system_record", False):
+            return SYSTEM_KEY_ID
+        with self._lock:
+            known = self._stream_keys.get(stream)
+        if known is not None:
+            return known
+        client_id = getattr(domain_event, "client_id", None)
+        if domain_event.originator_version == 1 and isinstance(client_id, str):
+            key_id = self.keys.key_for_client(client_id)
+        else:
+            key_id = open_envelope(self._stored(stream, 1)).key_id
+        self._remember(self._stream_keys, stream, key_id)
+        return key_id
+
+    def _previous_hash(self, stream: UUID, version: int) -> bytes:
+        if version == 1:
+            return GENESIS
+        with self._lock:
+            head = self._heads.get(stream)
+        if head is not None and head[0] == version - 1:
+            return head[1]
+        return open_envelope(self._stored(stream, version - 1)).chain
+
+    # -- the mapper -------------------------------------------------------------
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        """Seal a domain event: encrypt its content and chain it to its stream."""
+        topic = get_topic(domain_event.__class__)
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        plaintext = self.transcoder.encode(event_state)
+        key_id = self._stream_key(originator_id, domain_event)
+        nonce = secrets.token_bytes(12)
+        ciphertext = self._cipher(key_id).encrypt(
+            nonce, plaintext, _place(originator_id, version, topic)
+        )
+        is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
+        previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
+        envelope = Envelope(key_id=key_id, chain=b"", nonce=nonce, ciphertext=ciphertext)
+        chained = chain_hash(
+            self.chain_key,
+            originator_id=originator_id,
+            version=version,
+            topic=topic,
+            envelope=envelope,
+            previous=previous,
+        )
+        if not is_snapshot:
+            self._remember(self._heads, originator_id, (version, chained))
+        state = b"".join((bytes((ENVELOPE_FORMAT,)), key_id.bytes, chained, nonce, ciphertext))
+        return StoredEvent(
+            originator_id=originator_id, originator_version=version, topic=topic, state=state
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        """Open a sealed stored event; raises ClientErasedError or TamperedError."""
+        envelope = open_envelope(stored_event)
+        stream = stored_event.originator_id
+        version = stored_event.originator_version
+        try:
+            plaintext = self._cipher(envelope.key_id).decrypt(
+                envelope.nonce, envelope.ciphertext, _place(stream, version, stored_event.topic)
+            )
+        except InvalidTag:
+            raise TamperedError(
+                f"stored record {stream} version {version} does not authenticate: it was "
+                "altered, moved from another row, or forged"
+            ) from None
+        cls = resolve_topic(stored_event.topic)
+        event_state: dict[str, Any] = self.transcoder.decode(plaintext)
+        stream_id = stream if isinstance(stream, UUID) else UUID(str(stream))
+        self._remember(self._stream_keys, stream_id, envelope.key_id)
+        if not issubclass(cls, CanSnapshotAggregate):
+            self._remember(self._heads, stream_id, (version, envelope.chain))
+        event_state["originator_id"] = stream_id
+        event_state["originator_version"] = version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
+        return domain_event  # type: ignore[no-any-return]
