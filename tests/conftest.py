@@ -1,0 +1,124 @@
+"""Fixtures shared by every test folder: applications on each store, hypothesis profiles.
+
+Stores are listed in :data:`STORES`, a registry of store makers; the
+``app_factory`` fixture is parametrised over all of them, and the
+``shared_app_factory`` fixture over those where two applications see the
+same events (a file or a server, not process memory). A PostgreSQL store
+joins as one more :func:`register_store` call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+import pytest
+from hypothesis import settings
+
+from goalpath.core.application import GoalpathApp
+
+# Test folders share ``tests/strategies.py`` as ``tests.strategies``; pytest's
+# importlib mode leaves sys.path alone, so the repository root is appended
+# (appended, so an installed package always wins over a folder of the same name).
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+from tests.strategies import TODAY  # noqa: E402  # needs the path set just above
+
+# -- hypothesis profiles --------------------------------------------------------
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, database=None, print_blob=True, derandomize=False
+)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+# -- stores ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class StoreKind:
+    """How to make one kind of goalpath store for a test.
+
+    ``location`` turns the test's temporary folder into the ``store``
+    argument of :class:`GoalpathApp`. ``shared`` says whether two
+    applications given the same location see each other's events.
+    """
+
+    name: str
+    location: Callable[[Path], str]
+    shared: bool
+
+
+STORES: Final[dict[str, StoreKind]] = {}
+"""Every store the core behaviour is tested on, by name."""
+
+
+def register_store(kind: StoreKind) -> None:
+    """Add a store kind to the registry (used at import time of this module)."""
+    STORES[kind.name] = kind
+
+
+register_store(StoreKind("memory", lambda _tmp: ":memory:", shared=False))
+register_store(StoreKind("sqlite", lambda tmp: str(tmp / "goalpath.db"), shared=True))
+
+
+@attrs.define
+class AppFactory:
+    """Makes :class:`GoalpathApp` instances on one store, with the fixed clock.
+
+    Every call returns a new application on the same location; on a shared
+    store they see each other's events. Applications are closed at teardown.
+    """
+
+    kind: StoreKind
+    location: str
+    made: list[GoalpathApp] = attrs.field(factory=list)
+
+    def __call__(self, **options: Any) -> GoalpathApp:
+        """Return a new application; ``options`` are passed to :class:`GoalpathApp`."""
+        options.setdefault("today", fixed_today)
+        app = GoalpathApp(self.location, **options)
+        self.made.append(app)
+        return app
+
+    def close(self) -> None:
+        """Close every application made."""
+        for app in self.made:
+            app.close()
+
+
+def fixed_today() -> date:
+    """The tests' clock."""
+    return TODAY
+
+
+def _factory(kind: StoreKind, tmp_path: Path) -> Iterator[AppFactory]:
+    factory = AppFactory(kind, kind.location(tmp_path))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(params=sorted(STORES))
+def app_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppFactory]:
+    """An application maker on each registered store in turn."""
+    yield from _factory(STORES[request.param], tmp_path)
+
+
+@pytest.fixture(params=sorted(name for name, kind in STORES.items() if kind.shared))
+def shared_app_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppFactory]:
+    """An application maker on each store two applications can share."""
+    yield from _factory(STORES[request.param], tmp_path)
+
+
+@pytest.fixture
+def app(app_factory: AppFactory) -> GoalpathApp:
+    """An application on each store, with the fixed clock and default snapshots."""
+    return app_factory()
