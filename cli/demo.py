@@ -16,6 +16,7 @@ from goalpath.cli.common import emit, json_option, refusals
 from goalpath.cli.render import history_table, render_episode, render_goal, smart_table
 from goalpath.core.application import GoalpathApp, local_today
 from goalpath.core.errors import NotSmartError
+from goalpath.core.history import history_of
 from goalpath.core.smart import SmartReport, draft_definition
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 
@@ -39,8 +40,8 @@ WEEKLY_CONVERSATIONS = (0, 1, 1, 0, 1, 2)
 
 
 def remove_store(path: Path) -> None:
-    """Delete a SQLite store and its write-ahead log files, if present."""
-    for suffix in ("", "-wal", "-shm"):
+    """Delete a SQLite store, its write-ahead log files and its key file, if present."""
+    for suffix in ("", "-wal", "-shm", ".key"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -168,7 +169,7 @@ def _print_story(out: Console, app: GoalpathApp, built: dict[str, Any], db: Path
     render_goal(out, app.get_goal(panic_goal))
     render_goal(out, app.get_goal(partner_goal))
     out.print(Rule("History of the first goal"))
-    out.print(history_table(app.goal_events(panic_goal)))
+    out.print(history_table(history_of(app.goal_events(panic_goal))))
     out.print(Rule("Try next"))
     for command in _next_commands(db, episode_id, panic_goal):
         out.print(f"  {command}", soft_wrap=True)

@@ -25,8 +25,14 @@ from goalpath.cli.definition_options import (
     measure_from_options,
     target_from_options,
 )
-from goalpath.cli.render import event_document, goal_document, history_table, render_goal
+from goalpath.cli.render import (
+    goal_document,
+    history_entry_document,
+    history_table,
+    render_goal,
+)
 from goalpath.core.application import GoalpathApp
+from goalpath.core.history import history_of
 from goalpath.core.smart import draft_definition
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -449,13 +455,18 @@ def show_goal(
 @click.pass_context
 @refusals
 def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None:
-    """List every event of a goal: version, time, actor, reason."""
+    """List every event of a goal: version, time, actor, reason, and each field's before/after."""
     with open_app(ctx) as app:
-        events = app.goal_events(goal_id)
+        entries = history_of(app.goal_events(goal_id))
         if as_json:
-            emit({"goal_id": str(goal_id), "events": [event_document(e) for e in events]})
+            emit(
+                {
+                    "goal_id": str(goal_id),
+                    "events": [history_entry_document(entry) for entry in entries],
+                }
+            )
         else:
-            console().print(history_table(events))
+            console().print(history_table(entries))
 
 
 def register(cli: click.Group) -> None:

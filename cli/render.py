@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console, Group
@@ -12,6 +13,7 @@ from rich.text import Text
 from goalpath.cli.common import to_jsonable
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
+from goalpath.core.history import HistoryEntry
 from goalpath.core.smart import SmartReport
 from goalpath.core.values import Measurement
 
@@ -19,6 +21,7 @@ __all__ = [
     "episode_document",
     "event_document",
     "goal_document",
+    "history_entry_document",
     "history_table",
     "measurement_chart",
     "render_episode",
@@ -252,37 +255,66 @@ def render_episode(console: Console, episode: Episode, goals: list[Goal]) -> Non
     console.print(Panel(Group(table, goal_table), title="episode", expand=False))
 
 
-def history_table(events: list[Any]) -> Table:
-    """A table of a goal's events: version, recorded time, type, actor, reason."""
-    table = Table(title="history")
-    table.add_column("v", justify="right")
-    table.add_column("recorded")
-    table.add_column("event")
-    table.add_column("actor")
-    table.add_column("reason / details")
-    for domain_event in events:
-        document = event_document(domain_event)
-        actor = document["actor"] or {}
-        details = document["reason"] or _event_details(document)
+def history_entry_document(entry: HistoryEntry) -> dict[str, Any]:
+    """A history entry as JSON-ready data, with the actor as ``{id, role}``."""
+    return {
+        "version": entry.version,
+        "recorded_at": entry.recorded_at.isoformat(),
+        "effective_on": to_jsonable(entry.effective_on),
+        "type": entry.event_type,
+        "actor": {"id": entry.actor_id, "role": entry.actor_role} if entry.actor_id else None,
+        "reason": entry.reason,
+        "changes": [
+            {"field": change.field, "before": change.before, "after": change.after}
+            for change in entry.changes
+        ],
+    }
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "—" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_HIDDEN_SUFFIXES = (
+    ".recorded_by.id",
+    ".recorded_by.role",
+    ".reviewed_by.id",
+    ".reviewed_by.role",
+    ".sequence",
+    ".correction_reason",
+)
+
+
+def _shown(entry: HistoryEntry, field: str) -> bool:
+    if entry.version == 1:
+        return field in ("definition.statement", "status")
+    return not field.endswith(_HIDDEN_SUFFIXES) and field != "created_by"
+
+
+def _label(field: str) -> str:
+    label = field.removeprefix("definition.")
+    return re.sub(r"^(measurement|review|session)s\[(\d+)\]\.", r"\1 \2 ", label)
+
+
+def history_table(entries: list[HistoryEntry]) -> Table:
+    """A table of a stream's history: version, time, event, actor, reason, what changed."""
+    table = Table(title="history", expand=True)
+    table.add_column("v", justify="right", no_wrap=True)
+    table.add_column("event / recorded", no_wrap=True)
+    table.add_column("actor", max_width=14)
+    table.add_column("reason and changes (before → after)", ratio=1, min_width=30)
+    for entry in entries:
+        lines = [f"reason: {entry.reason}"] if entry.reason else []
+        lines.extend(
+            f"{_label(change.field)}: {_short(change.before, 24)} → {_short(change.after, 48)}"
+            for change in entry.changes
+            if _shown(entry, change.field)
+        )
         table.add_row(
-            str(document["version"]),
-            domain_event.timestamp.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-            document["type"],
-            f"{actor.get('id', '')} ({actor.get('role', '')})",
-            details,
+            str(entry.version),
+            f"{entry.event_type}\n{entry.recorded_at.astimezone().strftime('%Y-%m-%d %H:%M')}",
+            f"{entry.actor_id}\n({entry.actor_role})" if entry.actor_id else "",
+            "\n".join(lines),
         )
     return table
-
-
-def _event_details(document: dict[str, Any]) -> str:
-    fields = document["fields"]
-    kind = document["type"]
-    if kind == "Measured":
-        return f"value {fields['value']:g} observed {fields['observed_on']}"
-    if kind == "Reviewed":
-        attainment = fields.get("attainment")
-        extra = f", GAS {attainment:+d}" if attainment is not None else ""
-        return f"{fields['achievement']}, {fields['decision']}{extra}"
-    if kind == "Created":
-        return str(fields["definition"]["statement"])
-    return ""

@@ -1,0 +1,189 @@
+"""``goalpath audit verify|export`` and ``goalpath client erase``: for auditors and privacy."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import IO, Any
+
+import click
+from rich.table import Table
+
+from goalpath.cli.common import (
+    actor_options,
+    console,
+    emit,
+    json_option,
+    make_actor,
+    open_app,
+    parse_time,
+    refusals,
+    to_jsonable,
+)
+from goalpath.core.audit import EXPORT_FIELDS, export_rows
+from goalpath.core.integrity import VerificationReport
+
+__all__ = ["register"]
+
+
+@click.group("audit")
+def audit() -> None:
+    """For auditors: verify the tamper-evident history, export it."""
+
+
+@audit.command("verify")
+@json_option
+@click.pass_context
+@refusals
+def verify(ctx: click.Context, /, *, as_json: bool) -> None:
+    """Recompute every hash chain; exit 1 naming the first stream and version that fails."""
+    with open_app(ctx) as app:
+        report = app.verify()
+    if as_json:
+        emit(_report_document(report))
+    else:
+        _print_report(report)
+    if not report.ok:
+        first = report.first_problem
+        assert first is not None  # noqa: S101  # not ok means a problem was found
+        click.echo(
+            f"goalpath: verify failed: stream {first.stream_id} version {first.version}: "
+            f"{first.detail}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _report_document(report: VerificationReport) -> dict[str, Any]:
+    document: dict[str, Any] = to_jsonable(report)
+    document["ok"] = report.ok
+    document["first_problem"] = to_jsonable(report.first_problem)
+    return document
+
+
+def _print_report(report: VerificationReport) -> None:
+    out = console()
+    verdict = "[green]verified[/green]" if report.ok else "[red]NOT verified[/red]"
+    out.print(
+        f"{verdict}: {report.records_checked} records in {report.streams_checked} streams "
+        f"({report.erased_streams} of an erased client, verified by structure)"
+    )
+    if report.problems:
+        table = Table(title="problems")
+        for column in ("stream", "version", "kind", "detail"):
+            table.add_column(column)
+        for problem in report.problems:
+            table.add_row(problem.stream_id, str(problem.version), problem.kind, problem.detail)
+        out.print(table)
+
+
+@audit.command("export")
+@click.option("--client", "client_id", help="Only this client's episodes and goals.")
+@click.option("--since", metavar="TIME", help="Only events recorded at or after this time.")
+@click.option("--until", metavar="TIME", help="Only events recorded at or before this time.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to a file, not stdout.")
+@json_option
+@click.pass_context
+@refusals
+def export(
+    ctx: click.Context,
+    /,
+    *,
+    client_id: str | None,
+    since: str | None,
+    until: str | None,
+    output_format: str,
+    output: str | None,
+    as_json: bool,
+) -> None:
+    """Write every event with actor, reason and field-level before/after, for an auditor's tools.
+
+    --json is accepted for uniformity: JSON Lines is already one JSON document per line.
+    """
+    del as_json
+    with open_app(ctx) as app:
+        rows = export_rows(
+            app,
+            client_id=client_id,
+            since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
+        )
+        if output is None:
+            _write(rows, output_format, sys.stdout)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123
+                _write(rows, output_format, handle)
+
+
+def _write(rows: Any, output_format: str, handle: IO[str]) -> None:
+    if output_format == "jsonl":
+        for row in rows:
+            handle.write(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        flat = dict(row)
+        flat["changes"] = json.dumps(to_jsonable(row["changes"]), ensure_ascii=False)
+        writer.writerow(flat)
+
+
+@click.group("client")
+def client() -> None:
+    """Clients: erase a client's data (crypto-shredding)."""
+
+
+@client.command("erase")
+@click.argument("client_id")
+@click.option("--reason", required=True, help="Why (for example the request's reference).")
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def erase(
+    ctx: click.Context,
+    /,
+    *,
+    client_id: str,
+    reason: str,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Erase CLIENT_ID's data: destroy their key, drop their read-model rows, record why.
+
+    Needs the supervisor (or system) role. The events remain as structure for
+    the audit; their content can no longer be read by anyone.
+    """
+    actor = make_actor(actor_id, role)
+    with open_app(ctx) as app:
+        record_id = app.erase_client(client_id, reason=reason, actor=actor)
+        after_erasure = getattr(app, "after_erasure", None)
+        if callable(after_erasure):
+            after_erasure()
+    if as_json:
+        emit({"client_id": client_id, "erasure_record": record_id, "erased": True})
+    else:
+        click.echo(f"erased client {client_id} (record {record_id})")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``goalpath audit verify|export`` and ``goalpath client`` to the root group.
+
+    ``goalpath audit`` may already hold ``log`` from the read models: merge.
+    """
+    existing = cli.commands.get("audit")
+    if isinstance(existing, click.Group):
+        for name, command in audit.commands.items():
+            existing.add_command(command, name)
+    else:
+        cli.add_command(audit)
+    cli.add_command(client)
