@@ -1,11 +1,116 @@
-"""Commands of the goalpath command line (placeholder until filled in)."""
+"""``goalpath export fhir``: a client's or an episode's plan as a FHIR Bundle."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
 import click
 
-__all__ = ["register"]
+from goalpath.cli.common import json_option, open_app, parse_time, refusals
+from goalpath.projections.fhir import (
+    FHIR_VERSIONS,
+    export_client,
+    export_episode,
+    validate_bundle,
+)
+
+__all__ = ["export_fhir", "register"]
+
+
+@click.command("fhir")
+@click.argument("client", required=False)
+@click.option("--episode", "episode_id", metavar="ID", help="Export this episode only.")
+@click.option(
+    "--fhir-version",
+    type=click.Choice(FHIR_VERSIONS, case_sensitive=False),
+    default="R5",
+    show_default=True,
+    help="FHIR release of the resources.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    help="Export the plan as it stood then (ISO time; a date alone means its end, locally).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the bundle to this file instead of printing it.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check every resource with fhir.resources first (needs the goalpath[fhir] extra).",
+)
+@json_option
+@click.pass_context
+@refusals
+def export_fhir(
+    ctx: click.Context,
+    *,
+    client: str | None,
+    episode_id: str | None,
+    fhir_version: str,
+    as_of: str | None,
+    output: Path | None,
+    validate: bool,
+    as_json: bool,
+) -> None:
+    """Export a plan as a FHIR Bundle: every episode of CLIENT, or one --episode.
+
+    The bundle (type collection) is the one JSON document printed, with or
+    without --json: a CarePlan per episode, a Goal per goal, an Observation
+    per measurement and a Provenance per goal event.
+    """
+    del as_json  # the bundle is always JSON; the flag is accepted like everywhere else
+    if (client is None) == (episode_id is None):
+        raise click.UsageError("name a CLIENT or give --episode ID (one of the two)")
+    moment = parse_time(as_of, "--as-of")
+    with open_app(ctx) as app:
+        bundle: dict[str, Any]
+        if episode_id is not None:
+            bundle = export_episode(
+                app, _episode_uuid(episode_id), fhir_version=fhir_version, as_of=moment
+            )
+        else:
+            assert client is not None  # noqa: S101  # checked above
+            bundle = export_client(app, client, fhir_version=fhir_version, as_of=moment)
+    if validate:
+        validate_bundle(bundle)
+    document = json.dumps(bundle, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(document)
+        return
+    output.write_text(document + "\n", encoding="utf-8")
+    click.echo(
+        f"wrote a FHIR {fhir_version} bundle of {len(bundle['entry'])} resources to {output}",
+        err=True,
+    )
+
+
+def _episode_uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"an episode id must be a UUID; got {value!r}", param_hint="--episode"
+        ) from None
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    """Add ``goalpath export fhir`` (creating the ``export`` group unless another module did)."""
+    group = cli.commands.get("export")
+    if not isinstance(group, click.Group):
+
+        @click.group("export")
+        def export() -> None:
+            """Export plans to other systems' formats."""
+
+        cli.add_command(export)
+        group = export
+    group.add_command(export_fhir)
