@@ -30,6 +30,7 @@ from eventsourcing.utils import Environment, EnvType
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ERASING_ROLES, ClientErasure, erasure_id
 from goalpath.core.errors import (
+    ClientErasedError,
     ConflictError,
     DuplicateIdError,
     GoalpathError,
@@ -583,14 +584,21 @@ class GoalpathApp(Application[UUID]):
         return events
 
     def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]:
-        """Yield ``(position, event)`` for every stored event in recording order, streaming."""
+        """Yield ``(position, event)`` for every readable event in recording order, streaming.
+
+        Events of an erased client cannot be read and are left out.
+        """
         position = start
         while True:
             notifications = self.recorder.select_notifications(start=position, limit=batch)
             if not notifications:
                 return
             for notification in notifications:
-                yield notification.id, self.mapper.to_domain_event(notification)
+                try:
+                    domain_event = self.mapper.to_domain_event(notification)
+                except ClientErasedError:
+                    continue
+                yield notification.id, domain_event
             position = notifications[-1].id + 1
 
     # -- audit and privacy --------------------------------------------------------

@@ -1,10 +1,9 @@
-"""Tamper evidence on a real SQLite file: verify detects altered, deleted, reordered, forged records."""
+"""Tamper evidence on a SQLite file: verify detects altered, deleted, reordered, forged records."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -21,7 +20,7 @@ THERAPIST = Actor("therapist-7", "therapist")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Path, UUID]]:
+def store(tmp_path: Path) -> tuple[Path, UUID]:
     path = tmp_path / "tamper.db"
     with GoalpathApp(path, today=lambda: TODAY, snapshot_interval=0) as app:
         episode = app.open_episode(
@@ -41,7 +40,7 @@ def store(tmp_path: Path) -> Iterator[tuple[Path, UUID]]:
             app.record_measurement(
                 goal, 3 - week * 0.5, observed_on=TODAY - timedelta(weeks=6 - week), actor=THERAPIST
             )
-    yield path, goal
+    return path, goal
 
 
 def verify_cli(path: Path) -> tuple[int, str, dict[str, object]]:
@@ -54,7 +53,7 @@ def test_an_untouched_store_verifies(store: tuple[Path, UUID]) -> None:
     code, _stderr, report = verify_cli(path)
     assert code == 0
     assert report["ok"] is True
-    assert report["records_checked"] == 10  # 2 episode events, 1 goal link, 7 goal events
+    assert report["records_checked"] == 8  # episode: opened, goal added; goal: created, 5 measured
     table = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify"])
     assert table.exit_code == 0
     assert "verified" in table.stdout
@@ -126,20 +125,20 @@ def test_a_forged_event_is_detected(store: tuple[Path, UUID]) -> None:
     with sqlite3.connect(path) as connection:
         (state, topic) = connection.execute(
             "SELECT state, topic FROM stored_events WHERE originator_id = ? "
-            "AND originator_version = 7",
+            "AND originator_version = 6",
             (goal.hex,),
         ).fetchone()
         # A plausible forgery: a copy of a real sealed record, appended as the next version.
         connection.execute(
             "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-            "VALUES (?, 8, ?, ?)",
+            "VALUES (?, 7, ?, ?)",
             (goal.hex, topic, state),
         )
     code, _stderr, report = verify_cli(path)
     assert code == 1
     first = report["first_problem"]
     assert isinstance(first, dict)
-    assert (first["stream_id"], first["version"], first["kind"]) == (str(goal), 8, "altered")
+    assert (first["stream_id"], first["version"], first["kind"]) == (str(goal), 7, "altered")
 
 
 def test_a_record_moved_to_another_stream_does_not_decrypt(store: tuple[Path, UUID]) -> None:
@@ -175,7 +174,8 @@ def test_snapshots_are_not_trusted_by_verify(tmp_path: Path) -> None:
         )
         goal = app.create_goal(episode, definition, actor=THERAPIST, activate=True)
         app.record_measurement(goal, 2, observed_on=TODAY, actor=THERAPIST)
-    _execute(path, "DELETE FROM snapshots")
+        app.record_session(episode, held_on=TODAY, actor=THERAPIST)
+    _execute(path, "DELETE FROM stored_snapshots")
     code, _stderr, report = verify_cli(path)
     assert code == 0
     assert report["ok"] is True
@@ -186,3 +186,22 @@ def test_snapshots_are_not_trusted_by_verify(tmp_path: Path) -> None:
     )
     code, _stderr, _report = verify_cli(path)
     assert code == 1
+
+
+def test_deleting_the_newest_event_of_a_stream_shows_as_a_gap(store: tuple[Path, UUID]) -> None:
+    """The newest event of a stream has no successor in its chain; the gap it leaves in the
+    store's positions gives it away (unless it is the newest record of the whole store)."""
+    path, goal = store
+    with GoalpathApp(path, today=lambda: TODAY) as app:
+        episode = app.get_goal(goal).episode_id
+        app.record_session(episode, held_on=TODAY, actor=THERAPIST)
+    _execute(
+        path,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 6",
+        (goal.hex,),
+    )
+    code, _stderr, report = verify_cli(path)
+    assert code == 1
+    first = report["first_problem"]
+    assert isinstance(first, dict)
+    assert first["kind"] == "deleted-notification"
