@@ -1,1 +1,63 @@
-"""Read models computed from goalpath's events: plans, progress, review queue, audit log."""
+"""Read models computed from goalpath's events: plans, progress, review queue, audit log.
+
+Start with :class:`Projections`; the clinical formulas (:func:`gas_t_score`,
+:func:`classify_change`) and rules (:func:`assess_progress`,
+:func:`plan_warnings`) are plain functions usable on their own.
+"""
+
+from goalpath.projections.audit_log import AuditEntry, AuditFilter
+from goalpath.projections.caseload import CaseloadOutcomes, OutcomeCounts
+from goalpath.projections.changes import FieldChange, GoalState, describe_changes
+from goalpath.projections.errors import ProjectionError, UnknownInstrumentError
+from goalpath.projections.gas import gas_t_score
+from goalpath.projections.outcomes import (
+    INSTRUMENT_CONVENTIONS,
+    InstrumentConventions,
+    OutcomeClassification,
+    classify_change,
+    clinical_cutoff,
+    combine_outcomes,
+    reliable_change_index,
+)
+from goalpath.projections.plan import Plan, PlanGoal, PlanWarning, build_plan, plan_warnings
+from goalpath.projections.progress import ProgressReport, assess_progress
+from goalpath.projections.readmodels import Projections, ProjectionStatus
+from goalpath.projections.review_queue import ReviewDue
+from goalpath.projections.runner import CatchUpResult, ProjectionRunner
+from goalpath.projections.store import ReadModelStore, SQLiteReadModelStore
+from goalpath.projections.timetravel import plan_as_of
+
+__all__ = [
+    "INSTRUMENT_CONVENTIONS",
+    "AuditEntry",
+    "AuditFilter",
+    "CaseloadOutcomes",
+    "CatchUpResult",
+    "FieldChange",
+    "GoalState",
+    "InstrumentConventions",
+    "OutcomeClassification",
+    "OutcomeCounts",
+    "Plan",
+    "PlanGoal",
+    "PlanWarning",
+    "ProgressReport",
+    "ProjectionError",
+    "ProjectionRunner",
+    "ProjectionStatus",
+    "Projections",
+    "ReadModelStore",
+    "ReviewDue",
+    "SQLiteReadModelStore",
+    "UnknownInstrumentError",
+    "assess_progress",
+    "build_plan",
+    "classify_change",
+    "clinical_cutoff",
+    "combine_outcomes",
+    "describe_changes",
+    "gas_t_score",
+    "plan_as_of",
+    "plan_warnings",
+    "reliable_change_index",
+]

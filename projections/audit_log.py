@@ -1,0 +1,266 @@
+"""The audit log read model: one row per event, with who, when, what changed and why.
+
+Table ``gp_audit_log``: the event's log position, recorded time (UTC),
+aggregate kind and id, goal (for goal events), episode and client, event
+type, actor, effective date, the field-level changes (JSON list of
+``{field, before, after}``) and the reason. Searchable by actor, client,
+goal, episode and time range.
+
+The projector reads the goal's previous state from the current-state
+tables, so it must run before :class:`~goalpath.projections.state.StateProjector`
+in the same batch.
+"""
+
+# ruff: noqa: S608  # table names and WHERE clauses are goalpath's own; values are parameters
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+
+from goalpath.core.episode import Episode
+from goalpath.core.goal import Goal
+from goalpath.core.values import Actor
+from goalpath.projections.changes import FieldChange, GoalState, describe_changes
+from goalpath.projections.records import definition_from_json
+from goalpath.projections.store import StoreTransaction
+
+__all__ = [
+    "AUDIT_SCHEMA",
+    "AUDIT_TABLES",
+    "AuditEntry",
+    "AuditFilter",
+    "AuditLogProjector",
+    "search_audit_log",
+    "utc_text",
+]
+
+AUDIT_TABLES: Final = ("gp_audit_log",)
+
+AUDIT_SCHEMA: Final = (
+    (
+        "CREATE TABLE IF NOT EXISTS gp_audit_log ("
+        "position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, aggregate TEXT NOT NULL, "
+        "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, goal_id TEXT, "
+        "episode_id TEXT, client_id TEXT, event_type TEXT NOT NULL, actor_id TEXT, "
+        "actor_role TEXT, effective_on TEXT, changes TEXT NOT NULL, reason TEXT)"
+    ),
+    "CREATE INDEX IF NOT EXISTS gp_audit_log_goal ON gp_audit_log (goal_id)",
+    "CREATE INDEX IF NOT EXISTS gp_audit_log_client ON gp_audit_log (client_id)",
+    "CREATE INDEX IF NOT EXISTS gp_audit_log_actor ON gp_audit_log (actor_id)",
+    "CREATE INDEX IF NOT EXISTS gp_audit_log_time ON gp_audit_log (recorded_at)",
+)
+"""DDL of the audit log."""
+
+_EFFECTIVE_DATE_FIELDS: Final = (
+    "observed_on",
+    "reviewed_on",
+    "retired_on",
+    "held_on",
+    "closed_on",
+    "opened_on",
+)
+
+
+Owner = tuple[str | None, str | None]
+"""The episode id and client id a stream belongs to."""
+
+
+def utc_text(moment: datetime) -> str:
+    """A timestamp as fixed-width UTC text, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _effective_on(event: object) -> str | None:
+    for name in _EFFECTIVE_DATE_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, date):
+            return value.isoformat()
+    if isinstance(event, Goal.Created):
+        return event.definition.start_on.isoformat()
+    return None
+
+
+class AuditLogProjector:
+    """Writes one audit row per event."""
+
+    name = "audit"
+    schema = AUDIT_SCHEMA
+    tables = AUDIT_TABLES
+
+    def __init__(self) -> None:
+        # Which episode and client each stream belongs to: facts that never
+        # change, so the cache stays right even when a batch is rolled back.
+        self._owners: dict[str, Owner] = {}
+
+    def _owner(self, transaction: StoreTransaction, stream: str, goal: bool) -> Owner:
+        owner = self._owners.get(stream)
+        if owner is None:
+            sql = (
+                "SELECT episode_id, client_id FROM gp_goals WHERE goal_id = ?"
+                if goal
+                else "SELECT episode_id, client_id FROM gp_episodes WHERE episode_id = ?"
+            )
+            rows = transaction.query(sql, (stream,))
+            owner = (rows[0][0], rows[0][1]) if rows else (None, None)
+            if rows:
+                self._owners[stream] = owner
+        return owner
+
+    def _previous_state(
+        self, transaction: StoreTransaction, goal_id: str, event: object
+    ) -> GoalState | None:
+        if isinstance(event, Goal.Created | Goal.Measured):
+            return None
+        if isinstance(event, Goal.MeasurementCorrected):
+            rows = transaction.query(
+                "SELECT value FROM gp_measurements WHERE goal_id = ? AND sequence = ?",
+                (goal_id, event.sequence),
+            )
+            return GoalState(measurement_values={event.sequence: rows[0][0] if rows else None})
+        rows = transaction.query(
+            "SELECT definition, status FROM gp_goals WHERE goal_id = ?", (goal_id,)
+        )
+        if not rows:
+            return None
+        return GoalState(definition=definition_from_json(rows[0][0]), status=rows[0][1])
+
+    def apply(self, transaction: StoreTransaction, position: int, event: Any) -> None:
+        """Write the audit row of one event at notification ``position``."""
+        stream = event.originator_id.hex
+        goal_id: str | None = None
+        owner: Owner
+        if isinstance(event, Goal.Event):
+            goal_id = stream
+            if isinstance(event, Goal.Created):
+                owner = (event.episode_id.hex, event.client_id)
+                self._owners[stream] = owner
+            else:
+                owner = self._owner(transaction, stream, goal=True)
+            previous = self._previous_state(transaction, stream, event)
+            aggregate = "goal"
+        elif isinstance(event, Episode.Event):
+            if isinstance(event, Episode.Opened):
+                owner = (stream, event.client_id)
+                self._owners[stream] = owner
+            else:
+                owner = self._owner(transaction, stream, goal=False)
+            previous = None
+            aggregate = "episode"
+        else:
+            owner, previous, aggregate = (None, None), None, "other"
+        actor = getattr(event, "actor", None)
+        changes = [attrs.asdict(change) for change in describe_changes(previous, event)]
+        transaction.execute(
+            "INSERT INTO gp_audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                position,
+                utc_text(event.timestamp),
+                aggregate,
+                stream,
+                event.originator_version,
+                goal_id,
+                owner[0],
+                owner[1],
+                type(event).__name__,
+                actor.id if isinstance(actor, Actor) else None,
+                actor.role if isinstance(actor, Actor) else None,
+                _effective_on(event),
+                json.dumps(changes, sort_keys=True, ensure_ascii=False),
+                getattr(event, "reason", None),
+            ),
+        )
+
+
+@attrs.frozen
+class AuditEntry:
+    """One row of the audit log."""
+
+    position: int
+    recorded_at: datetime
+    aggregate: str
+    originator_id: UUID
+    originator_version: int
+    goal_id: UUID | None
+    episode_id: UUID | None
+    client_id: str | None
+    event_type: str
+    actor_id: str | None
+    actor_role: str | None
+    effective_on: date | None
+    changes: tuple[FieldChange, ...]
+    reason: str | None
+
+
+@attrs.frozen
+class AuditFilter:
+    """Which audit rows to return; every given criterion must match."""
+
+    actor_id: str | None = None
+    client_id: str | None = None
+    goal_id: UUID | None = None
+    episode_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+def search_audit_log(transaction: StoreTransaction, criteria: AuditFilter) -> list[AuditEntry]:
+    """Return the audit rows matching ``criteria``, oldest first."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("actor_id", criteria.actor_id),
+        ("client_id", criteria.client_id),
+        ("goal_id", criteria.goal_id.hex if criteria.goal_id else None),
+        ("episode_id", criteria.episode_id.hex if criteria.episode_id else None),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if criteria.since is not None:
+        clauses.append("recorded_at >= ?")
+        params.append(utc_text(criteria.since))
+    if criteria.until is not None:
+        clauses.append("recorded_at <= ?")
+        params.append(utc_text(criteria.until))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    limit = ""
+    if criteria.limit is not None:
+        limit = "LIMIT ?"
+        params.append(criteria.limit)
+    rows = transaction.query(
+        f"SELECT * FROM gp_audit_log {where} ORDER BY position {limit}",
+        params,
+    )
+    return [_entry(row) for row in rows]
+
+
+def _entry(row: Sequence[Any]) -> AuditEntry:
+    (position, recorded_at, aggregate, originator_id, version, goal_id, episode_id, client_id,
+     event_type, actor_id, actor_role, effective_on, changes, reason) = row  # fmt: skip
+    return AuditEntry(
+        position=position,
+        recorded_at=datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        aggregate=aggregate,
+        originator_id=UUID(originator_id),
+        originator_version=version,
+        goal_id=_uuid(goal_id),
+        episode_id=_uuid(episode_id),
+        client_id=client_id,
+        event_type=event_type,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        effective_on=None if effective_on is None else date.fromisoformat(effective_on),
+        changes=tuple(FieldChange(**change) for change in json.loads(changes)),
+        reason=reason,
+    )

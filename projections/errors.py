@@ -1,0 +1,21 @@
+"""Typed errors of the read side."""
+
+from __future__ import annotations
+
+from goalpath.core.errors import GoalpathError, InvalidValueError
+
+__all__ = ["ProjectionError", "UnknownInstrumentError"]
+
+
+class ProjectionError(GoalpathError):
+    """A read model could not be brought up to date or read (store locked, schema mismatch...)."""
+
+
+class UnknownInstrumentError(InvalidValueError):
+    """An instrument code has no outcome conventions (caseness, reliable change) in goalpath."""
+
+    def __init__(self, code: str, known: tuple[str, ...]) -> None:
+        self.code = code
+        super().__init__(
+            f"no outcome conventions for instrument {code!r}; known instruments: {', '.join(known)}"
+        )

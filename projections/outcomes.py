@@ -1,0 +1,204 @@
+"""Standardised outcomes: reliable change, caseness and recovery.
+
+The instrument thresholds follow NHS Talking Therapies conventions and live
+in one table, :data:`INSTRUMENT_CONVENTIONS`, keyed by instrument code, so a
+measures registry can supply them later. The general Reliable Change Index
+and clinical cut-off of Jacobson & Truax (1991) are here too.
+
+Scores of both instruments fall as a client improves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import attrs
+
+from goalpath.core.errors import InvalidValueError
+from goalpath.projections.errors import UnknownInstrumentError
+
+__all__ = [
+    "INSTRUMENT_CONVENTIONS",
+    "RELIABLE_RCI",
+    "CombinedOutcome",
+    "InstrumentConventions",
+    "OutcomeClassification",
+    "classify_change",
+    "clinical_cutoff",
+    "combine_outcomes",
+    "conventions_for",
+    "reliable_change_index",
+]
+
+RELIABLE_RCI: Final = 1.96
+"""An absolute Reliable Change Index above this is reliable change (p < 0.05)."""
+
+
+@attrs.frozen
+class InstrumentConventions:
+    """How to read one instrument's total score.
+
+    ``caseness`` is the lowest score counted as a clinical case;
+    ``reliable_change`` the smallest change in points counted as reliable.
+    """
+
+    code: str
+    name: str
+    minimum: float
+    maximum: float
+    caseness: float
+    reliable_change: float
+    loinc: str
+
+
+INSTRUMENT_CONVENTIONS: Final[Mapping[str, InstrumentConventions]] = {
+    "phq-9": InstrumentConventions(
+        code="phq-9",
+        name="PHQ-9 total score",
+        minimum=0,
+        maximum=27,
+        caseness=10,
+        reliable_change=6,
+        loinc="44261-6",
+    ),
+    "gad-7": InstrumentConventions(
+        code="gad-7",
+        name="GAD-7 total score",
+        minimum=0,
+        maximum=21,
+        caseness=8,
+        reliable_change=4,
+        loinc="70274-6",
+    ),
+}
+"""Outcome conventions per instrument code."""
+
+
+def conventions_for(code: str) -> InstrumentConventions:
+    """Return the conventions of an instrument, or raise :class:`UnknownInstrumentError`."""
+    try:
+        return INSTRUMENT_CONVENTIONS[code.lower()]
+    except KeyError:
+        raise UnknownInstrumentError(code, tuple(INSTRUMENT_CONVENTIONS)) from None
+
+
+@attrs.frozen
+class OutcomeClassification:
+    """What a change from a first to a last score means clinically.
+
+    ``case_at_start``/``case_at_end``: at or above caseness. ``recovery``: a
+    case at the start and below caseness at the end. ``reliable_recovery``:
+    recovery with reliable improvement. ``reliable_deterioration``: the
+    score rose by at least the reliable-change threshold.
+    """
+
+    instrument: str
+    first: float
+    last: float
+    change: float
+    case_at_start: bool
+    case_at_end: bool
+    reliable_improvement: bool
+    reliable_deterioration: bool
+    recovery: bool
+    reliable_recovery: bool
+
+
+def classify_change(instrument: str, first: float, last: float) -> OutcomeClassification:
+    """Classify the change from ``first`` to ``last`` on a standardised instrument."""
+    conventions = conventions_for(instrument)
+    for name, score in (("first score", first), ("last score", last)):
+        if not conventions.minimum <= score <= conventions.maximum:
+            raise InvalidValueError(
+                f"{name} {score:g} is outside {conventions.name} "
+                f"({conventions.minimum:g} to {conventions.maximum:g})"
+            )
+    change = last - first
+    case_at_start = first >= conventions.caseness
+    case_at_end = last >= conventions.caseness
+    improved = -change >= conventions.reliable_change
+    deteriorated = change >= conventions.reliable_change
+    recovery = case_at_start and not case_at_end
+    return OutcomeClassification(
+        instrument=conventions.code,
+        first=first,
+        last=last,
+        change=change,
+        case_at_start=case_at_start,
+        case_at_end=case_at_end,
+        reliable_improvement=improved,
+        reliable_deterioration=deteriorated,
+        recovery=recovery,
+        reliable_recovery=recovery and improved,
+    )
+
+
+@attrs.frozen
+class CombinedOutcome:
+    """The outcome of one episode over all its standardised measures.
+
+    As in NHS Talking Therapies: a case at the start on any measure;
+    recovery when a case at the start is below caseness on every measure at
+    the end; reliable improvement when at least one measure improved
+    reliably and none deteriorated reliably; reliable deterioration when
+    any measure deteriorated reliably.
+    """
+
+    case_at_start: bool
+    recovery: bool
+    reliable_improvement: bool
+    reliable_deterioration: bool
+    reliable_recovery: bool
+
+
+def combine_outcomes(outcomes: Sequence[OutcomeClassification]) -> CombinedOutcome | None:
+    """Combine the per-measure outcomes of one episode; ``None`` when there are none."""
+    if not outcomes:
+        return None
+    case_at_start = any(o.case_at_start for o in outcomes)
+    recovery = case_at_start and not any(o.case_at_end for o in outcomes)
+    deterioration = any(o.reliable_deterioration for o in outcomes)
+    improvement = any(o.reliable_improvement for o in outcomes) and not deterioration
+    return CombinedOutcome(
+        case_at_start=case_at_start,
+        recovery=recovery,
+        reliable_improvement=improvement,
+        reliable_deterioration=deterioration,
+        reliable_recovery=recovery and improvement,
+    )
+
+
+def reliable_change_index(
+    first: float, last: float, sd_baseline: float, reliability: float
+) -> float:
+    """Return Jacobson & Truax's RC = (last - first) / S_diff.
+
+    SE = SD1 * sqrt(1 - r); S_diff = sqrt(2) * SE. ``abs(RC) >`` :data:`RELIABLE_RCI`
+    is reliable change.
+    """
+    if not sd_baseline > 0:
+        raise InvalidValueError(
+            f"the baseline standard deviation must be positive; got {sd_baseline!r}"
+        )
+    if not 0 <= reliability < 1:
+        raise InvalidValueError(
+            f"reliability must be from 0 up to (not including) 1; got {reliability!r}"
+        )
+    standard_error = sd_baseline * math.sqrt(1 - reliability)
+    return (last - first) / (math.sqrt(2) * standard_error)
+
+
+def clinical_cutoff(
+    mean_clinical: float, sd_clinical: float, mean_functional: float, sd_functional: float
+) -> float:
+    """Return Jacobson & Truax's cut-off c between clinical and functional populations.
+
+    c = (SD_clin * M_fun + SD_fun * M_clin) / (SD_clin + SD_fun).
+    """
+    if not (sd_clinical > 0 and sd_functional > 0):
+        raise InvalidValueError("both standard deviations must be positive")
+    return (sd_clinical * mean_functional + sd_functional * mean_clinical) / (
+        sd_clinical + sd_functional
+    )

@@ -1,0 +1,296 @@
+"""``Projections``: the read side of one goalpath application, in one object.
+
+>>> from goalpath.core.application import GoalpathApp
+>>> with GoalpathApp() as app, Projections(app) as projections:
+...     projections.status().lag
+0
+
+In the embedded mode (the default) every read catches up first, so a
+measurement recorded a moment ago is in the plan shown now.
+"""
+
+# ruff: noqa: S608  # table names and WHERE clauses are goalpath's own; values are parameters
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+
+from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import InvalidValueError, NotFoundError
+from goalpath.projections.audit_log import (
+    AuditEntry,
+    AuditFilter,
+    AuditLogProjector,
+    search_audit_log,
+)
+from goalpath.projections.caseload import CaseloadOutcomes, build_caseload_outcomes
+from goalpath.projections.plan import Plan, build_plan
+from goalpath.projections.progress import ProgressReport, assess_progress
+from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
+from goalpath.projections.runner import (
+    DEFAULT_BATCH_SIZE,
+    CatchUpResult,
+    ProgressCallback,
+    ProjectionRunner,
+    Projector,
+)
+from goalpath.projections.state import StateProjector, load_episodes, load_goals
+from goalpath.projections.store import MEMORY, ReadModelStore, SQLiteReadModelStore
+from goalpath.projections.timetravel import plan_as_of
+
+__all__ = ["SCHEMA_VERSION", "ProjectionStatus", "Projections", "default_projectors"]
+
+SCHEMA_VERSION: Final = 1
+"""Bump when a read-model table changes shape: stores at another version are rebuilt."""
+
+
+def default_projectors() -> list[Projector]:
+    """Goalpath's projectors, in the order they must run (audit reads the state before it moves)."""
+    return [AuditLogProjector(), StateProjector()]
+
+
+@attrs.frozen
+class ProjectionStatus:
+    """Where the read models stand against the event log."""
+
+    store: str
+    position: int
+    head: int
+    batch_size: int
+    rows: dict[str, int]
+
+    @property
+    def lag(self) -> int:
+        """How many notification ids the read models are behind the log."""
+        return max(self.head - self.position, 0)
+
+
+class Projections:
+    """The read models of a :class:`~goalpath.core.application.GoalpathApp`.
+
+    They live beside the events: in the same SQLite file for a file store
+    (their own connection), in an in-memory SQLite database for an
+    in-memory app, or in the ``store`` given. With ``catch_up_on_read``
+    (the default) every read first applies the events recorded since the
+    last one.
+    """
+
+    def __init__(
+        self,
+        app: GoalpathApp,
+        *,
+        store: ReadModelStore | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        catch_up_on_read: bool = True,
+        projectors: list[Projector] | None = None,
+    ) -> None:
+        self.app = app
+        if store is None:
+            location = app.store_location
+            store = SQLiteReadModelStore(MEMORY if location == MEMORY else location)
+        self.store = store
+        self.catch_up_on_read = catch_up_on_read
+        self.runner = ProjectionRunner(
+            app,
+            store,
+            default_projectors() if projectors is None else projectors,
+            schema_version=SCHEMA_VERSION,
+            batch_size=batch_size,
+        )
+
+    def __enter__(self) -> Projections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the read-model store's connection."""
+        self.store.close()
+
+    # -- keeping up -------------------------------------------------------------
+
+    def catch_up(self, progress_callback: ProgressCallback | None = None) -> CatchUpResult:
+        """Apply the events recorded since the last catch-up."""
+        return self.runner.catch_up(progress=progress_callback)
+
+    def rebuild(self, progress_callback: ProgressCallback | None = None) -> CatchUpResult:
+        """Empty the read models and apply every event again."""
+        return self.runner.rebuild(progress=progress_callback)
+
+    def status(self) -> ProjectionStatus:
+        """Position, head of the log and row counts (does not catch up)."""
+        position = self.runner.position()
+        with self.store.transaction(write=False) as transaction:
+            rows = {
+                table: int(transaction.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+                for table in self.runner.tables
+            }
+        return ProjectionStatus(
+            store=self.app.store_location,
+            position=position,
+            head=self.runner.head(),
+            batch_size=self.runner.batch_size,
+            rows=rows,
+        )
+
+    def _fresh(self) -> None:
+        if self.catch_up_on_read:
+            self.runner.catch_up()
+
+    def _read(self, reader: Callable[[Any], Any]) -> Any:
+        self._fresh()
+        with self.store.transaction(write=False) as transaction:
+            return reader(transaction)
+
+    def _today(self, today: date | None) -> date:
+        return self.app.today() if today is None else today
+
+    # -- reads --------------------------------------------------------------------
+
+    def plan_for_episode(
+        self, episode_id: UUID, *, today: date | None = None, as_of: datetime | None = None
+    ) -> Plan:
+        """An episode's current plan, or with ``as_of`` the plan as it stood then (from events)."""
+        episode_id = _as_uuid(episode_id, "episode")
+        if as_of is not None:
+            return plan_as_of(self.app, episode_id, as_of)
+        day = self._today(today)
+
+        def read(transaction: Any) -> Plan:
+            episodes = load_episodes(transaction, "gp_episodes.episode_id = ?", (episode_id.hex,))
+            if episode_id not in episodes:
+                raise NotFoundError("episode", episode_id)
+            goals = load_goals(transaction, "gp_goals.episode_id = ?", (episode_id.hex,))
+            return build_plan(episodes[episode_id], goals, day)
+
+        plan: Plan = self._read(read)
+        return plan
+
+    def episode_ids_of_client(self, client_id: str) -> list[UUID]:
+        """The client's episodes, oldest first (from the read models)."""
+
+        def read(transaction: Any) -> list[UUID]:
+            return list(load_episodes(transaction, "gp_episodes.client_id = ?", (client_id,)))
+
+        ids: list[UUID] = self._read(read)
+        return ids
+
+    def plan_for_client(
+        self, client_id: str, *, today: date | None = None, as_of: datetime | None = None
+    ) -> list[Plan]:
+        """The plans of every episode of a client, oldest first (``as_of``: as they stood then).
+
+        An episode opened after ``as_of`` is left out.
+        """
+        episode_ids = self.episode_ids_of_client(client_id)
+        if not episode_ids:
+            raise NotFoundError("client", client_id)
+        plans: list[Plan] = []
+        for episode_id in episode_ids:
+            try:
+                plans.append(self.plan_for_episode(episode_id, today=today, as_of=as_of))
+            except NotFoundError:
+                if as_of is None:
+                    raise
+        return plans
+
+    def progress(self, goal_id: UUID, *, today: date | None = None) -> ProgressReport:
+        """A goal's progress: series, percentage, trend, trajectory, status, outcome."""
+        goal_id = _as_uuid(goal_id, "goal")
+        goals = self._read(
+            lambda transaction: load_goals(transaction, "gp_goals.goal_id = ?", (goal_id.hex,))
+        )
+        if not goals:
+            raise NotFoundError("goal", goal_id)
+        return assess_progress(goals[0], self._today(today))
+
+    def reviews_due(
+        self,
+        therapist_id: str | None = None,
+        *,
+        today: date | None = None,
+        within_days: int = DEFAULT_WITHIN_DAYS,
+    ) -> list[ReviewDue]:
+        """Goals whose review is overdue or due within ``within_days``, the most overdue first."""
+        day = self._today(today)
+        open_episodes = "gp_episodes.closed_on IS NULL"
+        params: tuple[Any, ...] = ()
+        if therapist_id is not None:
+            open_episodes += (
+                " AND gp_episodes.episode_id IN "
+                "(SELECT episode_id FROM gp_episode_therapists WHERE therapist_id = ?)"
+            )
+            params = (therapist_id,)
+
+        def read(transaction: Any) -> list[ReviewDue]:
+            episodes = load_episodes(transaction, open_episodes, params)
+            goals = load_goals(
+                transaction,
+                "gp_goals.status IN ('active', 'on-hold') AND gp_goals.episode_id IN "
+                f"(SELECT episode_id FROM gp_episodes WHERE {open_episodes})",
+                params,
+                with_measurements=False,
+            )
+            return build_review_queue(episodes, goals, day, within_days=within_days)
+
+        queue: list[ReviewDue] = self._read(read)
+        return queue
+
+    def audit_log(
+        self,
+        *,
+        actor_id: str | None = None,
+        client_id: str | None = None,
+        goal_id: UUID | None = None,
+        episode_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Audit rows matching every given criterion, oldest first."""
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidValueError(f"{name} must be a time with a time zone; got {moment!r}")
+        criteria = AuditFilter(
+            actor_id=actor_id,
+            client_id=client_id,
+            goal_id=None if goal_id is None else _as_uuid(goal_id, "goal"),
+            episode_id=None if episode_id is None else _as_uuid(episode_id, "episode"),
+            since=since,
+            until=until,
+            limit=limit,
+        )
+        entries: list[AuditEntry] = self._read(
+            lambda transaction: search_audit_log(transaction, criteria)
+        )
+        return entries
+
+    def caseload_outcomes(self, therapist_id: str | None = None) -> CaseloadOutcomes:
+        """Reliable improvement, deterioration and recovery, per therapist and overall."""
+
+        def read(transaction: Any) -> CaseloadOutcomes:
+            episodes = load_episodes(transaction)
+            goals = load_goals(transaction, "gp_goals.instrument IS NOT NULL", ())
+            return build_caseload_outcomes(episodes, goals, therapist_id=therapist_id)
+
+        outcomes: CaseloadOutcomes = self._read(read)
+        return outcomes
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row, sorted (does not catch up): for comparing builds."""
+        return self.runner.dump()
+
+
+def _as_uuid(value: object, kind: str) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}") from None

@@ -1,0 +1,225 @@
+"""The projection runner: a pull loop over the application's notification log.
+
+Each batch of notifications is applied by every projector and the tracking
+position is advanced, all in one store transaction: a batch is applied
+exactly once, or not at all. A crash (or any exception) inside a batch
+rolls the whole batch back; the next catch-up starts again from the last
+committed position. Two runners on one store serialise on the store's
+write lock, and a runner that finds the position moved under it drops its
+batch and reads again, so no notification is applied twice.
+
+eventsourcing's own ``ProjectionRunner`` needs a recorder that can
+``subscribe()``, which SQLite cannot; this loop only needs
+``select_notifications``, which every recorder has.
+"""
+
+# ruff: noqa: S608  # table names and WHERE clauses are goalpath's own; values are parameters
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol
+
+import attrs
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+
+from goalpath.projections.errors import ProjectionError
+from goalpath.projections.store import ReadModelStore, StoreTransaction
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "TRACKING_SCHEMA",
+    "CatchUpResult",
+    "ProgressCallback",
+    "ProjectionRunner",
+    "Projector",
+]
+
+DEFAULT_BATCH_SIZE: Final = 1000
+"""Notifications applied per transaction unless told otherwise."""
+
+TRACKING_SCHEMA: Final = (
+    (
+        "CREATE TABLE IF NOT EXISTS gp_projection_tracking ("
+        "name TEXT PRIMARY KEY, position INTEGER NOT NULL, schema_version INTEGER NOT NULL)"
+    ),
+)
+
+ProgressCallback = Callable[[int, int], None]
+"""Called after each batch with (position reached, head of the log)."""
+
+
+class Projector(Protocol):
+    """Something that turns events into read-model rows."""
+
+    @property
+    def name(self) -> str:
+        """The projector's name."""
+
+    @property
+    def schema(self) -> Sequence[str]:
+        """DDL statements creating its tables (``IF NOT EXISTS``)."""
+
+    @property
+    def tables(self) -> Sequence[str]:
+        """The tables it writes."""
+
+    def apply(self, transaction: StoreTransaction, position: int, event: Any) -> None:
+        """Apply one event at notification ``position`` inside ``transaction``."""
+
+
+@attrs.frozen
+class CatchUpResult:
+    """What one catch-up did."""
+
+    start_position: int
+    position: int
+    applied: int
+    batches: int
+
+
+class ProjectionRunner:
+    """Keeps a set of projectors' tables in step with an application's notification log.
+
+    ``name`` identifies the tracking row; ``schema_version`` is stored with
+    it, and a store holding another version is rebuilt from zero (read
+    models are derived data).
+    """
+
+    def __init__(
+        self,
+        app: Application[Any],
+        store: ReadModelStore,
+        projectors: Sequence[Projector],
+        *,
+        name: str = "goalpath",
+        schema_version: int = 1,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ProjectionError(f"batch size must be a whole number from 1; got {batch_size!r}")
+        self.app = app
+        self.store = store
+        self.projectors = tuple(projectors)
+        self.name = name
+        self.schema_version = schema_version
+        self.batch_size = batch_size
+        self._ensure_schema()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Every read-model table the projectors write (not the tracking table)."""
+        return tuple(table for projector in self.projectors for table in projector.tables)
+
+    def _ensure_schema(self) -> None:
+        with self._write() as transaction:
+            for statement in TRACKING_SCHEMA:
+                transaction.execute(statement)
+            rows = transaction.query(
+                "SELECT schema_version FROM gp_projection_tracking WHERE name = ?", (self.name,)
+            )
+            if rows and rows[0][0] != self.schema_version:
+                for table in self.tables:
+                    transaction.execute(f"DROP TABLE IF EXISTS {table}")
+            for projector in self.projectors:
+                for statement in projector.schema:
+                    transaction.execute(statement)
+            if not rows or rows[0][0] != self.schema_version:
+                self._set_position(transaction, 0)
+
+    def _write(self) -> Any:
+        return self.store.transaction(write=True)
+
+    def _set_position(self, transaction: StoreTransaction, position: int) -> None:
+        transaction.execute(
+            "INSERT INTO gp_projection_tracking (name, position, schema_version) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+            "schema_version = excluded.schema_version",
+            (self.name, position, self.schema_version),
+        )
+
+    @staticmethod
+    def _read_position(transaction: StoreTransaction, name: str) -> int:
+        rows = transaction.query(
+            "SELECT position FROM gp_projection_tracking WHERE name = ?", (name,)
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def tracking(self) -> Tracking:
+        """The committed position, as the library's ``Tracking`` value."""
+        with self.store.transaction(write=False) as transaction:
+            return Tracking(self.name, self._read_position(transaction, self.name))
+
+    def position(self) -> int:
+        """The notification id of the last event applied (0 before any)."""
+        return self.tracking().notification_id
+
+    def head(self) -> int:
+        """The notification id of the newest stored event (0 for an empty log)."""
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def catch_up(
+        self, *, limit: int | None = None, progress: ProgressCallback | None = None
+    ) -> CatchUpResult:
+        """Apply every notification after the committed position, batch by batch.
+
+        ``limit`` stops after that many notifications (for tests and tools).
+        """
+        start = position = self.position()
+        applied = batches = 0
+        head = self.head() if progress else 0
+        while limit is None or applied < limit:
+            size = self.batch_size if limit is None else min(self.batch_size, limit - applied)
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=size)
+            if not notifications:
+                break
+            try:
+                moved = self._apply_batch(position, notifications)
+            except sqlite3.Error as error:
+                raise ProjectionError(
+                    f"a read-model batch failed and was rolled back: {error}"
+                ) from error
+            if moved is not None:
+                position = moved  # another runner applied this batch; read on from there
+                continue
+            position = notifications[-1].id
+            applied += len(notifications)
+            batches += 1
+            if progress is not None:
+                progress(position, max(head, position))
+        return CatchUpResult(start, position, applied, batches)
+
+    def _apply_batch(self, expected: int, notifications: Sequence[Any]) -> int | None:
+        mapper = self.app.mapper
+        with self._write() as transaction:
+            current = self._read_position(transaction, self.name)
+            if current != expected:
+                return current
+            for notification in notifications:
+                event = mapper.to_domain_event(notification)
+                for projector in self.projectors:
+                    projector.apply(transaction, notification.id, event)
+            self._set_position(transaction, notifications[-1].id)
+        return None
+
+    def clear(self) -> None:
+        """Empty every read-model table and reset the position to 0, in one transaction."""
+        with self._write() as transaction:
+            for table in self.tables:
+                transaction.execute(f"DELETE FROM {table}")
+            self._set_position(transaction, 0)
+
+    def rebuild(self, *, progress: ProgressCallback | None = None) -> CatchUpResult:
+        """Rebuild every read model from the first event."""
+        self.clear()
+        return self.catch_up(progress=progress)
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row, table by table, sorted: for comparing two builds."""
+        with self.store.transaction(write=False) as transaction:
+            return {
+                table: sorted(transaction.query(f"SELECT * FROM {table}"), key=repr)
+                for table in self.tables
+            }

@@ -1,0 +1,336 @@
+"""The current-state tables of episodes and goals, and the projector that keeps them.
+
+Tables (every date is ISO ``YYYY-MM-DD``, every JSON column sorted-key JSON):
+
+- ``gp_episodes``: one row per episode (client, concerns, dates, session counts);
+- ``gp_episode_therapists``: the therapists of each episode, in assignment order;
+- ``gp_goals``: one row per goal: current definition (JSON), status, review
+  summary, retirement, and the log position where it was stated (plan order);
+- ``gp_measurements``: one row per measurement, corrections applied
+  (``value`` is NULL once voided, ``original_value`` keeps the first value).
+
+Progress, plan warnings, the review queue and caseload outcomes are
+computed from these rows when read, since they depend on the day asked.
+"""
+
+# ruff: noqa: S608  # table names and WHERE clauses are goalpath's own; values are parameters
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Final
+from uuid import UUID
+
+from goalpath.core.episode import Episode
+from goalpath.core.goal import Goal
+from goalpath.projections.changes import RETIRED_STATUS
+from goalpath.projections.records import (
+    EpisodeRecord,
+    GoalRecord,
+    MeasurementRecord,
+    definition_from_json,
+    definition_to_json,
+)
+from goalpath.projections.store import StoreTransaction
+
+__all__ = ["STATE_SCHEMA", "STATE_TABLES", "StateProjector", "load_episodes", "load_goals"]
+
+STATE_TABLES: Final = ("gp_episodes", "gp_episode_therapists", "gp_goals", "gp_measurements")
+
+STATE_SCHEMA: Final = (
+    (
+        "CREATE TABLE IF NOT EXISTS gp_episodes ("
+        "episode_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, concerns TEXT NOT NULL, "
+        "opened_on TEXT NOT NULL, closed_on TEXT, close_reason TEXT, "
+        "sessions_recorded INTEGER NOT NULL, sessions_attended INTEGER NOT NULL, "
+        "version INTEGER NOT NULL)"
+    ),
+    "CREATE INDEX IF NOT EXISTS gp_episodes_client ON gp_episodes (client_id)",
+    (
+        "CREATE TABLE IF NOT EXISTS gp_episode_therapists ("
+        "episode_id TEXT NOT NULL, therapist_id TEXT NOT NULL, position INTEGER NOT NULL, "
+        "PRIMARY KEY (episode_id, therapist_id))"
+    ),
+    (
+        "CREATE INDEX IF NOT EXISTS gp_episode_therapists_therapist "
+        "ON gp_episode_therapists (therapist_id)"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS gp_goals ("
+        "goal_id TEXT PRIMARY KEY, episode_id TEXT NOT NULL, client_id TEXT NOT NULL, "
+        "status TEXT NOT NULL, definition TEXT NOT NULL, concerns TEXT NOT NULL, "
+        "instrument TEXT, version INTEGER NOT NULL, reviews_count INTEGER NOT NULL, "
+        "last_reviewed_on TEXT, latest_achievement TEXT, latest_attainment INTEGER, "
+        "retirement_reason TEXT, ended_on TEXT, template_id TEXT, template_version TEXT, "
+        "stated_at INTEGER NOT NULL)"
+    ),
+    "CREATE INDEX IF NOT EXISTS gp_goals_episode ON gp_goals (episode_id)",
+    (
+        "CREATE TABLE IF NOT EXISTS gp_measurements ("
+        "goal_id TEXT NOT NULL, sequence INTEGER NOT NULL, value DOUBLE PRECISION, "
+        "observed_on TEXT NOT NULL, status TEXT NOT NULL, original_value DOUBLE PRECISION, "
+        "PRIMARY KEY (goal_id, sequence))"
+    ),
+)
+"""DDL of the current-state tables."""
+
+
+def _json(value: Sequence[str]) -> str:
+    return json.dumps(list(value), ensure_ascii=False)
+
+
+class StateProjector:
+    """Applies episode and goal events to the current-state tables."""
+
+    name = "state"
+    schema = STATE_SCHEMA
+    tables = STATE_TABLES
+
+    def apply(self, transaction: StoreTransaction, position: int, event: object) -> None:
+        """Apply one event at notification ``position``."""
+        if isinstance(event, Goal.Event):
+            goal_id = event.originator_id.hex
+            if isinstance(event, Goal.Measured):
+                transaction.execute(
+                    "INSERT INTO gp_measurements VALUES (?, ?, ?, ?, 'final', NULL)",
+                    (goal_id, event.sequence, event.value, event.observed_on.isoformat()),
+                )
+            elif isinstance(event, Goal.MeasurementCorrected):
+                transaction.execute(
+                    "UPDATE gp_measurements SET original_value = CASE WHEN status = 'amended' "
+                    "THEN original_value ELSE value END, value = ?, status = ? "
+                    "WHERE goal_id = ? AND sequence = ?",
+                    (
+                        event.value,
+                        "entered-in-error" if event.value is None else "amended",
+                        goal_id,
+                        event.sequence,
+                    ),
+                )
+            elif isinstance(event, Goal.Created):
+                self._goal_created(transaction, position, event)
+                return
+            elif isinstance(event, Goal.Refined):
+                transaction.execute(
+                    "UPDATE gp_goals SET definition = ? WHERE goal_id = ?",
+                    (definition_to_json(event.definition), goal_id),
+                )
+            elif isinstance(event, Goal.Activated):
+                transaction.execute(
+                    "UPDATE gp_goals SET status = 'active' WHERE goal_id = ?", (goal_id,)
+                )
+            elif isinstance(event, Goal.Reviewed):
+                self._goal_reviewed(transaction, goal_id, event)
+            elif isinstance(event, Goal.Retired):
+                transaction.execute(
+                    "UPDATE gp_goals SET status = ?, retirement_reason = ?, ended_on = ? "
+                    "WHERE goal_id = ?",
+                    (
+                        RETIRED_STATUS[event.reason_code],
+                        event.reason_code,
+                        event.retired_on.isoformat(),
+                        goal_id,
+                    ),
+                )
+            transaction.execute(
+                "UPDATE gp_goals SET version = ? WHERE goal_id = ?",
+                (event.originator_version, goal_id),
+            )
+        elif isinstance(event, Episode.Event):
+            self._episode_event(transaction, position, event)
+
+    @staticmethod
+    def _goal_created(transaction: StoreTransaction, position: int, event: Goal.Created) -> None:
+        measure = event.definition.measure
+        transaction.execute(
+            "INSERT INTO gp_goals VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, NULL, NULL, NULL, ?, ?, ?)",
+            (
+                event.originator_id.hex,
+                event.episode_id.hex,
+                event.client_id,
+                event.status,
+                definition_to_json(event.definition),
+                _json(event.concerns),
+                measure.instrument.lower() if measure and measure.instrument else None,
+                event.originator_version,
+                event.template_id,
+                event.template_version,
+                position,
+            ),
+        )
+
+    @staticmethod
+    def _goal_reviewed(transaction: StoreTransaction, goal_id: str, event: Goal.Reviewed) -> None:
+        status = {"pause": "on-hold", "resume": "active"}.get(event.decision)
+        reviewed_on = event.reviewed_on.isoformat()
+        transaction.execute(
+            "UPDATE gp_goals SET reviews_count = reviews_count + 1, "
+            "last_reviewed_on = CASE WHEN last_reviewed_on IS NULL OR last_reviewed_on < ? "
+            "THEN ? ELSE last_reviewed_on END, latest_achievement = ?, "
+            "latest_attainment = COALESCE(?, latest_attainment), status = COALESCE(?, status) "
+            "WHERE goal_id = ?",
+            (reviewed_on, reviewed_on, event.achievement, event.attainment, status, goal_id),
+        )
+
+    @staticmethod
+    def _episode_event(transaction: StoreTransaction, position: int, event: Episode.Event) -> None:
+        episode_id = event.originator_id.hex
+        version = event.originator_version
+        if isinstance(event, Episode.Opened):
+            transaction.execute(
+                "INSERT INTO gp_episodes VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+                (
+                    episode_id,
+                    event.client_id,
+                    _json(event.concerns),
+                    event.opened_on.isoformat(),
+                    version,
+                ),
+            )
+            transaction.executemany(
+                "INSERT INTO gp_episode_therapists VALUES (?, ?, ?)",
+                [
+                    (episode_id, therapist, index)
+                    for index, therapist in enumerate(event.therapist_ids)
+                ],
+            )
+            return
+        if isinstance(event, Episode.SessionRecorded):
+            transaction.execute(
+                "UPDATE gp_episodes SET sessions_recorded = sessions_recorded + 1, "
+                "sessions_attended = sessions_attended + ?, version = ? WHERE episode_id = ?",
+                (1 if event.attended else 0, version, episode_id),
+            )
+            return
+        if isinstance(event, Episode.TherapistAssigned):
+            transaction.execute(
+                "INSERT INTO gp_episode_therapists VALUES (?, ?, ?)",
+                (episode_id, event.therapist_id, position),
+            )
+        elif isinstance(event, Episode.Closed):
+            transaction.execute(
+                "UPDATE gp_episodes SET closed_on = ?, close_reason = ? WHERE episode_id = ?",
+                (event.closed_on.isoformat(), event.reason, episode_id),
+            )
+        transaction.execute(
+            "UPDATE gp_episodes SET version = ? WHERE episode_id = ?", (version, episode_id)
+        )
+
+
+_GOAL_COLUMNS: Final = (
+    "goal_id, episode_id, client_id, status, definition, concerns, version, reviews_count, "
+    "last_reviewed_on, latest_achievement, latest_attainment, retirement_reason, ended_on, "
+    "template_id, template_version"
+)
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def load_episodes(
+    transaction: StoreTransaction, where: str = "1 = 1", params: Sequence[Any] = ()
+) -> dict[UUID, EpisodeRecord]:
+    """Read the episodes matching a ``WHERE`` clause on ``gp_episodes``, by id.
+
+    Qualify column names in ``where`` (``gp_episodes.client_id``).
+    """
+    rows = transaction.query(
+        "SELECT episode_id, client_id, concerns, opened_on, closed_on, close_reason, "
+        f"sessions_recorded, sessions_attended, version FROM gp_episodes WHERE {where} "
+        "ORDER BY opened_on, episode_id",
+        params,
+    )
+    if not rows:
+        return {}
+    therapists: dict[str, list[str]] = {}
+    for episode_id, therapist_id in transaction.query(
+        "SELECT t.episode_id, t.therapist_id FROM gp_episode_therapists t JOIN gp_episodes "
+        f"ON gp_episodes.episode_id = t.episode_id WHERE {where} ORDER BY t.position",
+        params,
+    ):
+        therapists.setdefault(episode_id, []).append(therapist_id)
+    goals: dict[str, list[UUID]] = {}
+    for episode_id, goal_id in transaction.query(
+        "SELECT g.episode_id, g.goal_id FROM gp_goals g JOIN gp_episodes "
+        f"ON gp_episodes.episode_id = g.episode_id WHERE {where} ORDER BY g.stated_at",
+        params,
+    ):
+        goals.setdefault(episode_id, []).append(UUID(goal_id))
+    records: dict[UUID, EpisodeRecord] = {}
+    for (episode_id, client_id, concerns, opened_on, closed_on, close_reason, recorded,
+         attended, version) in rows:  # fmt: skip
+        record = EpisodeRecord(
+            episode_id=UUID(episode_id),
+            client_id=client_id,
+            therapist_ids=tuple(therapists.get(episode_id, ())),
+            concerns=tuple(json.loads(concerns)),
+            opened_on=date.fromisoformat(opened_on),
+            closed_on=_date(closed_on),
+            close_reason=close_reason,
+            sessions_recorded=recorded,
+            sessions_attended=attended,
+            goal_ids=tuple(goals.get(episode_id, ())),
+            version=version,
+        )
+        records[record.episode_id] = record
+    return records
+
+
+def _goal_from_row(row: Sequence[Any], measurements: tuple[MeasurementRecord, ...]) -> GoalRecord:
+    return GoalRecord(
+        goal_id=UUID(row[0]),
+        episode_id=UUID(row[1]),
+        client_id=row[2],
+        status=row[3],
+        definition=definition_from_json(row[4]),
+        concerns=tuple(json.loads(row[5])),
+        version=row[6],
+        reviews_count=row[7],
+        last_reviewed_on=_date(row[8]),
+        latest_achievement=row[9],
+        latest_attainment=row[10],
+        retirement_reason=row[11],
+        ended_on=_date(row[12]),
+        template_id=row[13],
+        template_version=row[14],
+        measurements=measurements,
+    )
+
+
+def load_goals(
+    transaction: StoreTransaction,
+    where: str,
+    params: Sequence[Any],
+    *,
+    with_measurements: bool = True,
+) -> list[GoalRecord]:
+    """Read the goals matching a ``WHERE`` clause on ``gp_goals``, in the order they were stated.
+
+    Qualify column names in ``where`` (``gp_goals.episode_id``).
+    """
+    rows = transaction.query(
+        f"SELECT {_GOAL_COLUMNS} FROM gp_goals WHERE {where} ORDER BY stated_at",
+        params,
+    )
+    measurements: dict[str, list[MeasurementRecord]] = {}
+    if rows and with_measurements:
+        for goal_id, sequence, value, observed_on, status, original in transaction.query(
+            "SELECT m.goal_id, m.sequence, m.value, m.observed_on, m.status, m.original_value "
+            f"FROM gp_measurements m JOIN gp_goals ON gp_goals.goal_id = m.goal_id WHERE {where} "
+            "ORDER BY m.goal_id, m.sequence",
+            params,
+        ):
+            measurements.setdefault(goal_id, []).append(
+                MeasurementRecord(
+                    sequence=sequence,
+                    value=value,
+                    observed_on=date.fromisoformat(observed_on),
+                    status=status,
+                    original_value=original,
+                )
+            )
+    return [_goal_from_row(row, tuple(measurements.get(row[0], ()))) for row in rows]
