@@ -103,7 +103,7 @@ def list_templates(modality: str | None, as_json: bool) -> None:
     table = Table(title="goal templates")
     table.add_column("id", no_wrap=True)
     for column in ("version", "area", "focus", "title"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for template in chosen:
         table.add_row(template.id, template.version, template.area, template.focus, template.title)
     console().print(table)
@@ -140,7 +140,7 @@ def show_template(template_id: str, as_json: bool) -> None:
     table = Table(title="parameters")
     table.add_column("name", no_wrap=True)
     for column in ("accepts", "default", "example", "description"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for parameter in document["parameters"]:
         table.add_row(
             parameter["name"],
@@ -172,7 +172,7 @@ def list_plugins(as_json: bool) -> None:
     table = Table(title=f"modality plugins (disable with {DISABLED_VARIABLE}=name,...)")
     table.add_column("name", no_wrap=True)
     for column in ("distribution", "version", "hooks", "status"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for status in plugins.statuses:
         hooks = "\n".join(hook.removeprefix("goalpath_") for hook in status.hooks) or "-"
         state = {"loaded": "[green]loaded[/green]", "disabled": "[dim]disabled[/dim]"}.get(
