@@ -73,13 +73,12 @@ def export_fhir(
     moment = parse_time(as_of, "--as-of")
     with open_app(ctx) as app:
         bundle: dict[str, Any]
-        if episode_id is not None:
-            bundle = export_episode(
-                app, _episode_uuid(episode_id), fhir_version=fhir_version, as_of=moment
-            )
-        else:
-            assert client is not None  # noqa: S101  # checked above
+        if client is not None:
             bundle = export_client(app, client, fhir_version=fhir_version, as_of=moment)
+        else:
+            bundle = export_episode(
+                app, _episode_uuid(episode_id or ""), fhir_version=fhir_version, as_of=moment
+            )
     if validate:
         validate_bundle(bundle)
     document = json.dumps(bundle, indent=2, ensure_ascii=False)

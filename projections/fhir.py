@@ -19,6 +19,7 @@ A host maps goalpath's client and actor ids to its own references with
 
 from __future__ import annotations
 
+import importlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -237,17 +238,17 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
     installed.
     """
     version = _bundle_version(bundle)
+    module = "fhir.resources" if version == "R5" else "fhir.resources.R4B"
     try:
-        if version == "R5":
-            from fhir.resources import get_fhir_model_class  # noqa: PLC0415  # optional extra
-        else:
-            from fhir.resources.R4B import get_fhir_model_class  # noqa: PLC0415  # optional extra
+        # Imported here: fhir.resources is an optional extra, not needed to export.
+        get_fhir_model_class = importlib.import_module(module).get_fhir_model_class
     except ImportError as error:
         raise FhirValidationUnavailableError(
             "validating FHIR needs the fhir.resources package: "
             'pip install "goalpath[fhir]" (or "fhir.resources>=8")'
         ) from error
-    resources = [bundle, *(entry["resource"] for entry in bundle.get("entry", []))]
+    # Resources first, so that an error names the resource rather than the whole bundle.
+    resources = [*(entry["resource"] for entry in bundle.get("entry", [])), bundle]
     for resource in resources:
         kind = resource.get("resourceType", "?")
         try:
@@ -479,11 +480,13 @@ class _Exporter:
         for goal in goals:
             goal_events = app.goal_events(goal.id)[: goal.version]
             self.add(goal.id, self.goal(goal, goal_events))
-            for measurement in goal.measurements:
-                self.add(
-                    observation_id(goal.id, measurement.sequence),
-                    self.observation(goal, measurement),
-                )
+            measure = goal.definition.measure
+            if measure is not None:
+                for measurement in goal.measurements:
+                    self.add(
+                        observation_id(goal.id, measurement.sequence),
+                        self.observation(goal, measure, measurement),
+                    )
             status: str | None = None
             for domain_event in goal_events:
                 self.add(
@@ -605,7 +608,7 @@ class _Exporter:
         resource["subject"] = self.client(goal.client_id)
         resource["startDate"] = definition.start_on.isoformat()
         if definition.measure is not None:
-            resource["target"] = [self.target(goal)]
+            resource["target"] = [self.target(goal, definition.measure)]
         change = _last_status_change(events)
         if change.on is not None:
             resource["statusDate"] = change.on
@@ -617,10 +620,8 @@ class _Exporter:
             resource["note"] = notes
         return resource
 
-    def target(self, goal: Goal) -> dict[str, Any]:
+    def target(self, goal: Goal, measure: Measure) -> dict[str, Any]:
         """Goal.target: the measure, the target as a Quantity, the due date, the baseline."""
-        measure = goal.definition.measure
-        assert measure is not None  # noqa: S101  # only called for a measured goal
         target: dict[str, Any] = {}
         aim = goal.definition.target
         if aim is not None:
@@ -650,10 +651,8 @@ class _Exporter:
             notes.append(self.annotation(review.reviewed_by, review.reviewed_on, summary))
         return notes
 
-    def observation(self, goal: Goal, measurement: Measurement) -> dict[str, Any]:
-        """The Observation of one measurement, linked to its goal."""
-        measure = goal.definition.measure
-        assert measure is not None  # noqa: S101  # a measured goal always has a measure
+    def observation(self, goal: Goal, measure: Measure, measurement: Measurement) -> dict[str, Any]:
+        """The Observation of one measurement against the goal's ``measure``, linked to the goal."""
         resource_id = observation_id(goal.id, measurement.sequence)
         resource: dict[str, Any] = {
             "resourceType": "Observation",
