@@ -11,7 +11,6 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID
 
@@ -45,10 +44,13 @@ from goalpath.core.keys import (
     ClientKeyStore,
     MasterKey,
     MemoryClientKeyStore,
+    PostgresClientKeyStore,
     SQLiteClientKeyStore,
     resolve_master_key,
 )
 from goalpath.core.mapper import GoalpathMapper
+from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema
+from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
     MAX_TEXT_LENGTH,
@@ -69,12 +71,12 @@ __all__ = [
 ]
 
 DEFAULT_DB_PATH: Final = "goalpath.db"
-"""The embedded store's file when neither ``--db`` nor ``GOALPATH_DB`` says otherwise."""
+"""The embedded store's file when no ``--db``, ``GOALPATH_DATABASE_URL`` or ``GOALPATH_DB``
+says otherwise."""
 
 DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
 
-MEMORY: Final = ":memory:"
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
@@ -98,24 +100,24 @@ def local_today() -> date:
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None) -> str:
-    """Return the store to use: ``db`` if given, else ``GOALPATH_DB``, else ``./goalpath.db``."""
-    if db is not None:
-        return os.fspath(db)
-    return os.environ.get("GOALPATH_DB") or DEFAULT_DB_PATH
+    """Return the store to use (see :func:`goalpath.core.stores.resolve_location`)."""
+    return resolve_location(db)
 
 
 class GoalpathApp(Application[UUID]):
     """Therapy goals, event-sourced.
 
-    ``store`` is a SQLite file path (the embedded default), or ``":memory:"``
-    for an in-memory store (tests). ``today`` gives the current date for
-    rules such as "an observation cannot be dated in the future"; hosts and
-    tests may pass their own clock. ``snapshot_interval`` takes a snapshot of
-    a goal every that many events (0 turns snapshots off).
+    ``store`` is a SQLite file path (the embedded default), ``":memory:"``
+    for an in-memory store (tests), or a ``postgresql://`` URL (production).
+    ``tenant`` gives an organisation a store of its own (its own PostgreSQL
+    schema, or its own SQLite file beside the given one). ``today`` gives the
+    current date for rules such as "an observation cannot be dated in the
+    future"; hosts and tests may pass their own clock. ``snapshot_interval``
+    takes a snapshot of a goal every that many events (0 turns snapshots off).
 
     ``master_key`` encrypts and chains every record; without it, the key is
     found by :func:`goalpath.core.keys.resolve_master_key` (``GOALPATH_KEY``,
-    ``GOALPATH_KEY_FILE``, or a key file beside the SQLite store).
+    ``GOALPATH_KEY_FILE``, or a key file beside a SQLite store).
     """
 
     name = "goalpath"
@@ -124,6 +126,7 @@ class GoalpathApp(Application[UUID]):
         self,
         store: str | os.PathLike[str] = MEMORY,
         *,
+        tenant: str | None = None,
         today: Callable[[], date] = local_today,
         snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
         lock_timeout_seconds: int = 10,
@@ -133,41 +136,43 @@ class GoalpathApp(Application[UUID]):
             raise InvalidValueError(
                 f"snapshot interval must be 0 (off) or a positive number; got {snapshot_interval!r}"
             )
-        self.store_location = os.fspath(store)
+        self.store = store_spec(os.fspath(store), tenant, lock_timeout_seconds)
+        self.store_location = self.store.location
         self.snapshot_interval = snapshot_interval
         self._today = today
-        env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y" if snapshot_interval else "n"}
-        if self.store_location != MEMORY:
-            self._check_store_path(self.store_location)
-        self.master_key = master_key or resolve_master_key(self.store_location)
+        if self.store.kind == "postgres":
+            prepare_postgres_schema(self.store)
+        self.master_key = master_key or resolve_master_key(
+            self.store_location, key_file_allowed=self.store.kind != "postgres"
+        )
         self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
-        if self.store_location != MEMORY:
-            env.update(
-                {
-                    "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                    "SQLITE_DBNAME": self.store_location,
-                    "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds),
-                }
-            )
+        env = dict(self.store.env)
+        env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
         try:
             super().__init__(env=env)
         except (PersistenceError, OSError) as error:
             self.keys.close()
             raise StoreError(
-                f"cannot open the goalpath store at {self.store_location}: {error}"
+                f"cannot open the goalpath store ({self.store.description}): "
+                f"{redact_url(str(error))}"
             ) from error
         self.sealing.recorder = self.recorder
 
     def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
-        if self.store_location == MEMORY:
+        if self.store.kind == "memory":
             return MemoryClientKeyStore(self.master_key)
+        if self.store.kind == "postgres":
+            assert self.store.schema is not None  # noqa: S101  # set for every PostgreSQL store
+            return PostgresClientKeyStore(
+                self.master_key, postgres_conninfo(self.store), self.store.schema
+            )
         try:
             return SQLiteClientKeyStore(
                 self.master_key, self.store_location, timeout_seconds=lock_timeout_seconds
             )
         except sqlite3.Error as error:
             raise StoreError(
-                f"cannot open the goalpath store at {self.store_location}: {error}"
+                f"cannot open the goalpath store ({self.store.description}): {error}"
             ) from error
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -183,16 +188,6 @@ class GoalpathApp(Application[UUID]):
         keys = getattr(self, "keys", None)
         if keys is not None:
             keys.close()
-
-    @staticmethod
-    def _check_store_path(location: str) -> None:
-        path = Path(location)
-        if path.is_dir():
-            raise StoreError(f"{location} is a folder; give a file path for the goalpath store")
-        if not path.parent.exists():
-            raise StoreError(
-                f"cannot create the goalpath store {location}: folder {path.parent} does not exist"
-            )
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Build the configuration from the arguments only.
@@ -411,7 +406,7 @@ class GoalpathApp(Application[UUID]):
             template_id=template_id,
             template_version=template_version,
         )
-        episode.add_goal(goal.id, actor)
+        episode.add_goal(goal.id, actor, stated_at=goal.created_on)
         self._save(goal, episode, based_on={episode.id: loaded})
         return goal.id
 
@@ -661,7 +656,7 @@ class GoalpathApp(Application[UUID]):
             self.recorder,
             self.sealing.chain_key,
             self.keys,
-            check_notification_gaps=self.store_location != MEMORY,
+            check_notification_gaps=self.store.kind == "sqlite",
             progress=progress,
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Final
 from uuid import UUID
 
@@ -202,12 +202,20 @@ class Episode(Aggregate):
     def _therapist_assigned(self, therapist_id: str, actor: Actor) -> None:
         self.therapist_ids.append(therapist_id)
 
-    def add_goal(self, goal_id: UUID, actor: Actor) -> None:
-        """Link a newly stated goal to this episode."""
+    def add_goal(self, goal_id: UUID, actor: Actor, stated_at: datetime | None = None) -> None:
+        """Link a newly stated goal to this episode.
+
+        ``stated_at`` is the goal's creation time: the link carries the same
+        timestamp, so the plan as of any moment includes exactly the goals
+        stated by then.
+        """
         self._refuse_if_closed("take a new goal")
         if goal_id in self.goal_ids:
             raise InvalidCommandError(f"goal {goal_id} is already part of episode {self.id}")
-        self._goal_added(goal_id=goal_id, actor=actor)
+        if stated_at is None:
+            self._goal_added(goal_id=goal_id, actor=actor)
+        else:
+            self.trigger_event(self.GoalAdded, goal_id=goal_id, actor=actor, timestamp=stated_at)
 
     @event(GoalAdded)
     def _goal_added(self, goal_id: UUID, actor: Actor) -> None:

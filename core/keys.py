@@ -42,6 +42,7 @@ __all__ = [
     "KeyConfigurationError",
     "MasterKey",
     "MemoryClientKeyStore",
+    "PostgresClientKeyStore",
     "SQLiteClientKeyStore",
     "resolve_master_key",
 ]
@@ -122,13 +123,16 @@ def default_key_file(store_location: str) -> Path:
     return Path(f"{store_location}.key")
 
 
-def resolve_master_key(store_location: str, environ: dict[str, str] | None = None) -> MasterKey:
+def resolve_master_key(
+    store_location: str, environ: dict[str, str] | None = None, *, key_file_allowed: bool = True
+) -> MasterKey:
     """Find the master key of a store, from configuration.
 
     In order: ``GOALPATH_KEY`` (base64), the file named by
     ``GOALPATH_KEY_FILE``, else (not in production) the file ``<store>.key``
     beside a SQLite store, created with the store on first use. With
-    ``GOALPATH_ENV=production`` the key must be configured explicitly: a
+    ``GOALPATH_ENV=production``, or for a database server store
+    (``key_file_allowed`` false), the key must be configured explicitly: a
     missing key is an error at start-up, never a silent default.
     """
     env = dict(os.environ) if environ is None else environ
@@ -144,6 +148,11 @@ def resolve_master_key(store_location: str, environ: dict[str, str] | None = Non
         )
     if store_location == ":memory:":
         return MasterKey.generate()
+    if not key_file_allowed:
+        raise KeyConfigurationError(
+            f"a database server store needs a configured master key: set {KEY_ENV} "
+            f"(base64 of 32 random bytes) or {KEY_FILE_ENV} (a file holding it)"
+        )
     key_file = default_key_file(store_location)
     if key_file.exists():
         return _read_key_file(key_file)
@@ -374,3 +383,67 @@ class SQLiteClientKeyStore(ClientKeyStore):
         """Close the key table's connection."""
         with self._lock:
             self._connection.close()
+
+
+class PostgresClientKeyStore(ClientKeyStore):
+    """Client keys in a table of the tenant's PostgreSQL schema, beside the events."""
+
+    TABLE: Final = "goalpath_client_keys"
+
+    def __init__(self, master: MasterKey, conninfo: str, schema: str) -> None:
+        super().__init__(master)
+        import psycopg  # noqa: PLC0415  # PostgreSQL support is needed only for PostgreSQL stores
+        from psycopg import sql  # noqa: PLC0415
+
+        self._sql = sql
+        self._connection = psycopg.connect(conninfo, autocommit=True)
+        self._table = sql.Identifier(schema, self.TABLE)
+        self._connection.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
+                "client_ref bytea NOT NULL UNIQUE, wrapped_key bytea, erased_on text)"
+            ).format(self._table)
+        )
+
+    def _query(self, text: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
+        with self._lock:
+            cursor = self._connection.execute(
+                self._sql.SQL(text).format(self._table),
+                parameters,
+            )
+            return cursor.fetchone() if cursor.description else None
+
+    def _find(self, ref: bytes) -> ClientKeyRecord | None:
+        row = self._query("SELECT key_id, erased_on FROM {} WHERE client_ref = %s", (ref,))
+        return None if row is None else ClientKeyRecord(UUID(str(row[0])), _text(row[1]))
+
+    def _insert(self, key_id: UUID, ref: bytes, wrapped: bytes) -> None:
+        self._query(
+            "INSERT INTO {} (key_id, client_ref, wrapped_key) VALUES (%s, %s, %s) "
+            "ON CONFLICT (client_ref) DO NOTHING",
+            (str(key_id), ref, wrapped),
+        )
+
+    def _load(self, key_id: UUID) -> tuple[bytes | None, str | None]:
+        row = self._query("SELECT wrapped_key, erased_on FROM {} WHERE key_id = %s", (str(key_id),))
+        if row is None:
+            return None, None
+        wrapped = row[0]
+        if wrapped is not None and not isinstance(wrapped, bytes | memoryview):
+            raise StoreError(f"client key {key_id} is stored in an unexpected form")
+        return (bytes(wrapped) if wrapped is not None else None), _text(row[1])
+
+    def _destroy(self, key_id: UUID, erased_on: str) -> None:
+        self._query(
+            "UPDATE {} SET wrapped_key = NULL, erased_on = %s WHERE key_id = %s",
+            (erased_on, str(key_id)),
+        )
+
+    def close(self) -> None:
+        """Close the key table's connection."""
+        with self._lock:
+            self._connection.close()
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
