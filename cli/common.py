@@ -45,9 +45,10 @@ R = TypeVar("R")
 
 @attrs.define
 class AppState:
-    """Options given before the sub-command (``goalpath --db FILE ...``)."""
+    """Options given before the sub-command (``goalpath --db FILE --tenant T ...``)."""
 
     db: str | None = None
+    tenant: str | None = None
 
 
 def console() -> Console:
@@ -57,9 +58,12 @@ def console() -> Console:
 
 @contextmanager
 def open_app(ctx: click.Context) -> Iterator[GoalpathApp]:
-    """Open the application on the store chosen by ``--db``, ``GOALPATH_DB`` or the default."""
-    state = ctx.find_object(AppState)
-    app = GoalpathApp(resolve_db_path(state.db if state else None))
+    """Open the application on the store chosen by ``--db``/``--database-url``, the
+    environment (``GOALPATH_DATABASE_URL``, ``GOALPATH_DB``) or the default file.
+    """
+    state = ctx.find_object(AppState) or AppState()
+    tenant = state.tenant or os.environ.get("GOALPATH_TENANT") or None
+    app = GoalpathApp(resolve_db_path(state.db), tenant=tenant)
     try:
         yield app
     finally:

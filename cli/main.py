@@ -27,15 +27,25 @@ COMMAND_MODULES = (
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--db",
-    metavar="PATH",
+    "--database-url",
+    "db",
+    metavar="PATH|URL",
     default=None,
-    help="SQLite file of the store (default: GOALPATH_DB, else ./goalpath.db).",
+    help=(
+        "The store: a SQLite file or a postgresql:// URL (default: GOALPATH_DATABASE_URL, "
+        "else GOALPATH_DB, else ./goalpath.db)."
+    ),
+)
+@click.option(
+    "--tenant",
+    default=None,
+    help="The organisation whose store to use (its own schema or file; default GOALPATH_TENANT).",
 )
 @click.version_option(package_name="goalpath")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, tenant: str | None) -> None:
     """goalpath: personalised, SMART therapy goals, with every change recorded as an event."""
-    ctx.obj = AppState(db=db)
+    ctx.obj = AppState(db=db, tenant=tenant)
 
 
 for _module_name in COMMAND_MODULES:

@@ -1,11 +1,615 @@
-"""Commands of the goalpath command line (placeholder until filled in)."""
+"""Read-model commands: plan, progress, reviews, audit log, outcomes, projections.
+
+``plan show``, ``progress``, ``reviews due``, ``audit log``, ``outcomes`` and
+``projections status|rebuild``.
+
+Each opens the read models beside the store (:class:`~goalpath.projections.Projections`),
+which catch up with the events first, so what was just recorded is shown.
+"""
 
 from __future__ import annotations
 
-import click
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
 
-__all__ = ["register"]
+import click
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from goalpath.cli.common import (
+    console,
+    emit,
+    json_option,
+    open_app,
+    parse_time,
+    refusals,
+    to_jsonable,
+)
+from goalpath.projections import (
+    AuditEntry,
+    CaseloadOutcomes,
+    OutcomeCounts,
+    Plan,
+    PlanGoal,
+    ProgressReport,
+    Projections,
+    ProjectionStatus,
+    ReviewDue,
+)
+from goalpath.projections.charts import png_chart, text_chart
+from goalpath.projections.runner import CatchUpResult
+
+__all__ = [
+    "audit_document",
+    "outcomes_document",
+    "plan_document",
+    "progress_document",
+    "register",
+    "review_document",
+]
+
+_STATUS_STYLE = {
+    "achieved": "cyan",
+    "on-track": "green",
+    "at-risk": "yellow",
+    "off-track": "red",
+    "not-assessable": "dim",
+}
+
+
+@contextmanager
+def _projections(ctx: click.Context) -> Iterator[Projections]:
+    with open_app(ctx) as app, Projections(app) as projections:
+        yield projections
+
+
+# -- documents --------------------------------------------------------------------
+
+
+def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
+    record = goal.record
+    return {
+        "id": str(record.goal_id),
+        "status": record.status,
+        "statement": record.definition.statement,
+        "definition": to_jsonable(record.definition),
+        "focus": record.definition.effective_focus,
+        "smart": {
+            "passed": goal.smart.passed,
+            "summary": goal.smart.summary(),
+            "failed_letters": list(goal.smart.failed_letters),
+        },
+        "latest_measurement": to_jsonable(goal.latest),
+        "next_review_due": to_jsonable(goal.next_review_due),
+        "last_reviewed_on": to_jsonable(record.last_reviewed_on),
+        "latest_attainment": record.latest_attainment,
+        "version": record.version,
+    }
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """A plan as JSON-ready data."""
+    episode = plan.episode
+    return {
+        "episode_id": str(episode.episode_id),
+        "client_id": episode.client_id,
+        "on": plan.on.isoformat(),
+        "therapist_ids": list(episode.therapist_ids),
+        "concerns": list(episode.concerns),
+        "opened_on": episode.opened_on.isoformat(),
+        "closed_on": to_jsonable(episode.closed_on),
+        "sessions_recorded": episode.sessions_recorded,
+        "goals": [_plan_goal_document(goal) for goal in plan.goals],
+        "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
+        "warnings": to_jsonable(plan.warnings),
+        "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
+    }
+
+
+def progress_document(report: ProgressReport) -> dict[str, Any]:
+    """A progress report as JSON-ready data."""
+    trajectory = report.trajectory
+    return {
+        "goal_id": str(report.goal_id),
+        "statement": report.statement,
+        "as_of": report.as_of.isoformat(),
+        "measure": to_jsonable(report.measure),
+        "target": to_jsonable(report.target),
+        "series": [
+            {"sequence": m.sequence, "value": m.value, "observed_on": m.observed_on.isoformat()}
+            for m in report.series
+        ],
+        "latest_value": report.latest_value,
+        "latest_on": to_jsonable(report.latest_on),
+        "percent": None if report.percent is None else round(report.percent, 1),
+        "trend_per_week": report.trend_per_week,
+        "expected_at_latest": report.expected_at_latest,
+        "expected_trajectory": None
+        if trajectory is None
+        else [{"on": day.isoformat(), "value": value} for day, value in trajectory],
+        "status": report.status,
+        "reason": report.reason,
+        "outcome": to_jsonable(report.outcome),
+    }
+
+
+def review_document(item: ReviewDue) -> dict[str, Any]:
+    """One review-queue entry as JSON-ready data."""
+    document: dict[str, Any] = to_jsonable(item)
+    return document
+
+
+def audit_document(entry: AuditEntry) -> dict[str, Any]:
+    """One audit-log row as JSON-ready data."""
+    document: dict[str, Any] = to_jsonable(entry)
+    return document
+
+
+def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
+    document: dict[str, Any] = to_jsonable(counts)
+    document["rates"] = counts.rates
+    return document
+
+
+def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
+    """Caseload outcomes as JSON-ready data."""
+    return {
+        "overall": _counts_document(outcomes.overall),
+        "by_therapist": {
+            therapist: _counts_document(counts)
+            for therapist, counts in outcomes.by_therapist.items()
+        },
+    }
+
+
+def _status_document(status: ProjectionStatus) -> dict[str, Any]:
+    return {
+        "store": status.store,
+        "position": status.position,
+        "head": status.head,
+        "lag": status.lag,
+        "batch_size": status.batch_size,
+        "rows": status.rows,
+    }
+
+
+# -- rendering ----------------------------------------------------------------------
+
+
+def _render_plan(out: Console, plan: Plan) -> None:
+    episode = plan.episode
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("episode", str(episode.episode_id))
+    facts.add_row("client", episode.client_id)
+    facts.add_row("therapists", ", ".join(episode.therapist_ids))
+    facts.add_row("sessions", str(episode.sessions_recorded))
+    if episode.closed_on is not None:
+        facts.add_row("closed", episode.closed_on.isoformat())
+    if plan.gas_t_score is not None:
+        facts.add_row("GAS T-score", f"{plan.gas_t_score:.2f}")
+    goals = Table(title=f"plan on {plan.on.isoformat()}")
+    for column in ("goal", "status", "SMART", "statement", "latest", "review due"):
+        goals.add_column(column)
+    for goal in plan.goals:
+        latest = goal.latest
+        goals.add_row(
+            str(goal.goal_id)[:8],
+            goal.record.status,
+            goal.smart.summary(),
+            goal.record.definition.statement,
+            "none yet"
+            if latest is None or latest.value is None
+            else f"{latest.value:g} on {latest.observed_on.isoformat()}",
+            "" if goal.next_review_due is None else goal.next_review_due.isoformat(),
+        )
+    parts: list[Any] = [facts, goals]
+    if plan.ended:
+        parts.append(
+            Text(
+                "ended: "
+                + "; ".join(f"{str(g.goal_id)[:8]} ({g.record.status})" for g in plan.ended),
+                style="dim",
+            )
+        )
+    for warning in plan.warnings:
+        which = f" [goal {str(warning.goal_id)[:8]}]" if warning.goal_id else ""
+        parts.append(Text(f"⚠ {warning.code}{which}: {warning.message}", style="yellow"))
+    if not plan.warnings:
+        parts.append(Text("no plan warnings", style="green"))
+    out.print(Panel(Group(*parts), title="plan", expand=False))
+
+
+def _render_progress(out: Console, report: ProgressReport) -> None:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("goal", str(report.goal_id))
+    facts.add_row("statement", report.statement)
+    facts.add_row("status", Text(report.status, style=_STATUS_STYLE.get(report.status, "")))
+    facts.add_row("why", report.reason)
+    if report.percent is not None:
+        facts.add_row("of the way", f"{report.percent:.0f}% from baseline to target")
+    if report.trend_per_week is not None:
+        unit = report.measure.unit if report.measure else ""
+        facts.add_row("trend", f"{report.trend_per_week:+.2f} {unit} a week")
+    if report.outcome is not None:
+        outcome = report.outcome
+        flags = [
+            name.replace("_", " ")
+            for name in (
+                "reliable_improvement",
+                "reliable_deterioration",
+                "recovery",
+                "reliable_recovery",
+            )
+            if getattr(outcome, name)
+        ]
+        facts.add_row(
+            outcome.instrument.upper(),
+            f"{outcome.first:g} → {outcome.last:g}; case at start: "
+            f"{'yes' if outcome.case_at_start else 'no'}; "
+            f"{', '.join(flags) or 'no reliable change'}",
+        )
+    parts: list[Any] = [facts]
+    chart = text_chart(report)
+    if chart:
+        parts.append(Text("\n" + chart))
+    out.print(Panel(Group(*parts), title="progress", expand=False))
+
+
+def _render_counts(table: Table, who: str, counts: OutcomeCounts) -> None:
+    rates = counts.rates
+
+    def cell(count: int, rate: float | None) -> str:
+        return f"{count}" if rate is None else f"{count} ({rate:.0%})"
+
+    table.add_row(
+        who,
+        str(counts.episodes_measured),
+        str(counts.cases_at_start),
+        cell(counts.reliable_improvement, rates["reliable_improvement"]),
+        cell(counts.reliable_deterioration, rates["reliable_deterioration"]),
+        cell(counts.recovery, rates["recovery"]),
+        cell(counts.reliable_recovery, rates["reliable_recovery"]),
+    )
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+@click.group("plan")
+def plan_group() -> None:
+    """The current plan of a client or an episode, with plan warnings."""
+
+
+@plan_group.command("show")
+@click.argument("client_id", required=False)
+@click.option("--episode", "episode_id", type=click.UUID, help="Show this episode's plan.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIME",
+    help="The plan as it stood then (ISO date or time; a date means its end).",
+)
+@json_option
+@click.pass_context
+@refusals
+def plan_show(
+    ctx: click.Context,
+    /,
+    client_id: str | None,
+    episode_id: UUID | None,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Show the plan of CLIENT (every episode) or of one --episode."""
+    if (client_id is None) == (episode_id is None):
+        raise click.UsageError("give a CLIENT id or --episode ID (one of them)")
+    moment = parse_time(as_of, "--as-of")
+    with _projections(ctx) as projections:
+        if episode_id is not None:
+            plans = [projections.plan_for_episode(episode_id, as_of=moment)]
+        else:
+            assert client_id is not None  # noqa: S101  # checked above
+            plans = projections.plan_for_client(client_id, as_of=moment)
+    if as_json:
+        if episode_id is not None:
+            emit(plan_document(plans[0]))
+        else:
+            emit({"client_id": client_id, "plans": [plan_document(plan) for plan in plans]})
+        return
+    out = console()
+    for plan in plans:
+        _render_plan(out, plan)
+
+
+@click.command("progress")
+@click.argument("goal_id", type=click.UUID)
+@click.option("--png", "png_path", metavar="FILE", help="Also save the chart as a PNG image.")
+@json_option
+@click.pass_context
+@refusals
+def progress(ctx: click.Context, /, goal_id: UUID, png_path: str | None, as_json: bool) -> None:
+    """Show a goal's progress against its expected trajectory, with a chart."""
+    with _projections(ctx) as projections:
+        report = projections.progress(goal_id)
+    if png_path is not None:
+        path = Path(png_path)
+        if path.is_dir() or not path.parent.exists():
+            raise click.BadParameter(
+                f"{png_path} is not a file path in an existing folder", param_hint="--png"
+            )
+        path.write_bytes(png_chart(report))
+    if as_json:
+        document = progress_document(report)
+        document["png"] = png_path
+        emit(document)
+        return
+    _render_progress(console(), report)
+    if png_path is not None:
+        click.echo(f"chart saved to {png_path}")
+
+
+@click.group("reviews")
+def reviews_group() -> None:
+    """The review queue."""
+
+
+@reviews_group.command("due")
+@click.option("--therapist", "therapist_id", help="Only this therapist's episodes.")
+@click.option(
+    "--within",
+    "within_days",
+    type=click.IntRange(0, 365),
+    default=7,
+    show_default=True,
+    help="Also list reviews falling due within this many days.",
+)
+@json_option
+@click.pass_context
+@refusals
+def reviews_due(
+    ctx: click.Context, /, therapist_id: str | None, within_days: int, as_json: bool
+) -> None:
+    """List goal reviews that are overdue or due soon, the most overdue first."""
+    with _projections(ctx) as projections:
+        today = projections.app.today()
+        queue = projections.reviews_due(therapist_id, within_days=within_days)
+    if as_json:
+        emit(
+            {
+                "today": today.isoformat(),
+                "therapist_id": therapist_id,
+                "reviews": [review_document(item) for item in queue],
+            }
+        )
+        return
+    table = Table(title=f"reviews due on {today.isoformat()}")
+    for column in ("state", "due", "since", "goal", "client", "therapists", "statement"):
+        table.add_column(column)
+    for item in queue:
+        since = (
+            f"{item.days_overdue} days overdue"
+            if item.days_overdue > 0
+            else ("today" if item.days_overdue == 0 else f"in {-item.days_overdue} days")
+        )
+        table.add_row(
+            Text(item.state, style="red" if item.state == "overdue" else "yellow"),
+            item.due_on.isoformat(),
+            since,
+            str(item.goal_id)[:8],
+            item.client_id,
+            ", ".join(item.therapist_ids),
+            item.statement,
+        )
+    out = console()
+    if queue:
+        out.print(table)
+    else:
+        out.print("no reviews due")
+
+
+@click.command("log")
+@click.option("--actor", "actor_id", help="Only changes made by this actor.")
+@click.option("--client", "client_id", help="Only this client's goals and episodes.")
+@click.option("--goal", "goal_id", type=click.UUID, help="Only this goal.")
+@click.option("--episode", "episode_id", type=click.UUID, help="Only this episode.")
+@click.option("--since", metavar="TIME", help="Recorded at or after (ISO date or time).")
+@click.option("--until", metavar="TIME", help="Recorded at or before (a date means its end).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many rows.")
+@json_option
+@click.pass_context
+@refusals
+def audit_log(  # noqa: PLR0917  # one parameter per filter
+    ctx: click.Context,
+    /,
+    actor_id: str | None,
+    client_id: str | None,
+    goal_id: UUID | None,
+    episode_id: UUID | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """The audit log: one row per event, with actor, what changed (before → after) and why."""
+    since_time = _start_of(since)
+    until_time = parse_time(until, "--until")
+    with _projections(ctx) as projections:
+        entries = projections.audit_log(
+            actor_id=actor_id,
+            client_id=client_id,
+            goal_id=goal_id,
+            episode_id=episode_id,
+            since=since_time,
+            until=until_time,
+            limit=limit,
+        )
+    if as_json:
+        emit({"entries": [audit_document(entry) for entry in entries]})
+        return
+    table = Table(title="audit log")
+    for column in ("#", "recorded", "event", "goal/episode", "actor", "changes", "reason"):
+        table.add_column(column)
+    for entry in entries:
+        changes = "; ".join(
+            f"{change.field}: {_short(change.before)} → {_short(change.after)}"
+            if change.before is not None
+            else f"{change.field}: {_short(change.after)}"
+            for change in entry.changes
+        )
+        table.add_row(
+            str(entry.position),
+            entry.recorded_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            entry.event_type,
+            f"{entry.aggregate} {str(entry.originator_id)[:8]} v{entry.originator_version}",
+            f"{entry.actor_id} ({entry.actor_role})",
+            changes,
+            entry.reason or "",
+        )
+    console().print(table)
+
+
+def _start_of(value: str | None) -> Any:
+    """``--since`` takes a date as its start (``parse_time`` reads a date as its end)."""
+    if value is not None and len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return parse_time(f"{day.isoformat()}T00:00:00", "--since")
+    return parse_time(value, "--since")
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = (
+        value
+        if isinstance(value, str)
+        else repr(value)
+        if not isinstance(value, dict)
+        else str(value)
+    )
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@click.command("outcomes")
+@click.option("--therapist", "therapist_id", help="Only this therapist's episodes.")
+@json_option
+@click.pass_context
+@refusals
+def outcomes(ctx: click.Context, /, therapist_id: str | None, as_json: bool) -> None:
+    """Caseload outcomes on PHQ-9 and GAD-7: reliable improvement, deterioration, recovery."""
+    with _projections(ctx) as projections:
+        result = projections.caseload_outcomes(therapist_id)
+    if as_json:
+        emit(outcomes_document(result))
+        return
+    table = Table(title="caseload outcomes (PHQ-9, GAD-7; first to latest score)")
+    for column in (
+        "therapist",
+        "measured",
+        "cases at start",
+        "reliable improvement",
+        "reliable deterioration",
+        "recovery",
+        "reliable recovery",
+    ):
+        table.add_column(column)
+    for therapist, counts in result.by_therapist.items():
+        _render_counts(table, therapist, counts)
+    if therapist_id is None:
+        _render_counts(table, "overall", result.overall)
+    console().print(table)
+
+
+@click.group("projections")
+def projections_group() -> None:
+    """The read models: where they stand, and rebuilding them."""
+
+
+@projections_group.command("status")
+@json_option
+@click.pass_context
+@refusals
+def projections_status(ctx: click.Context, /, as_json: bool) -> None:
+    """Show the read models' position against the event log (without catching up)."""
+    with _projections(ctx) as projections:
+        status = projections.status()
+    if as_json:
+        emit(_status_document(status))
+        return
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("store", status.store)
+    table.add_row("position", str(status.position))
+    table.add_row("head of log", str(status.head))
+    table.add_row("behind by", str(status.lag))
+    for name, count in status.rows.items():
+        table.add_row(name, f"{count} rows")
+    console().print(Panel(table, title="projections", expand=False))
+
+
+@projections_group.command("rebuild")
+@json_option
+@click.pass_context
+@refusals
+def projections_rebuild(ctx: click.Context, /, as_json: bool) -> None:
+    """Empty the read models and apply every event again, in batches."""
+    with _projections(ctx) as projections:
+        result = projections.rebuild() if as_json else _rebuild_with_bar(projections)
+        status = projections.status()
+    if as_json:
+        emit({"applied": result.applied, "batches": result.batches, **_status_document(status)})
+        return
+    click.echo(f"rebuilt: {result.applied} events in {result.batches} batches")
+
+
+def _rebuild_with_bar(projections: Projections) -> CatchUpResult:
+    with Progress(
+        TextColumn("rebuilding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("rebuild", total=max(projections.runner.head(), 1))
+
+        def advance(position: int, head: int) -> None:
+            bar.update(task, completed=position, total=max(head, 1))
+
+        return projections.rebuild(advance)
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    """Add the read-model commands to the root group.
+
+    ``goalpath audit`` may already exist (``verify``, ``export``): ``log`` joins it.
+    """
+    cli.add_command(plan_group)
+    cli.add_command(progress)
+    cli.add_command(reviews_group)
+    cli.add_command(outcomes)
+    cli.add_command(projections_group)
+    existing = cli.commands.get("audit")
+    if isinstance(existing, click.Group):
+        existing.add_command(audit_log)
+    else:
+
+        @click.group("audit")
+        def audit() -> None:
+            """The audit trail of every goal and episode."""
+
+        audit.add_command(audit_log)
+        cli.add_command(audit)
