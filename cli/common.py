@@ -58,8 +58,9 @@ def console() -> Console:
 
 @contextmanager
 def open_app(ctx: click.Context) -> Iterator[GoalpathApp]:
-    """Open the application on the store chosen by ``--db``/``--database-url``, the
-    environment (``GOALPATH_DATABASE_URL``, ``GOALPATH_DB``) or the default file.
+    """Open the application on the store chosen by ``--db`` and ``--tenant``.
+
+    Without ``--db``: ``GOALPATH_DATABASE_URL``, else ``GOALPATH_DB``, else ``./goalpath.db``.
     """
     state = ctx.find_object(AppState) or AppState()
     tenant = state.tenant or os.environ.get("GOALPATH_TENANT") or None
