@@ -240,7 +240,7 @@ def _render_progress(out: Console, report: ProgressReport) -> None:
         facts.add_row("of the way", f"{report.percent:.0f}% from baseline to target")
     if report.trend_per_week is not None:
         unit = report.measure.unit if report.measure else ""
-        facts.add_row("trend", f"{report.trend_per_week:+.2f} {unit} a week")
+        facts.add_row("trend", f"{report.trend_per_week:+.2f} a week ({unit})")
     if report.outcome is not None:
         outcome = report.outcome
         flags = [
@@ -328,6 +328,8 @@ def plan_show(
             emit({"client_id": client_id, "plans": [plan_document(plan) for plan in plans]})
         return
     out = console()
+    if not plans:
+        out.print(f"no episode of {client_id} had opened by {as_of}")
     for plan in plans:
         _render_plan(out, plan)
 
@@ -491,14 +493,13 @@ def _start_of(value: str | None) -> Any:
     return parse_time(value, "--since")
 
 
-def _short(value: Any, width: int = 60) -> str:
-    text = (
-        value
-        if isinstance(value, str)
-        else repr(value)
-        if not isinstance(value, dict)
-        else str(value)
-    )
+def _short(value: Any, width: int = 48) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{key} {item}" for key, item in value.items() if item is not None)
+    elif isinstance(value, list):
+        text = "; ".join(str(item) for item in value) or "none"
+    else:
+        text = str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

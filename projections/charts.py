@@ -103,7 +103,9 @@ def png_chart(report: ProgressReport, width: int = 640, height: int = 400) -> by
 
     canvas.line((left, top), (left, bottom), _AXIS)
     canvas.line((left, bottom), (right, bottom), _AXIS)
-    for value in (low, high):
+    target = report.target
+    labelled = (low, high) if target is None else (target.baseline, target.value)
+    for value in labelled:
         label = _fmt(value)
         canvas.text((left - 8 - Canvas.text_width(label), y_of(value) - 5), label, _AXIS)
         canvas.line((left - 4, y_of(value)), (left, y_of(value)), _AXIS)
