@@ -1010,3 +1010,10 @@ def test_the_documented_example_is_current(scenario: GoalpathApp) -> None:
         "docs/fhir.md is out of date: run GOALPATH_UPDATE_DOCS=1 pytest "
         "tests/projections/test_fhir.py -k documented"
     )
+
+
+def test_the_documented_python_example_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", DOC_PATH.read_text(encoding="utf-8"), re.DOTALL)
+    assert blocks, "docs/fhir.md has no Python example"
+    for block in blocks:
+        exec(compile(block, str(DOC_PATH), "exec"), {})  # noqa: S102  # the doc's own example
