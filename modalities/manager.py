@@ -167,7 +167,7 @@ class Plugins:
     @property
     def statuses(self) -> tuple[PluginStatus, ...]:
         """One status per plugin found, in the order they were found."""
-        return tuple(self.status(candidate.name) for candidate in self._candidates)
+        return tuple(self._status_of(candidate) for candidate in self._candidates)
 
     def status(self, name: str) -> PluginStatus:
         """The status of the plugin called ``name``.
@@ -175,7 +175,10 @@ class Plugins:
         Raises:
             LookupError: no plugin of that name was found.
         """
-        candidate = self._candidate(name)
+        return self._status_of(self._candidate(name))
+
+    def _status_of(self, candidate: _Candidate) -> PluginStatus:
+        name = candidate.name
         loaded = candidate.state == "loaded"
         return PluginStatus(
             name=candidate.name,
