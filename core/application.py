@@ -50,6 +50,7 @@ from goalpath.core.keys import (
 )
 from goalpath.core.mapper import GoalpathMapper
 from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema
+from goalpath.core.replay import replay
 from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
@@ -263,7 +264,7 @@ class GoalpathApp(Application[UUID]):
         kind = _kind_name(cls)
         aggregate_id = _as_uuid(aggregate_id, kind)
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             raise NotFoundError(kind, aggregate_id) from None
         if not isinstance(aggregate, cls):
@@ -674,7 +675,9 @@ class GoalpathApp(Application[UUID]):
             raise InvalidValueError(
                 f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
             )
-        aggregate: object = self.repository.get(aggregate_id, version=version)
+        aggregate: object = self.repository.get(
+            aggregate_id, version=version, projector_func=replay
+        )
         if not isinstance(aggregate, cls):
             raise NotFoundError(kind, aggregate_id)
         return aggregate

@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import OrderedDict
 from typing import Any, Final
 from uuid import UUID
 
@@ -124,18 +123,19 @@ class GoalpathMapper(Mapper[UUID]):
         self.chain_key = master.derive("hash-chain")
         self.recorder: AggregateRecorder | None = None
         self._lock = threading.Lock()
-        self._stream_keys: OrderedDict[UUID, UUID] = OrderedDict()
-        self._heads: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        self._stream_keys: dict[UUID, UUID] = {}
+        self._heads: dict[UUID, tuple[int, bytes]] = {}
         self._ciphers: dict[UUID, AESGCM] = {}
+        self._key_ids: dict[bytes, UUID] = {}
 
     # -- caches ---------------------------------------------------------------
 
-    def _remember(self, cache: OrderedDict[UUID, Any], stream: UUID, value: Any) -> None:
-        with self._lock:
-            cache[stream] = value
-            cache.move_to_end(stream)
-            if len(cache) > CACHE_STREAMS:
-                cache.popitem(last=False)
+    @staticmethod
+    def _remember(cache: dict[UUID, Any], stream: UUID, value: Any) -> None:
+        # Plain dict assignment is atomic under the GIL; the bound keeps memory flat.
+        if len(cache) >= CACHE_STREAMS and stream not in cache:
+            cache.clear()
+        cache[stream] = value
 
     def forget(self, stream: UUID) -> None:
         """Drop what is cached about a stream (after a failed save)."""
@@ -228,12 +228,19 @@ class GoalpathMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Open a sealed stored event; raises ClientErasedError or TamperedError."""
-        envelope = open_envelope(stored_event)
+        state = stored_event.state
+        if len(state) < HEADER_BYTES + 16 or state[0] != ENVELOPE_FORMAT:
+            open_envelope(stored_event)  # raises the TamperedError that explains it
+        key_bytes = bytes(state[1:17])
+        key_id = self._key_ids.get(key_bytes)
+        if key_id is None:
+            key_id = self._key_ids.setdefault(key_bytes, UUID(bytes=key_bytes))
         stream = stored_event.originator_id
         version = stored_event.originator_version
+        cipher = self._ciphers.get(key_id) or self._cipher(key_id)
         try:
-            plaintext = self._cipher(envelope.key_id).decrypt(
-                envelope.nonce, envelope.ciphertext, _place(stream, version, stored_event.topic)
+            plaintext = cipher.decrypt(
+                state[49:61], state[61:], _place(stream, version, stored_event.topic)
             )
         except InvalidTag:
             raise TamperedError(
@@ -243,9 +250,10 @@ class GoalpathMapper(Mapper[UUID]):
         cls = resolve_topic(stored_event.topic)
         event_state: dict[str, Any] = self.transcoder.decode(plaintext)
         stream_id = stream if isinstance(stream, UUID) else UUID(str(stream))
-        self._remember(self._stream_keys, stream_id, envelope.key_id)
+        if stream_id not in self._stream_keys:
+            self._remember(self._stream_keys, stream_id, key_id)
         if not issubclass(cls, CanSnapshotAggregate):
-            self._remember(self._heads, stream_id, (version, envelope.chain))
+            self._remember(self._heads, stream_id, (version, bytes(state[17:49])))
         event_state["originator_id"] = stream_id
         event_state["originator_version"] = version
         class_version = getattr(cls, "class_version", 1)

@@ -75,8 +75,29 @@ class AttrsTranscoding(Transcoding):
         return self.type(**data)
 
 
+class ActorTranscoding(AttrsTranscoding):
+    """Actors recur in every event: decoded ones are remembered, since they are immutable."""
+
+    def __init__(self) -> None:
+        super().__init__(Actor)
+        self._known: dict[tuple[str, str], Actor] = {}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        """Return the (remembered) actor for these fields."""
+        key = (data["id"], data["role"])
+        actor = self._known.get(key)
+        if actor is None:
+            actor = Actor(**data)
+            if len(self._known) < MAX_REMEMBERED_ACTORS:
+                self._known[key] = actor
+        return actor
+
+
+MAX_REMEMBERED_ACTORS = 10_000
+
+
 def register_goalpath_transcodings(transcoder: JSONTranscoder) -> None:
     """Register every goalpath value object on an eventsourcing JSON transcoder."""
     transcoder.register(DateAsISO())
     for cls in VALUE_CLASSES:
-        transcoder.register(AttrsTranscoding(cls))
+        transcoder.register(ActorTranscoding() if cls is Actor else AttrsTranscoding(cls))
