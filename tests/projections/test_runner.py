@@ -1,0 +1,261 @@
+"""The projection runner: incremental equals rebuilt, exactly once under failures and races."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from goalpath.cli.demo import build_demo
+from goalpath.core.application import GoalpathApp
+from goalpath.projections import ProjectionError, Projections, SQLiteReadModelStore
+from goalpath.projections.records import EpisodeRecord, GoalRecord
+from goalpath.projections.runner import ProjectionRunner
+from goalpath.projections.state import StateProjector
+from tests.conftest import fixed_today
+from tests.projections.strategies import Operation, histories, replay
+from tests.strategies import TODAY
+
+
+def _memory_app() -> GoalpathApp:
+    return GoalpathApp(today=fixed_today, snapshot_interval=0)
+
+
+def _audit_positions(projections: Projections) -> list[int]:
+    return [row[0] for row in projections.store.query("SELECT position FROM gp_audit_log")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), final_batch=st.integers(1, 50))
+def test_incremental_build_in_random_batches_equals_a_rebuild_from_zero(
+    history: list[Operation], final_batch: int
+) -> None:
+    """Law: catching up at random moments in random batch sizes gives the same rows as one
+    rebuild from the first event, and those rows agree with the aggregates themselves."""
+    with _memory_app() as app:
+        incremental = Projections(app, catch_up_on_read=False)
+
+        def catch_up(batch_size: int) -> None:
+            incremental.runner.batch_size = batch_size
+            incremental.catch_up()
+
+        episode_ids, _goal_ids = replay(app, history, catch_up)
+        incremental.runner.batch_size = final_batch
+        incremental.catch_up()
+        rebuilt = Projections(app, batch_size=1000)
+        rebuilt.catch_up()
+        assert incremental.dump() == rebuilt.dump()
+        assert len(_audit_positions(incremental)) == app.recorder.max_notification_id()
+
+        for episode_id in episode_ids:
+            plan = incremental.plan_for_episode(episode_id, today=TODAY)
+            assert plan.episode == EpisodeRecord.from_episode(app.get_episode(episode_id))
+            from_tables = {g.goal_id: g.record for g in (*plan.goals, *plan.ended)}
+            from_events = {
+                goal.id: GoalRecord.from_goal(goal) for goal in app.list_goals(episode_id)
+            }
+            assert from_tables == from_events
+        incremental.close()
+        rebuilt.close()
+
+
+def _file_app(tmp_path: Path) -> GoalpathApp:
+    return GoalpathApp(tmp_path / "store.db", today=fixed_today)
+
+
+def _fresh_dump(app: GoalpathApp) -> dict[str, list[tuple[Any, ...]]]:
+    with Projections(app, store=SQLiteReadModelStore(":memory:")) as fresh:
+        fresh.catch_up()
+        return fresh.dump()
+
+
+class _InjectedError(RuntimeError):
+    pass
+
+
+def test_a_failure_inside_a_batch_leaves_the_previous_position_and_the_next_catch_up_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _file_app(tmp_path)
+    build_demo(app, TODAY)
+    projections = Projections(app, batch_size=8, catch_up_on_read=False)
+    projections.runner.catch_up(limit=16)
+    assert projections.runner.position() == 16
+    before = projections.dump()
+
+    calls = {"count": 0}
+    original = StateProjector.apply
+
+    def failing_apply(self: StateProjector, transaction: Any, position: int, event: Any) -> None:
+        calls["count"] += 1
+        if calls["count"] == 5:  # rows of four events (audit and state) are written by now
+            raise _InjectedError("injected failure inside the batch")
+        original(self, transaction, position, event)
+
+    monkeypatch.setattr(StateProjector, "apply", failing_apply)
+    with pytest.raises(_InjectedError):
+        projections.catch_up()
+    assert projections.runner.position() == 16
+    assert projections.dump() == before
+    # Another connection to the same file sees the same: nothing of the failed batch was committed.
+    with sqlite3.connect(tmp_path / "store.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM gp_audit_log").fetchone()[0] == 16
+
+    monkeypatch.setattr(StateProjector, "apply", original)
+    result = projections.catch_up()
+    assert result.start_position == 16
+    assert projections.runner.position() == app.recorder.max_notification_id() == 30
+    positions = _audit_positions(projections)
+    assert sorted(positions) == list(range(1, 31))
+    assert projections.dump() == _fresh_dump(app)
+    projections.close()
+    app.close()
+
+
+def test_a_failure_in_a_later_batch_keeps_the_batches_committed_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _file_app(tmp_path)
+    build_demo(app, TODAY)
+    projections = Projections(app, batch_size=10, catch_up_on_read=False)
+    original = StateProjector.apply
+
+    def fail_at_25(self: StateProjector, transaction: Any, position: int, event: Any) -> None:
+        if position == 25:
+            raise _InjectedError("injected")
+        original(self, transaction, position, event)
+
+    monkeypatch.setattr(StateProjector, "apply", fail_at_25)
+    with pytest.raises(_InjectedError):
+        projections.catch_up()
+    assert projections.runner.position() == 20
+    monkeypatch.setattr(StateProjector, "apply", original)
+    projections.catch_up()
+    assert sorted(_audit_positions(projections)) == list(range(1, 31))
+    assert projections.dump() == _fresh_dump(app)
+    projections.close()
+    app.close()
+
+
+def test_two_runners_on_one_file_apply_every_event_exactly_once(tmp_path: Path) -> None:
+    writer = _file_app(tmp_path)
+    build_demo(writer, TODAY)
+    for _ in range(3):
+        build_demo(writer, TODAY)
+    head = writer.recorder.max_notification_id()
+    apps = [_file_app(tmp_path) for _ in range(2)]
+    runners = [Projections(app, batch_size=3, catch_up_on_read=False) for app in apps]
+    errors: list[BaseException] = []
+
+    def run(projections: Projections) -> None:
+        try:
+            projections.catch_up()
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(runner,)) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(_audit_positions(runners[0])) == list(range(1, head + 1))
+    assert runners[0].dump() == runners[1].dump() == _fresh_dump(writer)
+    for runner in runners:
+        runner.close()
+    for app in (*apps, writer):
+        app.close()
+
+
+def test_reads_catch_up_first_so_a_new_measurement_shows_at_once(tmp_path: Path) -> None:
+    with _file_app(tmp_path) as app:
+        built = build_demo(app, TODAY)
+        with Projections(app) as projections:
+            goal_id = built["goal_ids"][0]
+            assert projections.progress(goal_id).latest_value == 1
+            app.record_measurement(goal_id, 0, actor=built_actor(), observed_on=TODAY)
+            report = projections.progress(goal_id)
+            assert report.latest_value == 0
+            assert report.latest_on == TODAY
+
+
+def built_actor() -> Any:
+    from goalpath.core.values import Actor  # noqa: PLC0415  # local to the one test using it
+
+    return Actor("therapist-7", "therapist")
+
+
+def test_status_reports_lag_and_rebuild_reports_progress(tmp_path: Path) -> None:
+    with _file_app(tmp_path) as app:
+        build_demo(app, TODAY)
+        with Projections(app, batch_size=7, catch_up_on_read=False) as projections:
+            status = projections.status()
+            assert (status.position, status.head, status.lag) == (0, 30, 30)
+            projections.catch_up()
+            before = projections.dump()
+            seen: list[tuple[int, int]] = []
+            result = projections.rebuild(lambda position, head: seen.append((position, head)))
+            assert result.applied == 30
+            assert result.batches == 5
+            assert seen == [(7, 30), (14, 30), (21, 30), (28, 30), (30, 30)]
+            assert projections.dump() == before
+            assert projections.status().lag == 0
+            assert projections.status().rows["gp_audit_log"] == 30
+
+
+def test_read_models_persist_beside_the_events_and_resume_where_they_stopped(
+    tmp_path: Path,
+) -> None:
+    with _file_app(tmp_path) as app:
+        build_demo(app, TODAY)
+        with Projections(app, catch_up_on_read=False) as projections:
+            projections.runner.catch_up(limit=12)
+    with _file_app(tmp_path) as app, Projections(app, catch_up_on_read=False) as projections:
+        assert projections.runner.position() == 12
+        assert projections.catch_up().applied == 18
+        assert projections.dump() == _fresh_dump(app)
+
+
+def test_a_store_at_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
+    with _file_app(tmp_path) as app:
+        build_demo(app, TODAY)
+        with Projections(app) as projections:
+            projections.catch_up()
+            expected = projections.dump()
+        with sqlite3.connect(tmp_path / "store.db") as connection:
+            connection.execute("UPDATE gp_projection_tracking SET schema_version = 0")
+            connection.execute(
+                "INSERT INTO gp_audit_log (position, recorded_at, aggregate, "
+                "originator_id, originator_version, event_type, changes) "
+                "VALUES (999, 'x', 'x', 'x', 1, 'Stray', '[]')"
+            )
+        with Projections(app) as projections:
+            assert projections.runner.position() == 0
+            projections.catch_up()
+            assert projections.dump() == expected
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    with _memory_app() as app, pytest.raises(ProjectionError, match="batch size"):
+        ProjectionRunner(app, SQLiteReadModelStore(":memory:"), [], batch_size=0)
+
+
+def test_a_locked_store_is_reported_as_a_projection_error(tmp_path: Path) -> None:
+    with _file_app(tmp_path) as app:
+        build_demo(app, TODAY)
+        store = SQLiteReadModelStore(str(tmp_path / "store.db"), lock_timeout_seconds=0)
+        with Projections(app, store=store, catch_up_on_read=False) as projections:
+            blocker = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            try:
+                with pytest.raises(ProjectionError, match="locked"):
+                    projections.catch_up()
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
+            assert projections.catch_up().applied == 30
