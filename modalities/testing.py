@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import date
 from importlib.metadata import entry_points
-from typing import ClassVar, Final
+from typing import Final
 
 import attrs
 
@@ -228,9 +228,9 @@ class PluginContract:
     point is checked too.
     """
 
-    plugin: ClassVar[object]
-    plugin_name: ClassVar[str] = "plugin-under-test"
-    entry_point_installed: ClassVar[bool] = False
+    plugin: object
+    plugin_name: str = "plugin-under-test"
+    entry_point_installed: bool = False
 
     def _report(self) -> ConformanceReport:
         return check_plugin(self.plugin, self.plugin_name)
