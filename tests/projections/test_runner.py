@@ -147,7 +147,7 @@ def test_two_runners_on_one_file_apply_every_event_exactly_once(tmp_path: Path) 
     build_demo(writer, TODAY)
     for _ in range(3):
         build_demo(writer, TODAY)
-    head = writer.recorder.max_notification_id()
+    head = int(writer.recorder.max_notification_id() or 0)
     apps = [_file_app(tmp_path) for _ in range(2)]
     runners = [Projections(app, batch_size=3, catch_up_on_read=False) for app in apps]
     errors: list[BaseException] = []
