@@ -170,8 +170,9 @@ def list_plugins(as_json: bool) -> None:
         emit({"plugins": [_status_document(status) for status in plugins.statuses]})
         return
     table = Table(title=f"modality plugins (disable with {DISABLED_VARIABLE}=name,...)")
-    table.add_column("name", no_wrap=True)
-    for column in ("distribution", "version", "hooks", "status"):
+    for column in ("name", "distribution", "version"):
+        table.add_column(column, no_wrap=True)
+    for column in ("hooks", "status"):
         table.add_column(column, overflow="fold")
     for status in plugins.statuses:
         hooks = "\n".join(hook.removeprefix("goalpath_") for hook in status.hooks) or "-"
