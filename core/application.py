@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID
@@ -49,7 +50,7 @@ from goalpath.core.keys import (
     resolve_master_key,
 )
 from goalpath.core.mapper import GoalpathMapper
-from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema
+from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
 from goalpath.core.replay import replay
 from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
@@ -146,13 +147,17 @@ class GoalpathApp(Application[UUID]):
         self.master_key = master_key or resolve_master_key(
             self.store_location, key_file_allowed=self.store.kind != "postgres"
         )
-        self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
         env = dict(self.store.env)
         env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
+        setup = setup_lock(self.store) if self.store.kind == "postgres" else nullcontext()
         try:
-            super().__init__(env=env)
+            with setup:
+                self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
+                super().__init__(env=env)
         except (PersistenceError, OSError) as error:
-            self.keys.close()
+            keys = getattr(self, "keys", None)
+            if keys is not None:
+                keys.close()
             raise StoreError(
                 f"cannot open the goalpath store ({self.store.description}): "
                 f"{redact_url(str(error))}"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from goalpath.core.errors import StoreError
 from goalpath.core.stores import StoreSpec, redact_url
 
-__all__ = ["postgres_conninfo", "prepare_postgres_schema"]
+__all__ = ["postgres_conninfo", "prepare_postgres_schema", "setup_lock"]
 
 
 def postgres_conninfo(spec: StoreSpec) -> str:
@@ -62,3 +66,26 @@ def _explain(spec: StoreSpec, error: Exception) -> str:
     else:
         reason = "the server refused the connection"
     return f"cannot open the goalpath store at {where}: {reason} ({text.strip()})"
+
+
+@contextmanager
+def setup_lock(spec: StoreSpec) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock while a tenant's tables are created.
+
+    ``CREATE TABLE IF NOT EXISTS`` is not safe against itself: two processes
+    opening a new tenant at once can fail with "tuple concurrently updated".
+    """
+    import psycopg  # noqa: PLC0415
+
+    key = int.from_bytes(hashlib.sha256(f"goalpath-setup:{spec.schema}".encode()).digest()[:8])
+    key -= 1 << 63  # advisory lock keys are signed 64-bit integers
+    try:
+        connection = psycopg.connect(postgres_conninfo(spec), autocommit=True)
+    except psycopg.OperationalError as error:
+        raise StoreError(_explain(spec, error)) from None
+    with connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
