@@ -175,7 +175,7 @@ def list_plugins(as_json: bool) -> None:
     for column in ("hooks", "status"):
         table.add_column(column, overflow="fold")
     for status in plugins.statuses:
-        hooks = "\n".join(hook.removeprefix("goalpath_") for hook in status.hooks) or "-"
+        hooks = "\n".join(_short(hook) for hook in status.hooks) or "-"
         state = {"loaded": "[green]loaded[/green]", "disabled": "[dim]disabled[/dim]"}.get(
             status.state, "[red]failed[/red]"
         )
@@ -188,3 +188,8 @@ def register(cli: click.Group) -> None:
     """Add ``templates`` and ``plugins`` to the root group."""
     cli.add_command(templates)
     cli.add_command(list_plugins)
+
+
+def _short(hook: str) -> str:
+    """A hook's name without the project prefix, for narrow tables."""
+    return hook.removeprefix("goalpath_").removeprefix("register_")
