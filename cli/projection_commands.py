@@ -461,7 +461,7 @@ def audit_log(  # noqa: PLR0917  # one parameter per filter
         return
     table = Table(title="audit log")
     for column in ("#", "recorded", "event", "goal/episode", "actor", "changes", "reason"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("#", "event"))
     for entry in entries:
         changes = "; ".join(
             f"{change.field}: {_short(change.before)} → {_short(change.after)}"

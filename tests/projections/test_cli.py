@@ -1,0 +1,228 @@
+"""The read-model commands on the demo's episode: plan, progress, reviews, audit log, outcomes."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from goalpath.cli.demo import build_demo
+from goalpath.cli.main import cli
+from goalpath.core.application import GoalpathApp, local_today
+from goalpath.core.values import Actor
+from goalpath.projections.png import Canvas, encode_png
+from tests.projections.strategies import phq9_definition
+
+THERAPIST = Actor("therapist-7", "therapist")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> dict[str, Any]:
+    db = tmp_path / "demo.db"
+    with GoalpathApp(db) as app:
+        built = build_demo(app, local_today())
+    return {"db": db, **built}
+
+
+def run(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli, ["--db", str(db), *args], env={"COLUMNS": "160"}, catch_exceptions=False
+    )
+
+
+def run_json(db: Path, *args: str) -> Any:
+    result = run(db, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_plan_show_for_an_episode_and_a_client(demo: dict[str, Any]) -> None:
+    db, episode_id = demo["db"], str(demo["episode_id"])
+    plan = run_json(db, "plan", "show", "--episode", episode_id)
+    assert plan["episode_id"] == episode_id
+    assert [goal["id"] for goal in plan["goals"]] == [str(g) for g in demo["goal_ids"]]
+    assert all(goal["smart"]["passed"] for goal in plan["goals"])
+    assert plan["goals"][0]["latest_measurement"]["value"] == 1
+    assert plan["warnings"] == []
+    assert plan["gas_t_score"] == pytest.approx(43.8, abs=0.01)  # levels 0 and -1
+    by_client = run_json(db, "plan", "show", "client-0042")
+    assert [p["episode_id"] for p in by_client["plans"]] == [episode_id]
+    text = run(db, "plan", "show", "--episode", episode_id)
+    assert text.exit_code == 0
+    assert "S M A R T" in text.stdout
+    assert "no plan warnings" in text.stdout
+
+
+def test_plan_show_needs_exactly_one_of_client_and_episode(demo: dict[str, Any]) -> None:
+    assert run(demo["db"], "plan", "show").exit_code == 2
+    both = run(demo["db"], "plan", "show", "client-0042", "--episode", str(demo["episode_id"]))
+    assert both.exit_code == 2
+    unknown = run(demo["db"], "plan", "show", "nobody")
+    assert unknown.exit_code == 1
+    assert "no client with id nobody" in unknown.stderr
+
+
+def test_plan_show_as_of_returns_the_plan_as_it_stood_then(tmp_path: Path) -> None:
+    db = tmp_path / "travel.db"
+    with GoalpathApp(db) as app:
+        episode_id = app.open_episode(
+            client_id="client-9",
+            therapist_ids=["therapist-7"],
+            concerns=["low mood"],
+            opened_on=phq9_definition().start_on,
+            actor=THERAPIST,
+        )
+        goal_id = app.create_goal(episode_id, phq9_definition(), actor=THERAPIST, activate=True)
+        known = app.goal_events(goal_id)[0].timestamp
+        app.refine_goal(
+            goal_id, reason="agreed a longer cadence", review_every_days=14, actor=THERAPIST
+        )
+        assert app.goal_events(goal_id)[1].timestamp > known
+    then = run_json(db, "plan", "show", "--episode", str(episode_id), "--as-of", known.isoformat())
+    now = run_json(db, "plan", "show", "--episode", str(episode_id))
+    assert then["goals"][0]["definition"]["review_every_days"] == 28
+    assert then["goals"][0]["version"] == 1
+    assert now["goals"][0]["definition"]["review_every_days"] == 14
+    before = run_json(db, "plan", "show", "client-9", "--as-of", "2000-01-01")
+    assert before["plans"] == []
+
+
+def test_progress_shows_a_chart_and_saves_a_png(demo: dict[str, Any], tmp_path: Path) -> None:
+    db, goal_id = demo["db"], str(demo["goal_ids"][0])
+    png = tmp_path / "progress.png"
+    report = run_json(db, "progress", goal_id, "--png", str(png))
+    assert report["status"] == "achieved"
+    assert report["percent"] == 100
+    assert [point["value"] for point in report["series"]] == [3, 3, 2, 2, 1, 1]
+    assert report["expected_trajectory"][0]["value"] == 3
+    assert report["trend_per_week"] < 0
+    width, height, pixels = _decode_png(png.read_bytes())
+    assert (width, height) == (640, 400)
+    assert (200, 50, 50) in pixels  # the measurement points
+    assert (40, 110, 200) in pixels  # the expected trajectory
+    text = run(db, "progress", goal_id)
+    assert text.exit_code == 0
+    assert "●" in text.stdout
+    assert "expected trajectory" in text.stdout
+    bad = run(db, "progress", goal_id, "--png", str(tmp_path / "missing" / "x.png"))
+    assert bad.exit_code == 2
+
+
+def test_reviews_due_per_therapist(demo: dict[str, Any]) -> None:
+    db = demo["db"]
+    queue = run_json(db, "reviews", "due", "--therapist", "therapist-7")
+    assert {item["goal_id"] for item in queue["reviews"]} == {str(g) for g in demo["goal_ids"]}
+    assert {item["state"] for item in queue["reviews"]} == {"due"}
+    assert run_json(db, "reviews", "due", "--therapist", "therapist-8")["reviews"] == []
+    assert run_json(db, "reviews", "due", "--within", "0")["reviews"] == []
+    assert "reviews due" in run(db, "reviews", "due").stdout
+
+
+def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -> None:
+    db, goal_id = demo["db"], str(demo["goal_ids"][0])
+    everything = run_json(db, "audit", "log")["entries"]
+    assert [entry["position"] for entry in everything] == list(range(1, 31))
+    for_goal = run_json(db, "audit", "log", "--goal", goal_id)["entries"]
+    assert {entry["goal_id"] for entry in for_goal} == {goal_id}
+    with GoalpathApp(db) as app:
+        assert len(for_goal) == len(app.goal_events(demo["goal_ids"][0]))
+    correction = next(e for e in for_goal if e["event_type"] == "MeasurementCorrected")
+    assert correction["changes"] == [{"field": "measurement 3", "before": 12.0, "after": 2.0}]
+    assert correction["reason"].startswith("typed 12 for 2")
+    refined = next(e for e in for_goal if e["event_type"] == "Refined")
+    assert {"field": "statement", "before": "I want to be less anxious"}.items() <= next(
+        c for c in refined["changes"] if c["field"] == "statement"
+    ).items()
+    assert run_json(db, "audit", "log", "--actor", "someone-else")["entries"] == []
+    assert len(run_json(db, "audit", "log", "--client", "client-0042")["entries"]) == 30
+    assert run_json(db, "audit", "log", "--until", "2000-01-01")["entries"] == []
+    assert len(run_json(db, "audit", "log", "--since", local_today().isoformat())["entries"]) == 30
+    assert len(run_json(db, "audit", "log", "--limit", "5")["entries"]) == 5
+    text = run(db, "audit", "log", "--goal", goal_id)
+    assert text.exit_code == 0
+    assert "MeasurementCorrected" in text.stdout
+
+
+def test_outcomes_count_reliable_change_on_standardised_goals(tmp_path: Path) -> None:
+    db = tmp_path / "outcomes.db"
+    with GoalpathApp(db) as app:
+        for client, scores in (("client-a", (18, 8)), ("client-b", (9, 16))):
+            episode_id = app.open_episode(
+                client_id=client,
+                therapist_ids=["therapist-7"],
+                concerns=["low mood"],
+                opened_on=phq9_definition().start_on,
+                actor=THERAPIST,
+            )
+            goal_id = app.create_goal(episode_id, phq9_definition(), actor=THERAPIST)
+            for week, score in enumerate(scores):
+                app.record_measurement(
+                    goal_id,
+                    score,
+                    actor=THERAPIST,
+                    observed_on=phq9_definition().start_on + timedelta(weeks=week),
+                )
+    document = run_json(db, "outcomes", "--therapist", "therapist-7")
+    counts = document["by_therapist"]["therapist-7"]
+    assert counts["episodes_measured"] == 2
+    assert counts["reliable_recovery"] == 1
+    assert counts["reliable_deterioration"] == 1
+    assert counts["rates"]["reliable_deterioration"] == 0.5
+    assert document["overall"]["cases_at_start"] == 1
+    assert "overall" in run(db, "outcomes").stdout
+
+
+def test_projections_status_and_rebuild(demo: dict[str, Any]) -> None:
+    db = demo["db"]
+    status = run_json(db, "projections", "status")
+    assert (status["position"], status["head"], status["lag"]) == (0, 30, 30)
+    rebuilt = run_json(db, "projections", "rebuild")
+    assert rebuilt["applied"] == 30
+    assert rebuilt["lag"] == 0
+    assert rebuilt["rows"]["gp_audit_log"] == 30
+    text = run(db, "projections", "rebuild")
+    assert text.exit_code == 0
+    assert "rebuilt: 30 events" in text.stdout
+
+
+def _decode_png(data: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, idat, header = 8, b"", b""
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", data[offset + 8 + length : offset + 12 + length])
+        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat += body
+        offset += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", header[:10])
+    assert (depth, colour_type) == (8, 2)
+    raw = zlib.decompress(idat)
+    stride = width * 3 + 1
+    assert len(raw) == stride * height
+    pixels: set[tuple[int, ...]] = set()
+    for y in range(height):
+        row = raw[y * stride + 1 : (y + 1) * stride]
+        pixels.update(tuple(row[x : x + 3]) for x in range(0, width * 3, 3))
+    return width, height, pixels
+
+
+def test_png_encoder_round_trips_pixels() -> None:
+    canvas = Canvas(5, 3)
+    canvas.set(1, 1, (1, 2, 3))
+    canvas.line((0, 2), (4, 2), (9, 9, 9))
+    canvas.set(99, 99, (7, 7, 7))  # outside: ignored
+    width, height, pixels = _decode_png(encode_png(canvas))
+    assert (width, height) == (5, 3)
+    assert pixels == {(255, 255, 255), (1, 2, 3), (9, 9, 9)}
+    assert canvas.pixel(1, 1) == (1, 2, 3)
