@@ -45,7 +45,7 @@ from goalpath.projections.timetravel import plan_as_of
 
 __all__ = ["SCHEMA_VERSION", "ProjectionStatus", "Projections", "default_projectors"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """Bump when a read-model table changes shape: stores at another version are rebuilt."""
 
 

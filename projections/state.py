@@ -2,7 +2,8 @@
 
 Tables (every date is ISO ``YYYY-MM-DD``, every JSON column sorted-key JSON):
 
-- ``gp_episodes``: one row per episode (client, concerns, dates, session counts);
+- ``gp_episodes``: one row per episode (client, concerns, dates, session counts, and
+  the log position where it was opened);
 - ``gp_episode_therapists``: the therapists of each episode, in assignment order;
 - ``gp_goals``: one row per goal: current definition (JSON), status, review
   summary, retirement, and the log position where it was stated (plan order);
@@ -45,7 +46,7 @@ STATE_SCHEMA: Final = (
         "episode_id TEXT PRIMARY KEY, client_id TEXT NOT NULL, concerns TEXT NOT NULL, "
         "opened_on TEXT NOT NULL, closed_on TEXT, close_reason TEXT, "
         "sessions_recorded INTEGER NOT NULL, sessions_attended INTEGER NOT NULL, "
-        "version INTEGER NOT NULL)"
+        "version INTEGER NOT NULL, opened_at INTEGER NOT NULL)"
     ),
     "CREATE INDEX IF NOT EXISTS gp_episodes_client ON gp_episodes (client_id)",
     (
@@ -181,13 +182,14 @@ class StateProjector:
         version = event.originator_version
         if isinstance(event, Episode.Opened):
             transaction.execute(
-                "INSERT INTO gp_episodes VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?)",
+                "INSERT INTO gp_episodes VALUES (?, ?, ?, ?, NULL, NULL, 0, 0, ?, ?)",
                 (
                     episode_id,
                     event.client_id,
                     _json(event.concerns),
                     event.opened_on.isoformat(),
                     version,
+                    position,
                 ),
             )
             transaction.executemany(
@@ -241,7 +243,7 @@ def load_episodes(
     rows = transaction.query(
         "SELECT episode_id, client_id, concerns, opened_on, closed_on, close_reason, "
         f"sessions_recorded, sessions_attended, version FROM gp_episodes WHERE {where} "
-        "ORDER BY opened_on, episode_id",
+        "ORDER BY opened_at",
         params,
     )
     if not rows:
