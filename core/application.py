@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar, cast
@@ -476,6 +476,27 @@ class GoalpathApp(Application[UUID]):
         )
         self._save(goal, based_on={goal.id: loaded})
         return sequence
+
+    def import_measurements(
+        self,
+        goal_id: UUID,
+        rows: Iterable[tuple[float, date, str | None]],
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> range:
+        """Import many measurements of one goal in one transaction; return their numbers.
+
+        For history migrated from another system: ``rows`` are ``(value,
+        observed_on, note)``. All rows are checked first; a bad one is refused
+        with its position and nothing is written.
+        """
+        goal = self._load(Goal, goal_id, expected_version)
+        loaded = goal.version
+        numbers = goal.measure_many(rows, actor=actor, today=self.today())
+        if numbers:
+            self._save(goal, based_on={goal.id: loaded})
+        return numbers
 
     def correct_measurement(
         self,

@@ -9,6 +9,7 @@ depend on the day the command was given.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Final
 from uuid import UUID
@@ -16,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotSmartError
+from goalpath.core.replay import append_event
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -340,6 +342,51 @@ class Goal(Aggregate):
             sequence=sequence, value=number, observed_on=observed, note=checked_note, actor=actor
         )
         return sequence
+
+    def measure_many(
+        self,
+        rows: Iterable[tuple[float, date, str | None]],
+        *,
+        actor: Actor,
+        today: date,
+    ) -> range:
+        """Record many measurements at once, for importing history; return their numbers.
+
+        Every row is checked before any is recorded, so a bad row (named by
+        its position, from 1) leaves the goal unchanged.
+        """
+        self._refuse_if_terminal("be measured")
+        _check_actor(actor)
+        measure = self.definition.measure
+        if measure is None:
+            raise InvalidCommandError(
+                f"goal {self.id} has no measure yet; refine it with a measure first"
+            )
+        checked: list[tuple[float, date, str | None]] = []
+        for index, row in enumerate(rows, start=1):
+            try:
+                value, observed_on, note = row
+                checked.append(
+                    (
+                        measure.check_value(value),
+                        self._check_effective_date("observation date", observed_on, today),
+                        _check_note(note),
+                    )
+                )
+            except (InvalidValueError, TypeError, ValueError) as error:
+                raise InvalidValueError(f"row {index}: {error}") from None
+        first = len(self.measurements) + 1
+        for offset, (value, observed_on, note) in enumerate(checked):
+            append_event(
+                self,
+                Goal.Measured,
+                sequence=first + offset,
+                value=value,
+                observed_on=observed_on,
+                note=note,
+                actor=actor,
+            )
+        return range(first, first + len(checked))
 
     def _check_effective_date(self, name: str, value: object, today: date) -> date:
         checked = _check_date(name, value)

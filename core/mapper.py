@@ -22,7 +22,6 @@ versions, topics (and, for the in-memory store, nothing is persisted at all).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import threading
@@ -48,6 +47,7 @@ __all__ = ["ENVELOPE_FORMAT", "Envelope", "GoalpathMapper", "chain_hash", "open_
 
 ENVELOPE_FORMAT: Final = 1
 HEADER_BYTES: Final = 1 + 16 + 32 + 12
+_FORMAT_BYTE: Final = bytes((ENVELOPE_FORMAT,))
 GENESIS: Final = bytes(32)
 """The 'previous hash' of a stream's first event."""
 
@@ -95,16 +95,43 @@ def chain_hash(
     previous: bytes,
 ) -> bytes:
     """The keyed hash chaining one stored event to the previous one of its stream."""
-    message = b"".join(
-        (
-            _place(originator_id, version, topic),
-            envelope.key_id.bytes,
-            envelope.nonce,
-            hashlib.sha256(envelope.ciphertext).digest(),
-            previous,
-        )
+    return _chain(
+        chain_key,
+        _place(originator_id, version, topic),
+        envelope.key_id.bytes,
+        envelope.nonce,
+        envelope.ciphertext,
+        previous,
     )
-    return hmac.new(chain_key, message, hashlib.sha256).digest()
+
+
+def _chain(  # noqa: PLR0917  # on the write path of every event; positional is faster
+    chain_key: bytes, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
+) -> bytes:
+    # Lengths are fixed but for place and ciphertext; the place's length prefix keeps
+    # the message unambiguous.
+    message = b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
+    return hmac.digest(chain_key, message, "sha256")
+
+
+class _Nonces:
+    """96-bit random nonces for AES-GCM, drawn from the OS in blocks (one system call per 512)."""
+
+    BLOCK: Final = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._offset = 0
+
+    def next(self) -> bytes:
+        with self._lock:
+            if self._offset >= len(self._pool):
+                self._pool = secrets.token_bytes(12 * self.BLOCK)
+                self._offset = 0
+            nonce = self._pool[self._offset : self._offset + 12]
+            self._offset += 12
+            return nonce
 
 
 class GoalpathMapper(Mapper[UUID]):
@@ -127,6 +154,7 @@ class GoalpathMapper(Mapper[UUID]):
         self._heads: dict[UUID, tuple[int, bytes]] = {}
         self._ciphers: dict[UUID, AESGCM] = {}
         self._key_ids: dict[bytes, UUID] = {}
+        self._nonces = _Nonces()
 
     # -- caches ---------------------------------------------------------------
 
@@ -185,8 +213,7 @@ class GoalpathMapper(Mapper[UUID]):
     def _previous_hash(self, stream: UUID, version: int) -> bytes:
         if version == 1:
             return GENESIS
-        with self._lock:
-            head = self._heads.get(stream)
+        head = self._heads.get(stream)
         if head is not None and head[0] == version - 1:
             return head[1]
         return open_envelope(self._stored(stream, version - 1)).chain
@@ -204,26 +231,21 @@ class GoalpathMapper(Mapper[UUID]):
             event_state["class_version"] = class_version
         plaintext = self.transcoder.encode(event_state)
         key_id = self._stream_key(originator_id, domain_event)
-        nonce = secrets.token_bytes(12)
-        ciphertext = self._cipher(key_id).encrypt(
-            nonce, plaintext, _place(originator_id, version, topic)
-        )
+        nonce = self._nonces.next()
+        place = _place(originator_id, version, topic)
+        cipher = self._ciphers.get(key_id) or self._cipher(key_id)
+        ciphertext = cipher.encrypt(nonce, plaintext, place)
         is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
         previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
-        envelope = Envelope(key_id=key_id, chain=b"", nonce=nonce, ciphertext=ciphertext)
-        chained = chain_hash(
-            self.chain_key,
-            originator_id=originator_id,
-            version=version,
-            topic=topic,
-            envelope=envelope,
-            previous=previous,
-        )
+        key_bytes = key_id.bytes
+        chained = _chain(self.chain_key, place, key_bytes, nonce, ciphertext, previous)
         if not is_snapshot:
-            self._remember(self._heads, originator_id, (version, chained))
-        state = b"".join((bytes((ENVELOPE_FORMAT,)), key_id.bytes, chained, nonce, ciphertext))
+            self._heads[originator_id] = (version, chained)
         return StoredEvent(
-            originator_id=originator_id, originator_version=version, topic=topic, state=state
+            originator_id=originator_id,
+            originator_version=version,
+            topic=topic,
+            state=b"".join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:

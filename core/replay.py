@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing import domain
 
-__all__ = ["replay"]
+__all__ = ["append_event", "replay"]
 
 _APPLIERS: dict[type[Any], tuple[Callable[..., None], tuple[str, ...]] | None] = {}
 
@@ -55,3 +55,27 @@ def replay(aggregate: Any, domain_events: Iterable[Any]) -> Any:
         aggregate.version = domain_event.originator_version
         aggregate.modified_on = domain_event.timestamp
     return aggregate
+
+
+def append_event(aggregate: Any, event_class: type[Any], **fields: Any) -> Any:
+    """Trigger the next event of an aggregate without the library's per-call inspection.
+
+    For batch imports: the event is built, applied by its decorated method,
+    and queued for saving, exactly as ``trigger_event`` would.
+    """
+    applier = _applier(event_class)
+    if applier is None:
+        aggregate.trigger_event(event_class, **fields)
+        return aggregate._pending_events[-1]  # the library's own queue
+    domain_event = event_class(
+        originator_id=aggregate.id,
+        originator_version=aggregate.version + 1,
+        timestamp=event_class.create_timestamp(),
+        **fields,
+    )
+    function, names = applier
+    function(aggregate, **{name: fields[name] for name in names})
+    aggregate.version = domain_event.originator_version
+    aggregate.modified_on = domain_event.timestamp
+    aggregate._pending_events.append(domain_event)
+    return domain_event
