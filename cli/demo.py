@@ -19,6 +19,7 @@ from goalpath.core.errors import NotSmartError
 from goalpath.core.history import history_of
 from goalpath.core.smart import SmartReport, draft_definition
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.modalities import instantiate_template
 
 __all__ = ["DEFAULT_DEMO_DB", "build_demo", "register"]
 
@@ -37,6 +38,8 @@ PARTNER_STATEMENT = (
 WEEKLY_PANIC_ATTACKS = (3, 3, 12, 2, 1, 1)
 """Panic attacks reported each week; the third is mistyped and corrected to 2."""
 WEEKLY_CONVERSATIONS = (0, 1, 1, 0, 1, 2)
+WEEKLY_GAD7 = {2: 10, 5: 6}
+"""GAD-7 totals at sessions 5 and 8 (13 at session 2): a reliable improvement, below caseness."""
 
 
 def remove_store(path: Path) -> None:
@@ -106,6 +109,20 @@ def build_demo(app: GoalpathApp, today: date) -> dict[str, Any]:
         activate=True,
     )
 
+    # A standardised measure from a modality template: GAD-7 at sessions 2, 5 and 8.
+    worry = instantiate_template(
+        "mindfulness.worry-gad7", {"baseline": "13", "target": "7", "weeks": "8"}, session_2
+    )
+    worry_goal = app.create_goal(
+        episode_id,
+        worry.definition,
+        actor=THERAPIST,
+        activate=True,
+        template_id=worry.template_id,
+        template_version=worry.template_version,
+    )
+    app.record_measurement(worry_goal, 13, observed_on=session_2, actor=THERAPIST)
+
     # Six weekly measurements, sessions 3 to 8; review at session 6.
     for week in range(6):
         held_on = session_2 + timedelta(weeks=week + 1)
@@ -116,6 +133,10 @@ def build_demo(app: GoalpathApp, today: date) -> dict[str, Any]:
         app.record_measurement(
             partner_goal, WEEKLY_CONVERSATIONS[week], observed_on=held_on, actor=THERAPIST
         )
+        if week in (2, 5):
+            app.record_measurement(
+                worry_goal, WEEKLY_GAD7[week], observed_on=held_on, actor=THERAPIST
+            )
         if week == 2:
             app.correct_measurement(
                 panic_goal,
@@ -146,17 +167,20 @@ def build_demo(app: GoalpathApp, today: date) -> dict[str, Any]:
             )
     return {
         "episode_id": episode_id,
-        "goal_ids": [panic_goal, partner_goal],
+        "goal_ids": [panic_goal, partner_goal, worry_goal],
         "refusal": refusal,
     }
 
 
 def _print_story(out: Console, app: GoalpathApp, built: dict[str, Any], db: Path) -> None:
     episode_id: UUID = built["episode_id"]
-    panic_goal, partner_goal = built["goal_ids"]
+    panic_goal, partner_goal, worry_goal = built["goal_ids"]
     refusal: NotSmartError | None = built["refusal"]
     out.print(Rule("goalpath demo"))
-    out.print(f"A fresh store in [bold]{db}[/bold]: one client, one therapist, eight sessions.\n")
+    out.print(
+        f"A fresh store in [bold]{db}[/bold]: one client, one therapist, eight sessions, "
+        "three goals (the third from the mindfulness.worry-gad7 template).\n"
+    )
     out.print(Rule("Session 1: the client's own words"))
     out.print(f'Goal stated as "{VAGUE_STATEMENT}"; activation was refused:')
     if refusal is not None and isinstance(refusal.report, SmartReport):
@@ -168,6 +192,7 @@ def _print_story(out: Console, app: GoalpathApp, built: dict[str, Any], db: Path
     out.print(Rule("Progress"))
     render_goal(out, app.get_goal(panic_goal))
     render_goal(out, app.get_goal(partner_goal))
+    render_goal(out, app.get_goal(worry_goal))
     out.print(Rule("History of the first goal"))
     out.print(history_table(history_of(app.goal_events(panic_goal))))
     out.print(Rule("Try next"))

@@ -286,7 +286,9 @@ def test_demo_builds_a_fresh_store_and_tells_what_to_try(tmp_path: Path) -> None
     assert len(stored_events(target)) == count_after_first, "the demo replaces its file"
     with GoalpathApp(target) as app:
         goals = app.list_goals(document["episode_id"])
-        assert [goal.status for goal in goals] == ["active", "active"]
+        assert [goal.status for goal in goals] == ["active", "active", "active"]
+        assert goals[2].template_id == "mindfulness.worry-gad7"
+        assert [m.value for m in goals[2].valid_measurements] == [13.0, 10.0, 6.0]
         panic = goals[0]
         assert panic.smart.passed
         assert len(panic.valid_measurements) == 6
