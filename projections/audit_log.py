@@ -6,6 +6,9 @@ type, actor, effective date, the field-level changes (JSON list of
 ``{field, before, after}``) and the reason. Searchable by actor, client,
 goal, episode and time range.
 
+An erasure record deletes every row of its client and is logged itself
+(aggregate ``erasure``: who, when, why, and which client id).
+
 The projector reads the goal's previous state from the current-state
 tables, so it must run before :class:`~goalpath.projections.state.StateProjector`
 in the same batch.
@@ -24,6 +27,7 @@ from uuid import UUID
 import attrs
 
 from goalpath.core.episode import Episode
+from goalpath.core.erasure import ClientErasure
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor
 from goalpath.projections.changes import FieldChange, GoalState, describe_changes
@@ -152,6 +156,12 @@ class AuditLogProjector:
                 owner = self._owner(transaction, stream, goal=False)
             previous = None
             aggregate = "episode"
+        elif isinstance(event, ClientErasure.Recorded):
+            transaction.execute("DELETE FROM gp_audit_log WHERE client_id = ?", (event.client_id,))
+            self._owners = {
+                key: value for key, value in self._owners.items() if value[1] != event.client_id
+            }
+            owner, previous, aggregate = (None, event.client_id), None, "erasure"
         else:
             owner, previous, aggregate = (None, None), None, "other"
         actor = getattr(event, "actor", None)

@@ -29,6 +29,7 @@ from goalpath.projections.audit_log import (
     search_audit_log,
 )
 from goalpath.projections.caseload import CaseloadOutcomes, build_caseload_outcomes
+from goalpath.projections.errors import ProjectionError
 from goalpath.projections.plan import Plan, build_plan
 from goalpath.projections.progress import ProgressReport, assess_progress
 from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
@@ -91,6 +92,12 @@ class Projections:
     ) -> None:
         self.app = app
         if store is None:
+            kind = getattr(getattr(app, "store", None), "kind", "sqlite")
+            if kind == "postgres":
+                raise ProjectionError(
+                    "read models for a PostgreSQL store need a PostgreSQL read-model store; "
+                    "pass store= (the embedded default keeps them in the SQLite file)"
+                )
             location = app.store_location
             store = SQLiteReadModelStore(MEMORY if location == MEMORY else location)
         self.store = store

@@ -8,6 +8,11 @@ committed position. Two runners on one store serialise on the store's
 write lock, and a runner that finds the position moved under it drops its
 batch and reads again, so no notification is applied twice.
 
+Events of an erased client cannot be read: they are skipped, and the
+erasure record itself makes every projector drop the client's rows, after
+which the store purges what deleted rows left behind (so an incremental
+build and a rebuild still agree).
+
 eventsourcing's own ``ProjectionRunner`` needs a recorder that can
 ``subscribe()``, which SQLite cannot; this loop only needs
 ``select_notifications``, which every recorder has.
@@ -25,6 +30,8 @@ import attrs
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
+from goalpath.core.erasure import ClientErasure
+from goalpath.core.errors import ClientErasedError
 from goalpath.projections.errors import ProjectionError
 from goalpath.projections.store import ReadModelStore, StoreTransaction
 
@@ -197,11 +204,18 @@ class ProjectionRunner:
             current = self._read_position(transaction, self.name)
             if current != expected:
                 return current
+            erased = False
             for notification in notifications:
-                event = mapper.to_domain_event(notification)
+                try:
+                    event = mapper.to_domain_event(notification)
+                except ClientErasedError:
+                    continue  # an erased client's events leave no rows
+                erased = erased or isinstance(event, ClientErasure.Recorded)
                 for projector in self.projectors:
                     projector.apply(transaction, notification.id, event)
             self._set_position(transaction, notifications[-1].id)
+        if erased:
+            self.store.purge_deleted()
         return None
 
     def clear(self) -> None:

@@ -10,6 +10,9 @@ Tables (every date is ISO ``YYYY-MM-DD``, every JSON column sorted-key JSON):
 - ``gp_measurements``: one row per measurement, corrections applied
   (``value`` is NULL once voided, ``original_value`` keeps the first value).
 
+An erasure record (:class:`~goalpath.core.erasure.ClientErasure`) deletes
+every row of that client.
+
 Progress, plan warnings, the review queue and caseload outcomes are
 computed from these rows when read, since they depend on the day asked.
 """
@@ -25,6 +28,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from goalpath.core.episode import Episode
+from goalpath.core.erasure import ClientErasure
 from goalpath.core.goal import Goal
 from goalpath.projections.changes import RETIRED_STATUS
 from goalpath.projections.records import (
@@ -141,6 +145,23 @@ class StateProjector:
             )
         elif isinstance(event, Episode.Event):
             self._episode_event(transaction, position, event)
+        elif isinstance(event, ClientErasure.Recorded):
+            self._erase(transaction, event.client_id)
+
+    @staticmethod
+    def _erase(transaction: StoreTransaction, client_id: str) -> None:
+        transaction.execute(
+            "DELETE FROM gp_measurements WHERE goal_id IN "
+            "(SELECT goal_id FROM gp_goals WHERE client_id = ?)",
+            (client_id,),
+        )
+        transaction.execute("DELETE FROM gp_goals WHERE client_id = ?", (client_id,))
+        transaction.execute(
+            "DELETE FROM gp_episode_therapists WHERE episode_id IN "
+            "(SELECT episode_id FROM gp_episodes WHERE client_id = ?)",
+            (client_id,),
+        )
+        transaction.execute("DELETE FROM gp_episodes WHERE client_id = ?", (client_id,))
 
     @staticmethod
     def _goal_created(transaction: StoreTransaction, position: int, event: Goal.Created) -> None:

@@ -59,6 +59,13 @@ class ReadModelStore(ABC):
             return rows
 
     @abstractmethod
+    def purge_deleted(self) -> None:
+        """Make deleted rows unrecoverable from the store's files (after an erasure).
+
+        For example, checkpoint and truncate a write-ahead log holding old pages.
+        """
+
+    @abstractmethod
     def close(self) -> None:
         """Release the store's connection."""
 
@@ -95,6 +102,8 @@ class SQLiteReadModelStore(ReadModelStore):
             )
         except sqlite3.Error as error:
             raise ProjectionError(f"cannot open the read models at {location}: {error}") from error
+        # Deleted rows are overwritten, so an erased client's text does not linger in free pages.
+        self._connection.execute("PRAGMA secure_delete=ON")
         if location != MEMORY:
             self._connection.execute("PRAGMA journal_mode=WAL")
 
@@ -119,6 +128,15 @@ class SQLiteReadModelStore(ReadModelStore):
         except sqlite3.Error as error:
             connection.execute("ROLLBACK")
             raise ProjectionError(f"the read models could not be saved: {error}") from error
+
+    def purge_deleted(self) -> None:
+        """Checkpoint and truncate the write-ahead log, which still holds the old pages.
+
+        Best effort: a reader holding an old snapshot can keep the log from
+        being truncated until it finishes; the next purge completes it.
+        """
+        if self.location != MEMORY:
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def close(self) -> None:
         """Close the connection."""

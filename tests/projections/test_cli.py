@@ -49,14 +49,17 @@ def test_plan_show_for_an_episode_and_a_client(demo: dict[str, Any]) -> None:
     assert [goal["id"] for goal in plan["goals"]] == [str(g) for g in demo["goal_ids"]]
     assert all(goal["smart"]["passed"] for goal in plan["goals"])
     assert plan["goals"][0]["latest_measurement"]["value"] == 1
-    assert plan["warnings"] == []
+    today = local_today().isoformat()
+    overdue = {g["id"] for g in plan["goals"] if g["next_review_due"] < today}
+    assert {w["code"] for w in plan["warnings"]} <= {"review-overdue"}
+    assert {w["goal_id"] for w in plan["warnings"]} == overdue
     assert plan["gas_t_score"] == pytest.approx(43.8, abs=0.01)  # levels 0 and -1
     by_client = run_json(db, "plan", "show", "client-0042")
     assert [p["episode_id"] for p in by_client["plans"]] == [episode_id]
     text = run(db, "plan", "show", "--episode", episode_id)
     assert text.exit_code == 0
     assert "S M A R T" in text.stdout
-    assert "no plan warnings" in text.stdout
+    assert ("no plan warnings" in text.stdout) == (not plan["warnings"])
 
 
 def test_plan_show_needs_exactly_one_of_client_and_episode(demo: dict[str, Any]) -> None:
@@ -116,18 +119,26 @@ def test_progress_shows_a_chart_and_saves_a_png(demo: dict[str, Any], tmp_path: 
 
 def test_reviews_due_per_therapist(demo: dict[str, Any]) -> None:
     db = demo["db"]
+    plan = run_json(db, "plan", "show", "--episode", str(demo["episode_id"]))
+    horizon = (local_today() + timedelta(days=7)).isoformat()
+    due = {g["id"] for g in plan["goals"] if g["next_review_due"] <= horizon}
+    assert due  # the demo's goals are reviewed every few weeks
     queue = run_json(db, "reviews", "due", "--therapist", "therapist-7")
-    assert {item["goal_id"] for item in queue["reviews"]} == {str(g) for g in demo["goal_ids"]}
-    assert {item["state"] for item in queue["reviews"]} == {"due"}
+    assert {item["goal_id"] for item in queue["reviews"]} == due
+    for item in queue["reviews"]:
+        assert item["state"] == ("overdue" if item["due_on"] < local_today().isoformat() else "due")
     assert run_json(db, "reviews", "due", "--therapist", "therapist-8")["reviews"] == []
-    assert run_json(db, "reviews", "due", "--within", "0")["reviews"] == []
+    soon = run_json(db, "reviews", "due", "--within", "0")["reviews"]
+    assert all(item["state"] == "overdue" or item["days_overdue"] == 0 for item in soon)
     assert "reviews due" in run(db, "reviews", "due").stdout
 
 
 def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -> None:
     db, goal_id = demo["db"], str(demo["goal_ids"][0])
+    with GoalpathApp(db) as app:
+        head = int(app.recorder.max_notification_id() or 0)
     everything = run_json(db, "audit", "log")["entries"]
-    assert [entry["position"] for entry in everything] == list(range(1, 31))
+    assert [entry["position"] for entry in everything] == list(range(1, head + 1))
     for_goal = run_json(db, "audit", "log", "--goal", goal_id)["entries"]
     assert {entry["goal_id"] for entry in for_goal} == {goal_id}
     with GoalpathApp(db) as app:
@@ -140,9 +151,11 @@ def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -
         c for c in refined["changes"] if c["field"] == "statement"
     ).items()
     assert run_json(db, "audit", "log", "--actor", "someone-else")["entries"] == []
-    assert len(run_json(db, "audit", "log", "--client", "client-0042")["entries"]) == 30
+    assert len(run_json(db, "audit", "log", "--client", "client-0042")["entries"]) == head
     assert run_json(db, "audit", "log", "--until", "2000-01-01")["entries"] == []
-    assert len(run_json(db, "audit", "log", "--since", local_today().isoformat())["entries"]) == 30
+    assert (
+        len(run_json(db, "audit", "log", "--since", local_today().isoformat())["entries"]) == head
+    )
     assert len(run_json(db, "audit", "log", "--limit", "5")["entries"]) == 5
     text = run(db, "audit", "log", "--goal", goal_id)
     assert text.exit_code == 0
@@ -181,14 +194,16 @@ def test_outcomes_count_reliable_change_on_standardised_goals(tmp_path: Path) ->
 def test_projections_status_and_rebuild(demo: dict[str, Any]) -> None:
     db = demo["db"]
     status = run_json(db, "projections", "status")
-    assert (status["position"], status["head"], status["lag"]) == (0, 30, 30)
+    head = status["head"]
+    assert head > 0
+    assert (status["position"], status["lag"]) == (0, head)
     rebuilt = run_json(db, "projections", "rebuild")
-    assert rebuilt["applied"] == 30
+    assert rebuilt["applied"] == head
     assert rebuilt["lag"] == 0
-    assert rebuilt["rows"]["gp_audit_log"] == 30
+    assert rebuilt["rows"]["gp_audit_log"] == head
     text = run(db, "projections", "rebuild")
     assert text.exit_code == 0
-    assert "rebuilt: 30 events" in text.stdout
+    assert f"rebuilt: {head} events" in text.stdout
 
 
 def _decode_png(data: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
