@@ -75,9 +75,14 @@ Owner = tuple[str | None, str | None]
 """The episode id and client id a stream belongs to."""
 
 
+_ENCODER: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def utc_text(moment: datetime) -> str:
     """A timestamp as fixed-width UTC text, so that text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _effective_on(event: object) -> str | None:
@@ -121,12 +126,17 @@ class AuditLogProjector:
     ) -> GoalState | None:
         if isinstance(event, Goal.Created | Goal.Measured):
             return None
+        if isinstance(event, Goal.Reviewed) and event.decision not in ("pause", "resume"):
+            return None  # a review that leaves the status alone needs nothing of the past
         if isinstance(event, Goal.MeasurementCorrected):
             rows = transaction.query(
                 "SELECT value FROM gp_measurements WHERE goal_id = ? AND sequence = ?",
                 (goal_id, event.sequence),
             )
             return GoalState(measurement_values={event.sequence: rows[0][0] if rows else None})
+        if not isinstance(event, Goal.Refined):
+            rows = transaction.query("SELECT status FROM gp_goals WHERE goal_id = ?", (goal_id,))
+            return GoalState(status=rows[0][0]) if rows else None
         rows = transaction.query(
             "SELECT definition, status FROM gp_goals WHERE goal_id = ?", (goal_id,)
         )
@@ -165,7 +175,10 @@ class AuditLogProjector:
         else:
             owner, previous, aggregate = (None, None), None, "other"
         actor = getattr(event, "actor", None)
-        changes = [attrs.asdict(change) for change in describe_changes(previous, event)]
+        changes = [
+            {"after": change.after, "before": change.before, "field": change.field}
+            for change in describe_changes(previous, event)
+        ]
         transaction.execute(
             "INSERT INTO gp_audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -181,7 +194,7 @@ class AuditLogProjector:
                 actor.id if isinstance(actor, Actor) else None,
                 actor.role if isinstance(actor, Actor) else None,
                 _effective_on(event),
-                json.dumps(changes, sort_keys=True, ensure_ascii=False),
+                _ENCODER.encode(changes),
                 getattr(event, "reason", None),
             ),
         )
