@@ -103,6 +103,7 @@ class AuditLogProjector:
     tables = AUDIT_TABLES
 
     def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
         # Which episode and client each stream belongs to: facts that never
         # change, so the cache stays right even when a batch is rolled back.
         self._owners: dict[str, Owner] = {}
@@ -144,8 +145,19 @@ class AuditLogProjector:
             return None
         return GoalState(definition=definition_from_json(rows[0][0]), status=rows[0][1])
 
+    def start_batch(self) -> None:
+        """Forget rows left from a batch that failed."""
+        self._rows.clear()
+
+    def finish_batch(self, transaction: StoreTransaction) -> None:
+        """Write the batch's audit rows in one statement."""
+        transaction.executemany(
+            "INSERT INTO gp_audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows
+        )
+        self._rows.clear()
+
     def apply(self, transaction: StoreTransaction, position: int, event: Any) -> None:
-        """Write the audit row of one event at notification ``position``."""
+        """Prepare the audit row of one event at notification ``position``."""
         stream = event.originator_id.hex
         goal_id: str | None = None
         owner: Owner
@@ -167,6 +179,7 @@ class AuditLogProjector:
             previous = None
             aggregate = "episode"
         elif isinstance(event, ClientErasure.Recorded):
+            self.finish_batch(transaction)
             transaction.execute("DELETE FROM gp_audit_log WHERE client_id = ?", (event.client_id,))
             self._owners = {
                 key: value for key, value in self._owners.items() if value[1] != event.client_id
@@ -179,8 +192,7 @@ class AuditLogProjector:
             {"after": change.after, "before": change.before, "field": change.field}
             for change in describe_changes(previous, event)
         ]
-        transaction.execute(
-            "INSERT INTO gp_audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._rows.append(
             (
                 position,
                 utc_text(event.timestamp),

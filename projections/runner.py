@@ -73,8 +73,14 @@ class Projector(Protocol):
     def tables(self) -> Sequence[str]:
         """The tables it writes."""
 
+    def start_batch(self) -> None:
+        """A batch begins: drop anything buffered from a batch that failed."""
+
     def apply(self, transaction: StoreTransaction, position: int, event: Any) -> None:
         """Apply one event at notification ``position`` inside ``transaction``."""
+
+    def finish_batch(self, transaction: StoreTransaction) -> None:
+        """The batch's events are applied: write anything buffered, in ``transaction``."""
 
 
 @attrs.frozen
@@ -205,6 +211,8 @@ class ProjectionRunner:
             if current != expected:
                 return current
             erased = False
+            for projector in self.projectors:
+                projector.start_batch()
             for notification in notifications:
                 try:
                     event = mapper.to_domain_event(notification)
@@ -213,6 +221,8 @@ class ProjectionRunner:
                 erased = erased or isinstance(event, ClientErasure.Recorded)
                 for projector in self.projectors:
                     projector.apply(transaction, notification.id, event)
+            for projector in self.projectors:
+                projector.finish_batch(transaction)
             self._set_position(transaction, notifications[-1].id)
         if erased:
             self.store.purge_deleted()

@@ -93,6 +93,28 @@ class StateProjector:
     schema = STATE_SCHEMA
     tables = STATE_TABLES
 
+    def __init__(self) -> None:
+        # Versions are written once per stream at the end of a batch, not once per event.
+        self._goal_versions: dict[str, int] = {}
+        self._episode_versions: dict[str, int] = {}
+
+    def start_batch(self) -> None:
+        """Forget anything left from a batch that failed."""
+        self._goal_versions.clear()
+        self._episode_versions.clear()
+
+    def finish_batch(self, transaction: StoreTransaction) -> None:
+        """Write the latest version of every stream the batch touched."""
+        transaction.executemany(
+            "UPDATE gp_goals SET version = ? WHERE goal_id = ?",
+            [(version, stream) for stream, version in self._goal_versions.items()],
+        )
+        transaction.executemany(
+            "UPDATE gp_episodes SET version = ? WHERE episode_id = ?",
+            [(version, stream) for stream, version in self._episode_versions.items()],
+        )
+        self.start_batch()
+
     def apply(self, transaction: StoreTransaction, position: int, event: object) -> None:
         """Apply one event at notification ``position``."""
         if isinstance(event, Goal.Event):
@@ -139,10 +161,7 @@ class StateProjector:
                         goal_id,
                     ),
                 )
-            transaction.execute(
-                "UPDATE gp_goals SET version = ? WHERE goal_id = ?",
-                (event.originator_version, goal_id),
-            )
+            self._goal_versions[goal_id] = event.originator_version
         elif isinstance(event, Episode.Event):
             self._episode_event(transaction, position, event)
         elif isinstance(event, ClientErasure.Recorded):
@@ -197,8 +216,9 @@ class StateProjector:
             (reviewed_on, reviewed_on, event.achievement, event.attainment, status, goal_id),
         )
 
-    @staticmethod
-    def _episode_event(transaction: StoreTransaction, position: int, event: Episode.Event) -> None:
+    def _episode_event(
+        self, transaction: StoreTransaction, position: int, event: Episode.Event
+    ) -> None:
         episode_id = event.originator_id.hex
         version = event.originator_version
         if isinstance(event, Episode.Opened):
@@ -224,11 +244,10 @@ class StateProjector:
         if isinstance(event, Episode.SessionRecorded):
             transaction.execute(
                 "UPDATE gp_episodes SET sessions_recorded = sessions_recorded + 1, "
-                "sessions_attended = sessions_attended + ?, version = ? WHERE episode_id = ?",
-                (1 if event.attended else 0, version, episode_id),
+                "sessions_attended = sessions_attended + ? WHERE episode_id = ?",
+                (1 if event.attended else 0, episode_id),
             )
-            return
-        if isinstance(event, Episode.TherapistAssigned):
+        elif isinstance(event, Episode.TherapistAssigned):
             transaction.execute(
                 "INSERT INTO gp_episode_therapists VALUES (?, ?, ?)",
                 (episode_id, event.therapist_id, position),
@@ -238,9 +257,7 @@ class StateProjector:
                 "UPDATE gp_episodes SET closed_on = ?, close_reason = ? WHERE episode_id = ?",
                 (event.closed_on.isoformat(), event.reason, episode_id),
             )
-        transaction.execute(
-            "UPDATE gp_episodes SET version = ? WHERE episode_id = ?", (version, episode_id)
-        )
+        self._episode_versions[episode_id] = version
 
 
 _GOAL_COLUMNS: Final = (

@@ -265,3 +265,30 @@ def test_a_locked_store_is_reported_as_a_projection_error(tmp_path: Path) -> Non
                 blocker.execute("ROLLBACK")
                 blocker.close()
             assert projections.catch_up().applied == _head(app)
+
+
+def test_a_failure_after_every_row_of_a_batch_is_written_still_rolls_it_all_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _file_app(tmp_path)
+    build_demo(app, TODAY)
+    projections = Projections(app, batch_size=1000, catch_up_on_read=False)
+    projections.runner.catch_up(limit=10)
+    before = projections.dump()
+    original = StateProjector.finish_batch
+
+    def fail_at_the_end(self: StateProjector, transaction: Any) -> None:
+        original(self, transaction)  # audit and state rows of the whole batch are written
+        raise _InjectedError("injected after the last row")
+
+    monkeypatch.setattr(StateProjector, "finish_batch", fail_at_the_end)
+    with pytest.raises(_InjectedError):
+        projections.catch_up()
+    assert projections.runner.position() == 10
+    assert projections.dump() == before
+    monkeypatch.setattr(StateProjector, "finish_batch", original)
+    projections.catch_up()
+    assert sorted(_audit_positions(projections)) == list(range(1, _head(app) + 1))
+    assert projections.dump() == _fresh_dump(app)
+    projections.close()
+    app.close()
