@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def _audit_positions(projections: Projections) -> list[int]:
     return [row[0] for row in projections.store.query("SELECT position FROM gp_audit_log")]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), final_batch=st.integers(1, 50))
 def test_incremental_build_in_random_batches_equals_a_rebuild_from_zero(
     history: list[Operation], final_batch: int
@@ -38,30 +39,47 @@ def test_incremental_build_in_random_batches_equals_a_rebuild_from_zero(
     """Law: catching up at random moments in random batch sizes gives the same rows as one
     rebuild from the first event, and those rows agree with the aggregates themselves."""
     with _memory_app() as app:
-        incremental = Projections(app, catch_up_on_read=False)
+        _check_incremental_equals_rebuilt(app, history, final_batch)
 
-        def catch_up(batch_size: int) -> None:
-            incremental.runner.batch_size = batch_size
-            incremental.catch_up()
 
-        episode_ids, _goal_ids = replay(app, history, catch_up)
-        incremental.runner.batch_size = final_batch
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(max_operations=25), final_batch=st.integers(1, 50))
+def test_incremental_build_on_a_sqlite_file_equals_a_rebuild_from_zero(
+    history: list[Operation], final_batch: int
+) -> None:
+    """Law: the same, with the read models in the events' SQLite file."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        GoalpathApp(Path(folder) / "store.db", today=fixed_today) as app,
+    ):
+        _check_incremental_equals_rebuilt(app, history, final_batch)
+
+
+def _check_incremental_equals_rebuilt(
+    app: GoalpathApp, history: list[Operation], final_batch: int
+) -> None:
+    incremental = Projections(app, catch_up_on_read=False)
+
+    def catch_up(batch_size: int) -> None:
+        incremental.runner.batch_size = batch_size
         incremental.catch_up()
-        rebuilt = Projections(app, batch_size=1000)
-        rebuilt.catch_up()
-        assert incremental.dump() == rebuilt.dump()
-        assert len(_audit_positions(incremental)) == app.recorder.max_notification_id()
 
-        for episode_id in episode_ids:
-            plan = incremental.plan_for_episode(episode_id, today=TODAY)
-            assert plan.episode == EpisodeRecord.from_episode(app.get_episode(episode_id))
-            from_tables = {g.goal_id: g.record for g in (*plan.goals, *plan.ended)}
-            from_events = {
-                goal.id: GoalRecord.from_goal(goal) for goal in app.list_goals(episode_id)
-            }
-            assert from_tables == from_events
-        incremental.close()
-        rebuilt.close()
+    episode_ids, _goal_ids = replay(app, history, catch_up)
+    incremental.runner.batch_size = final_batch
+    incremental.catch_up()
+    rebuilt = Projections(app, store=SQLiteReadModelStore(":memory:"), batch_size=1000)
+    rebuilt.catch_up()
+    assert incremental.dump() == rebuilt.dump()
+    assert len(_audit_positions(incremental)) == app.recorder.max_notification_id()
+
+    for episode_id in episode_ids:
+        plan = incremental.plan_for_episode(episode_id, today=TODAY)
+        assert plan.episode == EpisodeRecord.from_episode(app.get_episode(episode_id))
+        from_tables = {g.goal_id: g.record for g in (*plan.goals, *plan.ended)}
+        from_events = {goal.id: GoalRecord.from_goal(goal) for goal in app.list_goals(episode_id)}
+        assert from_tables == from_events
+    incremental.close()
+    rebuilt.close()
 
 
 def _head(app: GoalpathApp) -> int:
