@@ -138,7 +138,7 @@ def _postgres_spec(url: str, tenant: str | None, lock_timeout_seconds: int) -> S
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds),
         "POSTGRES_POOL_SIZE": "2",
-        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_MAX_OVERFLOW": "2",
     }
     tenant_text = f", tenant {tenant}" if tenant else ""
     return StoreSpec(

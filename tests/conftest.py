@@ -29,7 +29,12 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
-from tests.strategies import TODAY  # noqa: E402  # needs the path set just above
+from tests.postgres_support import (  # noqa: E402  # needs the path set just above
+    POSTGRES_URL,
+    PostgresTenant,
+    require_postgres,
+)
+from tests.strategies import TODAY  # noqa: E402
 
 # -- hypothesis profiles --------------------------------------------------------
 
@@ -57,6 +62,9 @@ class StoreKind:
     shared: bool
 
 
+MAX_OPEN_SERVER_APPS: Final = 4
+"""Applications a PostgreSQL factory keeps open at once (see AppFactory.__call__)."""
+
 STORES: Final[dict[str, StoreKind]] = {}
 """Every store the core behaviour is tested on, by name."""
 
@@ -68,6 +76,8 @@ def register_store(kind: StoreKind) -> None:
 
 register_store(StoreKind("memory", lambda _tmp: ":memory:", shared=False))
 register_store(StoreKind("sqlite", lambda tmp: str(tmp / "goalpath.db"), shared=True))
+# A fresh tenant schema on the test server per test; the factory adds the tenant and key.
+register_store(StoreKind("postgres", lambda _tmp: POSTGRES_URL, shared=True))
 
 
 @attrs.define
@@ -81,12 +91,19 @@ class AppFactory:
     kind: StoreKind
     location: str
     made: list[GoalpathApp] = attrs.field(factory=list)
+    defaults: dict[str, Any] = attrs.field(factory=dict)
 
     def __call__(self, **options: Any) -> GoalpathApp:
         """Return a new application; ``options`` are passed to :class:`GoalpathApp`."""
         options.setdefault("today", fixed_today)
+        for name, value in self.defaults.items():
+            options.setdefault(name, value)
         app = GoalpathApp(self.location, **options)
         self.made.append(app)
+        if self.kind.name == "postgres" and len(self.made) > MAX_OPEN_SERVER_APPS:
+            # Property tests make an application per example; on a server each holds
+            # connections, so those of earlier examples are closed as new ones open.
+            self.made.pop(0).close()
         return app
 
     def close(self) -> None:
@@ -101,9 +118,22 @@ def fixed_today() -> date:
 
 
 def _factory(kind: StoreKind, tmp_path: Path) -> Iterator[AppFactory]:
-    factory = AppFactory(kind, kind.location(tmp_path))
-    yield factory
-    factory.close()
+    if kind.name != "postgres":
+        factory = AppFactory(kind, kind.location(tmp_path))
+        yield factory
+        factory.close()
+        return
+    tenant = PostgresTenant(require_postgres())
+    factory = AppFactory(
+        kind,
+        tenant.url,
+        defaults={"tenant": tenant.tenant, "master_key": tenant.master_key},
+    )
+    try:
+        yield factory
+    finally:
+        factory.close()
+        tenant.drop()
 
 
 @pytest.fixture(params=sorted(STORES))
