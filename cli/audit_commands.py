@@ -23,6 +23,7 @@ from goalpath.cli.common import (
 )
 from goalpath.core.audit import EXPORT_FIELDS, export_rows
 from goalpath.core.integrity import VerificationReport
+from goalpath.projections import Projections
 
 __all__ = ["register"]
 
@@ -166,9 +167,10 @@ def erase(
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
         record_id = app.erase_client(client_id, reason=reason, actor=actor)
-        after_erasure = getattr(app, "after_erasure", None)
-        if callable(after_erasure):
-            after_erasure()
+        # The read models drop the client's rows and purge the write-ahead log now,
+        # not at the next read: no plaintext of the client may stay in the files.
+        with Projections(app) as projections:
+            projections.catch_up()
     if as_json:
         emit({"client_id": client_id, "erasure_record": record_id, "erased": True})
     else:

@@ -206,6 +206,11 @@ def _next_commands(db: Path, episode_id: UUID, goal_id: UUID) -> list[str]:
         f"{prefix} episode show {episode_id}",
         f"{prefix} goal show {goal_id}",
         f"{prefix} goal history {goal_id} --json",
+        f"{prefix} plan show --episode {episode_id}",
+        f"{prefix} progress {goal_id} --png progress.png",
+        f"{prefix} reviews due --therapist therapist-7",
+        f"{prefix} audit log --goal {goal_id}",
+        f"{prefix} audit verify",
         f"{prefix} goal measure {goal_id} 1 --actor therapist-7",
         f'{prefix} smart "I want to sleep better"',
     ]

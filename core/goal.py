@@ -35,18 +35,19 @@ from goalpath.core.values import (
     check_text,
 )
 
-__all__ = ["TERMINAL_STATUSES", "Goal"]
+__all__ = ["RETIRED_STATUS", "TERMINAL_STATUSES", "Goal"]
 
 TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled", "entered-in-error"})
 """Statuses after which a goal accepts no further change."""
 
-_RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
+RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
     "achieved": "completed",
     "entered-in-error": "entered-in-error",
     "no-longer-relevant": "cancelled",
     "replaced": "cancelled",
     "client-discharged": "cancelled",
 }
+"""The lifecycle status a goal takes for each retirement reason."""
 
 GAS_LEVELS: Final = range(-2, 3)
 
@@ -592,7 +593,7 @@ class Goal(Aggregate):
         replaced_by: UUID | None,
         actor: Actor,
     ) -> None:
-        self.status = _RETIRED_STATUS[reason_code]
+        self.status = RETIRED_STATUS[reason_code]
         self.retirement_reason = reason_code
         self.replaced_by = replaced_by
         self.ended_on = retired_on

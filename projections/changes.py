@@ -8,24 +8,17 @@ before the first event) and the event.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
 from goalpath.core.episode import Episode
-from goalpath.core.goal import Goal
+from goalpath.core.goal import RETIRED_STATUS, Goal
 from goalpath.core.values import GoalDefinition
 from goalpath.projections.records import jsonable
 
 __all__ = ["RETIRED_STATUS", "FieldChange", "GoalState", "describe_changes", "diff_definitions"]
 
-RETIRED_STATUS: Final[Mapping[str, str]] = {
-    "achieved": "completed",
-    "entered-in-error": "entered-in-error",
-    "no-longer-relevant": "cancelled",
-    "replaced": "cancelled",
-    "client-discharged": "cancelled",
-}
 """The status a retirement reason gives a goal (as :class:`~goalpath.core.goal.Goal` does)."""
 
 
