@@ -20,6 +20,7 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.keys import KeyConfigurationError, MasterKey, resolve_master_key
+from goalpath.projections import Projections
 
 TODAY = date(2026, 6, 1)
 THERAPIST = Actor("therapist-7", "therapist")
@@ -85,12 +86,18 @@ def test_stored_rows_hold_no_personal_content(tmp_path: Path) -> None:
 
 def test_erasure_leaves_no_plaintext_and_other_clients_work(tmp_path: Path) -> None:
     path = tmp_path / "erase.db"
-    with GoalpathApp(path, today=lambda: TODAY) as app:
+    with GoalpathApp(path, today=lambda: TODAY) as app, Projections(app) as projections:
         goal_a = build(app, "client-ZEBRA", *SECRETS_A)
         goal_b = build(app, "client-OKAPI", SECRETS_B[0], SECRETS_B[1], None)
+        projections.catch_up()
+        assert any(SECRETS_A[2] == entry.reason for entry in projections.audit_log())
+        assert SECRETS_A[0].encode() in file_bytes(path), "the read models hold plaintext"
         record = app.erase_client(
             "client-ZEBRA", reason="erasure request 2026-17", actor=SUPERVISOR
         )
+        projections.catch_up()
+        assert projections.audit_log(goal_id=goal_a) == []
+        assert projections.plan_for_episode(app.get_goal(goal_b).episode_id).goals
         with pytest.raises(ClientErasedError, match="erased"):
             app.get_goal(goal_a)
         assert app.get_goal(goal_b).latest_measurement is not None
