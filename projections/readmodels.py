@@ -22,6 +22,7 @@ import attrs
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
+from goalpath.core.stores import StoreSpec, redact_url
 from goalpath.projections.audit_log import (
     AuditEntry,
     AuditFilter,
@@ -29,7 +30,6 @@ from goalpath.projections.audit_log import (
     search_audit_log,
 )
 from goalpath.projections.caseload import CaseloadOutcomes, build_caseload_outcomes
-from goalpath.projections.errors import ProjectionError
 from goalpath.projections.plan import Plan, build_plan
 from goalpath.projections.progress import ProgressReport, assess_progress
 from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
@@ -44,7 +44,13 @@ from goalpath.projections.state import StateProjector, load_episodes, load_goals
 from goalpath.projections.store import MEMORY, ReadModelStore, SQLiteReadModelStore
 from goalpath.projections.timetravel import plan_as_of
 
-__all__ = ["SCHEMA_VERSION", "ProjectionStatus", "Projections", "default_projectors"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ProjectionStatus",
+    "Projections",
+    "default_projectors",
+    "default_store",
+]
 
 SCHEMA_VERSION: Final = 2
 """Bump when a read-model table changes shape: stores at another version are rebuilt."""
@@ -71,12 +77,30 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
+def default_store(app: GoalpathApp) -> ReadModelStore:
+    """The read-model store beside an application's events.
+
+    The tenant's schema for a PostgreSQL store, the events' file for a
+    SQLite store, an in-memory SQLite database for an in-memory app.
+    """
+    spec = getattr(app, "store", None)
+    if isinstance(spec, StoreSpec) and spec.kind == "postgres":
+        from goalpath.projections.pgstore import (  # noqa: PLC0415  # psycopg only when needed
+            PostgresReadModelStore,
+        )
+
+        return PostgresReadModelStore.for_store(spec)
+    location = app.store_location
+    return SQLiteReadModelStore(MEMORY if location == MEMORY else location)
+
+
 class Projections:
     """The read models of a :class:`~goalpath.core.application.GoalpathApp`.
 
     They live beside the events: in the same SQLite file for a file store
-    (their own connection), in an in-memory SQLite database for an
-    in-memory app, or in the ``store`` given. With ``catch_up_on_read``
+    (their own connection), in the tenant's schema for a PostgreSQL store,
+    in an in-memory SQLite database for an in-memory app, or in the
+    ``store`` given. With ``catch_up_on_read``
     (the default) every read first applies the events recorded since the
     last one.
     """
@@ -92,14 +116,7 @@ class Projections:
     ) -> None:
         self.app = app
         if store is None:
-            kind = getattr(getattr(app, "store", None), "kind", "sqlite")
-            if kind == "postgres":
-                raise ProjectionError(
-                    "read models for a PostgreSQL store need a PostgreSQL read-model store; "
-                    "pass store= (the embedded default keeps them in the SQLite file)"
-                )
-            location = app.store_location
-            store = SQLiteReadModelStore(MEMORY if location == MEMORY else location)
+            store = default_store(app)
         self.store = store
         self.catch_up_on_read = catch_up_on_read
         self.runner = ProjectionRunner(
@@ -139,7 +156,7 @@ class Projections:
                 for table in self.runner.tables
             }
         return ProjectionStatus(
-            store=self.app.store_location,
+            store=redact_url(self.app.store_location),
             position=position,
             head=self.runner.head(),
             batch_size=self.runner.batch_size,

@@ -1,0 +1,250 @@
+"""Read models in PostgreSQL: tables in the tenant's schema, beside its events.
+
+The projectors write the portable SQL described in
+:mod:`goalpath.projections.store`; this store translates it (``?`` becomes
+``%s``, ``INTEGER`` columns become ``BIGINT``, since log positions are
+``bigint``). Every write transaction takes a transaction-scoped advisory
+lock of the schema first, so two runners never apply the same batch and
+two processes never create the tables at once; a read transaction sees one
+snapshot (``REPEATABLE READ``).
+
+PostgreSQL has no ``secure_delete``: after an erasure the store runs
+``VACUUM`` on the read-model tables and the client-key table, so that dead
+row versions are removed as soon as no open transaction can still see
+them. See ``docs/postgres.md`` for what may remain on disk after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final
+
+import psycopg
+from psycopg import sql
+
+from goalpath.core.postgres import postgres_conninfo
+from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.projections.errors import ProjectionError
+from goalpath.projections.store import ReadModelStore, Row, StoreTransaction
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+__all__ = ["KEY_TABLE", "READ_MODEL_PREFIX", "PostgresReadModelStore", "translate_sql"]
+
+READ_MODEL_PREFIX: Final = "gp_"
+"""Read-model tables (and the tracking table) are the schema's tables with this prefix."""
+
+KEY_TABLE: Final = "goalpath_client_keys"
+"""The client-key table of a tenant (see :class:`goalpath.core.keys.PostgresClientKeyStore`),
+vacuumed after an erasure so a destroyed key's old row version does not linger."""
+
+_INTEGER: Final = re.compile(r"\bINTEGER\b")
+
+
+@lru_cache(maxsize=512)
+def translate_sql(statement: str) -> str:
+    """Turn goalpath's portable SQL into PostgreSQL's: ``%s`` placeholders, ``BIGINT`` columns.
+
+    >>> translate_sql("SELECT a FROM t WHERE b = ? AND c LIKE 'x%'")
+    "SELECT a FROM t WHERE b = %s AND c LIKE 'x%%'"
+    """
+    text = statement.replace("%", "%%").replace("?", "%s")
+    if text.lstrip().upper().startswith("CREATE TABLE"):
+        text = _INTEGER.sub("BIGINT", text)
+    return text
+
+
+def _lock_key(schema: str) -> int:
+    digest = hashlib.sha256(f"goalpath-read-models:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8]) - (1 << 63)  # advisory keys are signed 64-bit integers
+
+
+class _PostgresTransaction(StoreTransaction):
+    def __init__(self, connection: Connection[Any]) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self._connection.execute(translate_sql(sql), tuple(params))
+        except psycopg.Error as error:
+            raise ProjectionError(f"a read-model statement failed: {error}") from error
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(row) for row in rows]
+        if not batch:
+            return
+        try:
+            with self._connection.cursor() as cursor:
+                cursor.executemany(translate_sql(sql), batch)
+        except psycopg.Error as error:
+            raise ProjectionError(f"a read-model statement failed: {error}") from error
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._connection.execute(translate_sql(sql), tuple(params)).fetchall()
+        except psycopg.Error as error:
+            raise ProjectionError(f"a read-model query failed: {error}") from error
+
+
+class PostgresReadModelStore(ReadModelStore):
+    """Read models in one schema of a PostgreSQL database, on a connection of their own.
+
+    ``conninfo`` is a psycopg connection string; ``schema`` the tenant's
+    schema (created if missing); ``where`` a printable description for
+    messages (never the password). Use :meth:`for_store` to open the read
+    models of a goalpath PostgreSQL store.
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        schema: str,
+        *,
+        where: str = "PostgreSQL",
+        lock_timeout_seconds: float = 10,
+        secret: str | None = None,
+    ) -> None:
+        self.schema = schema
+        self.location = f"{where}, schema {schema}"
+        self._conninfo = conninfo
+        self._secret = secret
+        self._lock_timeout_ms = max(int(lock_timeout_seconds * 1000), 1)
+        self._lock_key = _lock_key(schema)
+        self._connection = self._connect()
+
+    @classmethod
+    def for_store(cls, spec: StoreSpec, *, schema: str | None = None) -> PostgresReadModelStore:
+        """The read models of a goalpath PostgreSQL store (``app.store``), in its schema.
+
+        ``schema`` puts them in another schema of the same database (for
+        example a second build to compare against).
+        """
+        if spec.kind != "postgres" or spec.schema is None:
+            raise ProjectionError(
+                f"{spec.description} is not a PostgreSQL store; give a postgresql:// URL"
+            )
+        return cls(
+            postgres_conninfo(spec),
+            schema or spec.schema,
+            where=f"PostgreSQL {redact_url(spec.location)}",
+            lock_timeout_seconds=float(spec.env.get("POSTGRES_LOCK_TIMEOUT", "10")),
+            secret=spec.env.get("POSTGRES_PASSWORD") or None,
+        )
+
+    def _redacted(self, error: BaseException) -> str:
+        text = str(error).strip()
+        if self._secret:
+            text = text.replace(self._secret, "***")
+        return text
+
+    def _connect(self) -> Connection[Any]:
+        try:
+            connection = psycopg.connect(self._conninfo, autocommit=True)
+        except psycopg.Error as error:
+            raise ProjectionError(
+                f"cannot open the read models at {self.location}: {self._redacted(error)}"
+            ) from None
+        try:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchall()
+            if not exists:
+                connection.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+            connection.execute(
+                sql.SQL("SET lock_timeout = {}").format(sql.Literal(self._lock_timeout_ms))
+            )
+        except psycopg.Error as error:
+            connection.close()
+            raise ProjectionError(
+                f"cannot prepare the read models at {self.location}: {self._redacted(error)}"
+            ) from None
+        return connection
+
+    def _live_connection(self) -> Connection[Any]:
+        # A long-running projection process outlives a server restart: reconnect then.
+        if self._connection.closed or self._connection.broken:
+            self._connection = self._connect()
+        return self._connection
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[StoreTransaction]:
+        """Open a transaction (a write takes the schema's advisory lock); commit or roll back."""
+        connection = self._live_connection()
+        try:
+            if write:
+                connection.execute("BEGIN")
+                connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            else:
+                connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        except psycopg.errors.LockNotAvailable as error:
+            self._rollback(connection)
+            raise ProjectionError(
+                f"the read models at {self.location} are locked by another writer: "
+                f"{self._redacted(error)}; try again when it has finished"
+            ) from None
+        except psycopg.Error as error:
+            self._rollback(connection)
+            raise ProjectionError(
+                f"cannot use the read models at {self.location}: {self._redacted(error)}"
+            ) from None
+        try:
+            yield _PostgresTransaction(connection)
+        except BaseException:
+            self._rollback(connection)
+            raise
+        try:
+            connection.execute("COMMIT")
+        except psycopg.Error as error:
+            self._rollback(connection)
+            raise ProjectionError(
+                f"the read models could not be saved: {self._redacted(error)}"
+            ) from None
+
+    @staticmethod
+    def _rollback(connection: Connection[Any]) -> None:
+        if connection.closed or connection.broken:
+            return  # the server rolls back a transaction whose connection is gone
+        try:
+            connection.execute("ROLLBACK")
+        except psycopg.Error:
+            connection.close()  # unusable: the next transaction reconnects
+
+    def purge_deleted(self) -> None:
+        """``VACUUM`` the read-model tables and the key table, removing dead row versions.
+
+        A transaction still open elsewhere (begun before the erasure) keeps
+        the old versions alive until it ends; the next purge removes them.
+        """
+        connection = self._live_connection()
+        try:
+            tables = [
+                name
+                for (name,) in connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s "
+                    "AND (starts_with(tablename, %s) OR tablename = %s) ORDER BY tablename",
+                    (self.schema, READ_MODEL_PREFIX, KEY_TABLE),
+                ).fetchall()
+            ]
+            if tables:
+                connection.execute(
+                    sql.SQL("VACUUM {}").format(
+                        sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in tables)
+                    )
+                )
+        except psycopg.Error as error:
+            raise ProjectionError(
+                f"the read models at {self.location} could not be vacuumed after an erasure: "
+                f"{self._redacted(error)}; run VACUUM on the schema's tables"
+            ) from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
