@@ -24,7 +24,7 @@ from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import ConflictError, DuplicateIdError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
-from tests.conftest import AppFactory
+from tests.conftest import STORES, AppFactory
 from tests.strategies import (
     CATALOG,
     GOAL_START,
@@ -363,11 +363,9 @@ print(json.dumps({"landed": landed, "conflicts": conflicts}))
 """
 
 
-def test_processes_racing_on_one_sqlite_file_lose_and_duplicate_nothing(
-    shared_app_factory: AppFactory, tmp_path: Any
-) -> None:
-    if shared_app_factory.kind.name != "sqlite":
-        pytest.skip("the process race is written for a SQLite file")
+def test_processes_racing_on_one_sqlite_file_lose_and_duplicate_nothing(tmp_path: Any) -> None:
+    # PostgreSQL has its own race of processes in test_concurrent_writers.py.
+    shared_app_factory = AppFactory(STORES["sqlite"], STORES["sqlite"].location(tmp_path))
     processes_count, attempts = 3, 30
     setup = shared_app_factory()
     goal_id = race_goal(setup)
@@ -405,3 +403,4 @@ def test_processes_racing_on_one_sqlite_file_lose_and_duplicate_nothing(
 
     assert len(landed) + len(conflicts) == processes_count * attempts
     check_race_outcome(shared_app_factory(), goal_id, landed, conflicts)
+    shared_app_factory.close()
