@@ -8,10 +8,12 @@ lock of the schema first, so two runners never apply the same batch and
 two processes never create the tables at once; a read transaction sees one
 snapshot (``REPEATABLE READ``).
 
-PostgreSQL has no ``secure_delete``: after an erasure the store runs
-``VACUUM`` on the read-model tables and the client-key table, so that dead
-row versions are removed as soon as no open transaction can still see
-them. See ``docs/postgres.md`` for what may remain on disk after that.
+PostgreSQL has no ``secure_delete``, and a plain ``VACUUM`` leaves the
+bytes of removed rows in the free space of their pages. After an erasure
+the store therefore runs ``VACUUM FULL`` on the read-model tables and the
+client-key table: each is rewritten into new files holding only live rows
+(a short exclusive lock per table). See ``docs/postgres.md`` for what can
+remain elsewhere (write-ahead log segments, backups, replicas).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ READ_MODEL_PREFIX: Final = "gp_"
 
 KEY_TABLE: Final = "goalpath_client_keys"
 """The client-key table of a tenant (see :class:`goalpath.core.keys.PostgresClientKeyStore`),
-vacuumed after an erasure so a destroyed key's old row version does not linger."""
+rewritten after an erasure so a destroyed key's old row version does not linger."""
 
 _INTEGER: Final = re.compile(r"\bINTEGER\b")
 
@@ -218,10 +220,10 @@ class PostgresReadModelStore(ReadModelStore):
             connection.close()  # unusable: the next transaction reconnects
 
     def purge_deleted(self) -> None:
-        """``VACUUM`` the read-model tables and the key table, removing dead row versions.
+        """``VACUUM FULL`` the read-model tables and the key table: rewrite them without dead rows.
 
-        A transaction still open elsewhere (begun before the erasure) keeps
-        the old versions alive until it ends; the next purge removes them.
+        Waits (up to the lock timeout) for transactions reading those tables
+        to end; the rewritten files hold no trace of the deleted rows.
         """
         connection = self._live_connection()
         try:
@@ -235,14 +237,15 @@ class PostgresReadModelStore(ReadModelStore):
             ]
             if tables:
                 connection.execute(
-                    sql.SQL("VACUUM {}").format(
+                    sql.SQL("VACUUM FULL {}").format(
                         sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in tables)
                     )
                 )
         except psycopg.Error as error:
             raise ProjectionError(
-                f"the read models at {self.location} could not be vacuumed after an erasure: "
-                f"{self._redacted(error)}; run VACUUM on the schema's tables"
+                f"the read models at {self.location} could not be rewritten after an erasure: "
+                f"{self._redacted(error)}; run VACUUM FULL on the schema's gp_ tables and "
+                f"{KEY_TABLE}"
             ) from None
 
     def close(self) -> None:

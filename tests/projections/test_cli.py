@@ -10,33 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from goalpath.cli.demo import build_demo
-from goalpath.cli.main import cli
-from goalpath.core.application import GoalpathApp, local_today
+from goalpath.core.application import local_today
 from goalpath.core.values import Actor
 from goalpath.projections.png import Canvas, encode_png
+from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import phq9_definition
 
 THERAPIST = Actor("therapist-7", "therapist")
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> dict[str, Any]:
-    db = tmp_path / "demo.db"
-    with GoalpathApp(db) as app:
+def demo(projection_store: ProjectionStore) -> dict[str, Any]:
+    with projection_store.app() as app:
         built = build_demo(app, local_today())
-    return {"db": db, **built}
+    return {"db": projection_store, **built}
 
 
-def run(db: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["--db", str(db), *args], env={"COLUMNS": "160"}, catch_exceptions=False
-    )
+def run(db: ProjectionStore, *args: str) -> Result:
+    return db.cli(*args)
 
 
-def run_json(db: Path, *args: str) -> Any:
+def run_json(db: ProjectionStore, *args: str) -> Any:
     result = run(db, *args, "--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -71,9 +68,11 @@ def test_plan_show_needs_exactly_one_of_client_and_episode(demo: dict[str, Any])
     assert "no client with id nobody" in unknown.stderr
 
 
-def test_plan_show_as_of_returns_the_plan_as_it_stood_then(tmp_path: Path) -> None:
-    db = tmp_path / "travel.db"
-    with GoalpathApp(db) as app:
+def test_plan_show_as_of_returns_the_plan_as_it_stood_then(
+    projection_store: ProjectionStore,
+) -> None:
+    db = projection_store
+    with db.app() as app:
         episode_id = app.open_episode(
             client_id="client-9",
             therapist_ids=["therapist-7"],
@@ -135,13 +134,13 @@ def test_reviews_due_per_therapist(demo: dict[str, Any]) -> None:
 
 def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -> None:
     db, goal_id = demo["db"], str(demo["goal_ids"][0])
-    with GoalpathApp(db) as app:
+    with db.app() as app:
         head = int(app.recorder.max_notification_id() or 0)
     everything = run_json(db, "audit", "log")["entries"]
     assert [entry["position"] for entry in everything] == list(range(1, head + 1))
     for_goal = run_json(db, "audit", "log", "--goal", goal_id)["entries"]
     assert {entry["goal_id"] for entry in for_goal} == {goal_id}
-    with GoalpathApp(db) as app:
+    with db.app() as app:
         assert len(for_goal) == len(app.goal_events(demo["goal_ids"][0]))
     correction = next(e for e in for_goal if e["event_type"] == "MeasurementCorrected")
     assert correction["changes"] == [{"field": "measurement 3", "before": 12.0, "after": 2.0}]
@@ -162,9 +161,11 @@ def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -
     assert "MeasurementCorrected" in text.stdout
 
 
-def test_outcomes_count_reliable_change_on_standardised_goals(tmp_path: Path) -> None:
-    db = tmp_path / "outcomes.db"
-    with GoalpathApp(db) as app:
+def test_outcomes_count_reliable_change_on_standardised_goals(
+    projection_store: ProjectionStore,
+) -> None:
+    db = projection_store
+    with db.app() as app:
         for client, scores in (("client-a", (18, 8)), ("client-b", (9, 16))):
             episode_id = app.open_episode(
                 client_id=client,

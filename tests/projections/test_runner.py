@@ -14,11 +14,15 @@ from hypothesis import strategies as st
 
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import GoalpathApp
+from goalpath.core.postgres import postgres_conninfo
 from goalpath.projections import ProjectionError, Projections, SQLiteReadModelStore
+from goalpath.projections.pgstore import PostgresReadModelStore
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 from goalpath.projections.runner import ProjectionRunner
 from goalpath.projections.state import StateProjector
 from tests.conftest import fixed_today
+from tests.postgres_support import PostgresTenant, require_postgres
+from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import Operation, histories, replay
 from tests.strategies import TODAY
 
@@ -55,6 +59,23 @@ def test_incremental_build_on_a_sqlite_file_equals_a_rebuild_from_zero(
         _check_incremental_equals_rebuilt(app, history, final_batch)
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(max_operations=25), final_batch=st.integers(1, 50))
+def test_incremental_build_on_postgresql_equals_a_rebuild_from_zero(
+    history: list[Operation], final_batch: int
+) -> None:
+    """Law: the same, with the read models in a PostgreSQL tenant's schema (fresh per example);
+    the rebuild runs in SQLite, so the two stores must also agree row for row."""
+    tenant = PostgresTenant(require_postgres())
+    try:
+        with GoalpathApp(
+            tenant.url, tenant=tenant.tenant, master_key=tenant.master_key, today=fixed_today
+        ) as app:
+            _check_incremental_equals_rebuilt(app, history, final_batch)
+    finally:
+        tenant.drop()
+
+
 def _check_incremental_equals_rebuilt(
     app: GoalpathApp, history: list[Operation], final_batch: int
 ) -> None:
@@ -86,8 +107,8 @@ def _head(app: GoalpathApp) -> int:
     return int(app.recorder.max_notification_id() or 0)
 
 
-def _file_app(tmp_path: Path) -> GoalpathApp:
-    return GoalpathApp(tmp_path / "store.db", today=fixed_today)
+def _file_app(store: ProjectionStore) -> GoalpathApp:
+    return store.app(today=fixed_today)
 
 
 def _fresh_dump(app: GoalpathApp) -> dict[str, list[tuple[Any, ...]]]:
@@ -101,9 +122,9 @@ class _InjectedError(RuntimeError):
 
 
 def test_a_failure_inside_a_batch_leaves_the_previous_position_and_the_next_catch_up_completes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    projection_store: ProjectionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _file_app(tmp_path)
+    app = _file_app(projection_store)
     build_demo(app, TODAY)
     projections = Projections(app, batch_size=8, catch_up_on_read=False)
     projections.runner.catch_up(limit=16)
@@ -124,9 +145,8 @@ def test_a_failure_inside_a_batch_leaves_the_previous_position_and_the_next_catc
         projections.catch_up()
     assert projections.runner.position() == 16
     assert projections.dump() == before
-    # Another connection to the same file sees the same: nothing of the failed batch was committed.
-    with sqlite3.connect(tmp_path / "store.db") as connection:
-        assert connection.execute("SELECT COUNT(*) FROM gp_audit_log").fetchone()[0] == 16
+    # Another connection to the same store sees the same: nothing of the failed batch was committed.
+    assert projection_store.query("SELECT COUNT(*) FROM gp_audit_log") == [(16,)]
 
     monkeypatch.setattr(StateProjector, "apply", original)
     result = projections.catch_up()
@@ -141,9 +161,9 @@ def test_a_failure_inside_a_batch_leaves_the_previous_position_and_the_next_catc
 
 
 def test_a_failure_in_a_later_batch_keeps_the_batches_committed_before_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    projection_store: ProjectionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _file_app(tmp_path)
+    app = _file_app(projection_store)
     build_demo(app, TODAY)
     projections = Projections(app, batch_size=10, catch_up_on_read=False)
     original = StateProjector.apply
@@ -165,13 +185,15 @@ def test_a_failure_in_a_later_batch_keeps_the_batches_committed_before_it(
     app.close()
 
 
-def test_two_runners_on_one_file_apply_every_event_exactly_once(tmp_path: Path) -> None:
-    writer = _file_app(tmp_path)
+def test_two_runners_on_one_store_apply_every_event_exactly_once(
+    projection_store: ProjectionStore,
+) -> None:
+    writer = _file_app(projection_store)
     build_demo(writer, TODAY)
     for _ in range(3):
         build_demo(writer, TODAY)
     head = int(writer.recorder.max_notification_id() or 0)
-    apps = [_file_app(tmp_path) for _ in range(2)]
+    apps = [_file_app(projection_store) for _ in range(2)]
     runners = [Projections(app, batch_size=3, catch_up_on_read=False) for app in apps]
     errors: list[BaseException] = []
 
@@ -196,7 +218,7 @@ def test_two_runners_on_one_file_apply_every_event_exactly_once(tmp_path: Path) 
 
 
 def test_reads_catch_up_first_so_a_new_measurement_shows_at_once(tmp_path: Path) -> None:
-    with _file_app(tmp_path) as app:
+    with GoalpathApp(tmp_path / "store.db", today=fixed_today) as app:
         built = build_demo(app, TODAY)
         with Projections(app) as projections:
             goal_id = built["goal_ids"][0]
@@ -214,7 +236,7 @@ def built_actor() -> Any:
 
 
 def test_status_reports_lag_and_rebuild_reports_progress(tmp_path: Path) -> None:
-    with _file_app(tmp_path) as app:
+    with GoalpathApp(tmp_path / "store.db", today=fixed_today) as app:
         build_demo(app, TODAY)
         head = _head(app)
         with Projections(app, batch_size=7, catch_up_on_read=False) as projections:
@@ -233,31 +255,33 @@ def test_status_reports_lag_and_rebuild_reports_progress(tmp_path: Path) -> None
 
 
 def test_read_models_persist_beside_the_events_and_resume_where_they_stopped(
-    tmp_path: Path,
+    projection_store: ProjectionStore,
 ) -> None:
-    with _file_app(tmp_path) as app:
+    with _file_app(projection_store) as app:
         build_demo(app, TODAY)
         with Projections(app, catch_up_on_read=False) as projections:
             projections.runner.catch_up(limit=12)
-    with _file_app(tmp_path) as app, Projections(app, catch_up_on_read=False) as projections:
+    with (
+        _file_app(projection_store) as app,
+        Projections(app, catch_up_on_read=False) as projections,
+    ):
         assert projections.runner.position() == 12
         assert projections.catch_up().applied == _head(app) - 12
         assert projections.dump() == _fresh_dump(app)
 
 
-def test_a_store_at_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
-    with _file_app(tmp_path) as app:
+def test_a_store_at_another_schema_version_is_rebuilt(projection_store: ProjectionStore) -> None:
+    with _file_app(projection_store) as app:
         build_demo(app, TODAY)
         with Projections(app) as projections:
             projections.catch_up()
             expected = projections.dump()
-        with sqlite3.connect(tmp_path / "store.db") as connection:
-            connection.execute("UPDATE gp_projection_tracking SET schema_version = 0")
-            connection.execute(
-                "INSERT INTO gp_audit_log (position, recorded_at, aggregate, "
-                "originator_id, originator_version, event_type, changes) "
-                "VALUES (999, 'x', 'x', 'x', 1, 'Stray', '[]')"
-            )
+        projection_store.query("UPDATE gp_projection_tracking SET schema_version = 0")
+        projection_store.query(
+            "INSERT INTO gp_audit_log (position, recorded_at, aggregate, "
+            "originator_id, originator_version, event_type, changes) "
+            "VALUES (999, 'x', 'x', 'x', 1, 'Stray', '[]')"
+        )
         with Projections(app) as projections:
             assert projections.runner.position() == 0
             projections.catch_up()
@@ -270,7 +294,7 @@ def test_a_batch_size_below_one_is_refused() -> None:
 
 
 def test_a_locked_store_is_reported_as_a_projection_error(tmp_path: Path) -> None:
-    with _file_app(tmp_path) as app:
+    with GoalpathApp(tmp_path / "store.db", today=fixed_today) as app:
         build_demo(app, TODAY)
         store = SQLiteReadModelStore(str(tmp_path / "store.db"), lock_timeout_seconds=0)
         with Projections(app, store=store, catch_up_on_read=False) as projections:
@@ -286,9 +310,9 @@ def test_a_locked_store_is_reported_as_a_projection_error(tmp_path: Path) -> Non
 
 
 def test_a_failure_after_every_row_of_a_batch_is_written_still_rolls_it_all_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    projection_store: ProjectionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = _file_app(tmp_path)
+    app = _file_app(projection_store)
     build_demo(app, TODAY)
     projections = Projections(app, batch_size=1000, catch_up_on_read=False)
     projections.runner.catch_up(limit=10)
@@ -310,3 +334,24 @@ def test_a_failure_after_every_row_of_a_batch_is_written_still_rolls_it_all_back
     assert projections.dump() == _fresh_dump(app)
     projections.close()
     app.close()
+
+
+def test_a_locked_postgresql_store_is_reported_as_a_projection_error(
+    postgres_store: ProjectionStore,
+) -> None:
+    with _file_app(postgres_store) as app:
+        build_demo(app, TODAY)
+        assert app.store.schema is not None
+        store = PostgresReadModelStore(
+            postgres_conninfo(app.store), app.store.schema, lock_timeout_seconds=0.1
+        )
+        with Projections(app, store=store, catch_up_on_read=False) as projections:
+            holder = PostgresReadModelStore(postgres_conninfo(app.store), app.store.schema)
+            try:
+                with holder.transaction(write=True):
+                    with pytest.raises(ProjectionError, match="locked by another writer"):
+                        projections.catch_up()
+                    assert projections.runner.position() == 0  # reads are not blocked
+            finally:
+                holder.close()
+            assert projections.catch_up().applied == _head(app)
