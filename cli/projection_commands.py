@@ -1,7 +1,8 @@
 """Read-model commands: plan, progress, reviews, audit log, outcomes, projections.
 
 ``plan show``, ``progress``, ``reviews due``, ``audit log``, ``outcomes`` and
-``projections status|rebuild``.
+``projections status|rebuild|run`` (``run`` is the long-running projection
+process that keeps the read models current as events arrive).
 
 Each opens the read models beside the store (:class:`~goalpath.projections.Projections`),
 which catch up with the events first, so what was just recorded is shown.
@@ -9,6 +10,10 @@ which catch up with the events first, so what was just recorded is shown.
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -17,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 import click
+from eventsourcing.persistence import PersistenceError
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from goalpath.cli.common import (
+    AppState,
     console,
     emit,
     json_option,
@@ -32,6 +39,9 @@ from goalpath.cli.common import (
     refusals,
     to_jsonable,
 )
+from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import GoalpathError
+from goalpath.core.postgres import postgres_conninfo
 from goalpath.projections import (
     AuditEntry,
     CaseloadOutcomes,
@@ -44,7 +54,7 @@ from goalpath.projections import (
     ReviewDue,
 )
 from goalpath.projections.charts import png_chart, text_chart
-from goalpath.projections.runner import CatchUpResult
+from goalpath.projections.runner import DEFAULT_BATCH_SIZE, CatchUpResult
 
 __all__ = [
     "audit_document",
@@ -535,7 +545,7 @@ def outcomes(ctx: click.Context, /, therapist_id: str | None, as_json: bool) -> 
 
 @click.group("projections")
 def projections_group() -> None:
-    """The read models: where they stand, and rebuilding them."""
+    """The read models: where they stand, rebuilding them, keeping them current."""
 
 
 @projections_group.command("status")
@@ -591,6 +601,184 @@ def _rebuild_with_bar(projections: Projections) -> CatchUpResult:
             bar.update(task, completed=position, total=max(head, 1))
 
         return projections.rebuild(advance)
+
+
+# -- the projection process -----------------------------------------------------------
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_RETRY_CEILING_SECONDS = 30.0
+
+
+class _StopFlag:
+    """Set by SIGTERM or SIGINT: the process finishes its batch, then stops."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for number in _STOP_SIGNALS:
+            self._previous[number] = signal.signal(number, self._handle)
+
+    def restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, _frame: object) -> None:
+        self.signal_name = signal.Signals(number).name
+        self.event.set()
+
+    @property
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+class _Waker:
+    """Waits for new events: LISTEN/NOTIFY on PostgreSQL, plain polling on SQLite.
+
+    Either way it returns after ``poll_seconds`` at the latest (so a missed
+    notification costs one poll interval), and soon after a stop signal.
+    """
+
+    _SLICE_SECONDS = 0.2
+
+    def __init__(self, app: GoalpathApp, poll_seconds: float, stop: _StopFlag) -> None:
+        self.poll_seconds = poll_seconds
+        self.stop = stop
+        self._connection: Any = None
+        channel = getattr(app.recorder, "channel_name", None)
+        if app.store.kind == "postgres" and channel:
+            import psycopg  # noqa: PLC0415  # only PostgreSQL stores need it
+            from psycopg import sql  # noqa: PLC0415
+
+            try:
+                self._connection = psycopg.connect(postgres_conninfo(app.store), autocommit=True)
+                self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            except psycopg.Error:
+                self._connection = None  # polling still works
+
+    @property
+    def mode(self) -> str:
+        """How new events are noticed, for the start-up line."""
+        return "LISTEN/NOTIFY and polling" if self._connection is not None else "polling"
+
+    def wait(self) -> None:
+        """Return when events may have arrived, the poll interval passed, or a stop was asked."""
+        if self._connection is None:
+            self.stop.event.wait(self.poll_seconds)
+            return
+        deadline = time.monotonic() + self.poll_seconds
+        while not self.stop.is_set:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                for _notify in self._connection.notifies(
+                    timeout=min(remaining, self._SLICE_SECONDS), stop_after=1
+                ):
+                    return
+            except Exception:  # a lost listener falls back to polling
+                self.close()
+                self.stop.event.wait(max(remaining, 0))
+                return
+
+    def close(self) -> None:
+        """Close the listening connection."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+@projections_group.command("run")
+@click.option(
+    "--tenant",
+    default=None,
+    help="The organisation whose read models to keep (default: the root --tenant).",
+)
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Look for new events at least this often (PostgreSQL also wakes on NOTIFY).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Events applied per transaction.",
+)
+@click.option("--once", is_flag=True, help="Catch up with the log, then exit.")
+@click.pass_context
+@refusals
+def projections_run(
+    ctx: click.Context, /, tenant: str | None, poll_seconds: float, batch_size: int, once: bool
+) -> None:
+    """Keep the read models current as events arrive, until SIGTERM or SIGINT.
+
+    Each batch is committed with its position in one transaction, so the
+    process can be stopped (or killed) at any moment and resumes where it
+    stopped. A stop signal lets the current batch finish, then exits 0.
+    """
+    if tenant is not None:
+        state = ctx.find_object(AppState)
+        if state is None:
+            state = ctx.ensure_object(AppState)
+        state.tenant = tenant
+    stop = _StopFlag()
+    stop.install()
+    try:
+        with (
+            open_app(ctx) as app,
+            Projections(app, batch_size=batch_size, catch_up_on_read=False) as projections,
+        ):
+            waker = _Waker(app, poll_seconds, stop)
+            try:
+                _run_loop(app, projections, waker, stop, once=once)
+            finally:
+                waker.close()
+    finally:
+        stop.restore()
+
+
+def _run_loop(
+    app: GoalpathApp, projections: Projections, waker: _Waker, stop: _StopFlag, *, once: bool
+) -> None:
+    runner = projections.runner
+    _say(
+        f"projections run: {app.store.description}, position {runner.position()} of "
+        f"{runner.head()}, batch size {runner.batch_size}, {waker.mode} every "
+        f"{waker.poll_seconds:g} s"
+    )
+    failures = 0
+    while not stop.is_set:
+        try:
+            result = runner.catch_up(limit=runner.batch_size)
+        except (GoalpathError, PersistenceError) as error:
+            if once:
+                raise
+            failures += 1
+            delay = min(waker.poll_seconds * 2**failures, _RETRY_CEILING_SECONDS)
+            click.echo(f"goalpath: projections: {error}; retrying in {delay:g} s", err=True)
+            stop.event.wait(delay)
+            continue
+        failures = 0
+        if result.applied:
+            _say(f"applied {result.applied} events, position {result.position}")
+        if result.applied >= runner.batch_size:
+            continue  # more may be waiting: no pause between full batches
+        if once:
+            break
+        waker.wait()
+    reason = f" ({stop.signal_name})" if stop.signal_name else ""
+    _say(f"stopped at position {runner.position()}{reason}")
+
+
+def _say(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()
 
 
 def register(cli: click.Group) -> None:
