@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
@@ -80,12 +81,12 @@ class ProjectionStore:
     def query(self, statement: str) -> list[tuple[Any, ...]]:
         """Run one statement on a connection of its own and commit; rows if it returns any."""
         if self.kind == "sqlite":
-            with sqlite3.connect(self.location) as connection:
+            with closing(sqlite3.connect(self.location)) as connection, connection:
                 return connection.execute(statement).fetchall()
-        with psycopg.connect(self.location, autocommit=True) as connection:
-            assert self.schema is not None
-            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            cursor = connection.execute(statement)
+        assert self.schema is not None
+        with psycopg.connect(self.location, autocommit=True) as server:
+            server.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+            cursor = server.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
 
