@@ -36,7 +36,13 @@ from goalpath.projections.store import ReadModelStore, Row, StoreTransaction
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["KEY_TABLE", "READ_MODEL_PREFIX", "PostgresReadModelStore", "translate_sql"]
+__all__ = [
+    "KEY_TABLE",
+    "NUL_STAND_IN",
+    "READ_MODEL_PREFIX",
+    "PostgresReadModelStore",
+    "translate_sql",
+]
 
 READ_MODEL_PREFIX: Final = "gp_"
 """Read-model tables (and the tracking table) are the schema's tables with this prefix."""
@@ -61,6 +67,18 @@ def translate_sql(statement: str) -> str:
     return text
 
 
+NUL_STAND_IN: Final = "\ufffd"
+"""PostgreSQL text cannot hold NUL characters; read-model rows show U+FFFD in their place
+(the events themselves keep the original text)."""
+
+
+def _text_safe(params: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(
+        value.replace("\x00", NUL_STAND_IN) if isinstance(value, str) and "\x00" in value else value
+        for value in params
+    )
+
+
 def _lock_key(schema: str) -> int:
     digest = hashlib.sha256(f"goalpath-read-models:{schema}".encode()).digest()
     return int.from_bytes(digest[:8]) - (1 << 63)  # advisory keys are signed 64-bit integers
@@ -72,12 +90,12 @@ class _PostgresTransaction(StoreTransaction):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         try:
-            self._connection.execute(translate_sql(sql), tuple(params))
+            self._connection.execute(translate_sql(sql), _text_safe(params))
         except psycopg.Error as error:
             raise ProjectionError(f"a read-model statement failed: {error}") from error
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        batch = [tuple(row) for row in rows]
+        batch = [_text_safe(row) for row in rows]
         if not batch:
             return
         try:
@@ -88,7 +106,7 @@ class _PostgresTransaction(StoreTransaction):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
-            return self._connection.execute(translate_sql(sql), tuple(params)).fetchall()
+            return self._connection.execute(translate_sql(sql), _text_safe(params)).fetchall()
         except psycopg.Error as error:
             raise ProjectionError(f"a read-model query failed: {error}") from error
 

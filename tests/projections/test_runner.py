@@ -16,7 +16,7 @@ from goalpath.cli.demo import build_demo
 from goalpath.core.application import GoalpathApp
 from goalpath.core.postgres import postgres_conninfo
 from goalpath.projections import ProjectionError, Projections, SQLiteReadModelStore
-from goalpath.projections.pgstore import PostgresReadModelStore
+from goalpath.projections.pgstore import NUL_STAND_IN, PostgresReadModelStore
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 from goalpath.projections.runner import ProjectionRunner
 from goalpath.projections.state import StateProjector
@@ -90,7 +90,10 @@ def _check_incremental_equals_rebuilt(
     incremental.catch_up()
     rebuilt = Projections(app, store=SQLiteReadModelStore(":memory:"), batch_size=1000)
     rebuilt.catch_up()
-    assert incremental.dump() == rebuilt.dump()
+    expected = rebuilt.dump()
+    if app.store.kind == "postgres":
+        expected = _as_postgres_text(expected)
+    assert incremental.dump() == expected
     assert len(_audit_positions(incremental)) == app.recorder.max_notification_id()
 
     for episode_id in episode_ids:
@@ -101,6 +104,18 @@ def _check_incremental_equals_rebuilt(
         assert from_tables == from_events
     incremental.close()
     rebuilt.close()
+
+
+def _as_postgres_text(dump: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """A SQLite dump as PostgreSQL text holds it: NUL characters replaced by the stand-in."""
+
+    def cell(value: Any) -> Any:
+        return value.replace("\x00", NUL_STAND_IN) if isinstance(value, str) else value
+
+    return {
+        table: sorted((tuple(cell(value) for value in row) for row in rows), key=repr)
+        for table, rows in dump.items()
+    }
 
 
 def _head(app: GoalpathApp) -> int:
@@ -355,3 +370,19 @@ def test_a_locked_postgresql_store_is_reported_as_a_projection_error(
             finally:
                 holder.close()
             assert projections.catch_up().applied == _head(app)
+
+
+def test_a_nul_character_in_a_text_is_shown_as_the_stand_in_on_postgresql(
+    postgres_store: ProjectionStore,
+) -> None:
+    with _file_app(postgres_store) as app, Projections(app) as projections:
+        built = build_demo(app, TODAY)
+        goal_id = built["goal_ids"][0]
+        app.refine_goal(
+            goal_id, reason="typed\x00by a scanner", priority="low-priority", actor=built_actor()
+        )
+        [refined] = [
+            e for e in projections.audit_log(goal_id=goal_id) if e.reason and "scanner" in e.reason
+        ]
+        assert refined.reason == f"typed{NUL_STAND_IN}by a scanner"
+        assert projections.status().lag == 0
