@@ -115,13 +115,12 @@ def test_the_cli_keeps_tenants_apart(tenants: tuple[PostgresTenant, PostgresTena
         episode_b = _record_second_tenant(app_b)["episode_id"]
 
     def run(tenant: PostgresTenant, *args: str) -> Any:
-        result = CliRunner().invoke(
+        return CliRunner().invoke(
             cli,
             ["--db", tenant.url, "--tenant", tenant.tenant, *args],
             env={"GOALPATH_KEY": tenant.master_key.to_text()},
             catch_exceptions=False,
         )
-        return result
 
     for tenant, own, other in ((first, episode_a, episode_b), (second, episode_b, episode_a)):
         plans = json.loads(run(tenant, "plan", "show", SHARED_CLIENT, "--json").stdout)
