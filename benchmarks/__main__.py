@@ -6,9 +6,10 @@ import argparse
 import importlib
 import json
 import os
-import pkgutil
 import platform
 import sys
+import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +17,47 @@ import attrs
 
 from benchmarks import Result
 
+BENCHMARKS: list[str] = [
+    "benchmarks.write_path",
+    "benchmarks.batch_import",
+    "benchmarks.reconstruct",
+    "benchmarks.projection_catchup",
+    "benchmarks.scaling",
+]
+"""Benchmark modules, in the order they run (add a module here to register it)."""
 
-def _modules() -> list[Any]:
-    package_dir = Path(__file__).parent
-    names = sorted(
-        info.name
-        for info in pkgutil.iter_modules([str(package_dir)])
-        if not info.name.startswith("_")
-    )
-    return [importlib.import_module(f"benchmarks.{name}") for name in names]
+
+def modules(names: list[str] | None = None) -> list[Any]:
+    """Import the registered benchmark modules (or those of ``names``)."""
+    return [importlib.import_module(name) for name in (names or BENCHMARKS)]
+
+
+def format_table(results: list[Result]) -> str:
+    """The results as a plain-text table, one row per result."""
+    header = ("benchmark", "case", "goalpath", "baseline", "ratio", "spread", "target", "holds")
+    rows = [header] + [
+        (
+            result.benchmark,
+            result.case,
+            result.goalpath or f"{result.per_second:,.0f} events/s",
+            result.baseline,
+            "" if result.ratio is None else f"{result.ratio:.2f}x",
+            result.spread,
+            result.target,
+            {True: "yes", False: "NO", None: ""}[result.holds],
+        )
+        for result in results
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    for result in results:
+        if result.extra:
+            notes = ", ".join(f"{key}: {value}" for key, value in result.extra.items())
+            lines.append(f"  {result.benchmark} / {result.case}: {notes}")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,26 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "eventsourcing": version("eventsourcing"),
         "quick": options.quick,
     }
-    print(f"machine: {machine['platform']}, {machine['cpus']} CPUs, Python {machine['python']}")
+    print(
+        f"machine: {machine['platform']}, {machine['cpus']} CPUs, Python {machine['python']}, "
+        f"eventsourcing {machine['eventsourcing']}"
+    )
     results: list[Result] = []
-    for module in _modules():
+    started = time.perf_counter()
+    for module in modules():
         if options.only and options.only != module.NAME:
             continue
         print(f"running {module.NAME}...", flush=True)
         results += module.run(quick=options.quick)
+    elapsed = time.perf_counter() - started
     print()
-    print(f"{'benchmark':<22} {'case':<34} {'events':>9} {'seconds':>9} {'events/s':>10}  notes")
-    for result in results:
-        notes = ", ".join(f"{key} {value}" for key, value in result.extra.items())
-        print(
-            f"{result.benchmark:<22} {result.case:<34} {result.events:>9} "
-            f"{result.seconds:>9.2f} {result.per_second:>10.0f}  {notes}"
-        )
+    print(format_table(results))
+    print(f"\n{len(results)} rows in {elapsed:.0f} s")
     if options.json:
         document = {
             "machine": machine,
+            "seconds": elapsed,
             "results": [
                 {**attrs.asdict(result), "per_second": result.per_second} for result in results
             ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar, cast
@@ -24,7 +24,9 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
     RecordConflictError,
+    StoredEvent,
 )
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.episode import Episode
@@ -495,8 +497,85 @@ class GoalpathApp(Application[UUID]):
         loaded = goal.version
         numbers = goal.measure_many(rows, actor=actor, today=self.today())
         if numbers:
-            self._save(goal, based_on={goal.id: loaded})
+            self._save_import([goal], based_on={goal.id: loaded})
         return numbers
+
+    def import_measurements_of_goals(
+        self,
+        batches: Mapping[UUID, Iterable[tuple[float, date, str | None]]],
+        *,
+        actor: Actor,
+    ) -> dict[UUID, range]:
+        """Import the measurements of many goals in one transaction; return each goal's numbers.
+
+        Like :meth:`import_measurements`, for several goals at once
+        (``batches`` maps a goal id to its rows): every row of every goal is
+        checked first; a bad one is refused, naming its goal and position, and
+        nothing is written for any goal.
+        """
+        goals: list[Goal] = []
+        based_on: dict[UUID, int] = {}
+        numbers: dict[UUID, range] = {}
+        today = self.today()
+        for goal_id, rows in batches.items():
+            goal = self._load(Goal, goal_id)
+            if goal.id in based_on:
+                raise InvalidValueError(f"goal {goal.id} is given twice; give its rows once")
+            based_on[goal.id] = goal.version
+            try:
+                numbers[goal.id] = goal.measure_many(rows, actor=actor, today=today)
+            except GoalpathError as error:
+                raise type(error)(f"goal {goal.id}: {error}") from None
+            goals.append(goal)
+        if any(numbers.values()):
+            self._save_import(goals, based_on=based_on)
+        return numbers
+
+    def _save_import(self, goals: Sequence[Goal], *, based_on: dict[UUID, int]) -> None:
+        """Seal and insert imported events in one transaction, then snapshot from memory.
+
+        The same records as :meth:`_save` writes, faster for large batches: on
+        SQLite the rows go in with one ``executemany`` in the recorder's own
+        transaction; a due snapshot is taken of the goal in memory, which
+        holds exactly the state its events replay to, instead of reading the
+        events back from the store.
+        """
+        events = [domain_event for goal in goals for domain_event in goal.collect_events()]
+        try:
+            rows = self.sealing.seal_rows(events)
+            recorder = self.recorder
+            if isinstance(recorder, SQLiteApplicationRecorder):
+                with recorder.datastore.transaction(commit=True) as cursor:
+                    cursor.executemany(
+                        recorder.insert_events_statement,
+                        _sqlite_rows(rows),
+                    )
+            else:
+                recorder.insert_events(
+                    [
+                        StoredEvent(
+                            originator_id=stream,
+                            originator_version=version,
+                            topic=topic,
+                            state=state,
+                        )
+                        for stream, version, topic, state in rows
+                    ]
+                )
+        except RecordConflictError as error:
+            self._forget_heads(tuple(goals))
+            raise self._conflict(tuple(goals), based_on) from error
+        except OperationalError as error:
+            self._forget_heads(tuple(goals))
+            raise StoreError(f"the goalpath store could not save: {error}") from error
+        except BaseException:
+            self._forget_heads(tuple(goals))
+            raise
+        if self.snapshot_interval and self.snapshots is not None:
+            interval = self.snapshot_interval
+            for goal in goals:
+                if goal.version // interval > based_on.get(goal.id, 0) // interval:
+                    self.snapshots.put([Goal.Snapshot.take(goal)])
 
     def correct_measurement(
         self,
@@ -733,6 +812,20 @@ class GoalpathApp(Application[UUID]):
 
 def _mutate(domain_event: DomainEventProtocol[UUID], aggregate: Any) -> Any:
     return domain_event.mutate(aggregate)  # type: ignore[attr-defined]  # aggregate events can mutate
+
+
+def _sqlite_rows(
+    rows: Sequence[tuple[UUID, int, str, bytes]],
+) -> list[tuple[str, int, str, bytes]]:
+    # The library's SQLite recorder stores a stream id as its hex; rows come grouped by stream.
+    texts: dict[UUID, str] = {}
+    result = []
+    for stream, version, topic, state in rows:
+        text = texts.get(stream)
+        if text is None:
+            text = texts[stream] = stream.hex
+        result.append((text, version, topic, state))
+    return result
 
 
 def _kind_name(cls: type[Aggregate]) -> str:

@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotSmartError
-from goalpath.core.replay import append_event
+from goalpath.core.replay import append_events
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -377,16 +377,20 @@ class Goal(Aggregate):
             except (InvalidValueError, TypeError, ValueError) as error:
                 raise InvalidValueError(f"row {index}: {error}") from None
         first = len(self.measurements) + 1
-        for offset, (value, observed_on, note) in enumerate(checked):
-            append_event(
-                self,
-                Goal.Measured,
-                sequence=first + offset,
-                value=value,
-                observed_on=observed_on,
-                note=note,
-                actor=actor,
-            )
+        append_events(
+            self,
+            Goal.Measured,
+            (
+                {
+                    "sequence": first + offset,
+                    "value": value,
+                    "observed_on": observed_on,
+                    "note": note,
+                    "actor": actor,
+                }
+                for offset, (value, observed_on, note) in enumerate(checked)
+            ),
+        )
         return range(first, first + len(checked))
 
     def _check_effective_date(self, name: str, value: object, today: date) -> date:

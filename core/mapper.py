@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 from uuid import UUID
 
@@ -42,6 +43,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from goalpath.core.errors import TamperedError
 from goalpath.core.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
+from goalpath.core.transcodings import FAST_ENCODERS
 
 __all__ = ["ENVELOPE_FORMAT", "Envelope", "GoalpathMapper", "chain_hash", "open_envelope"]
 
@@ -222,31 +224,81 @@ class GoalpathMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         """Seal a domain event: encrypt its content and chain it to its stream."""
-        topic = get_topic(domain_event.__class__)
-        event_state = dict(vars(domain_event))
-        originator_id = event_state.pop("originator_id")
-        version = event_state.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
-        if class_version > 1:
-            event_state["class_version"] = class_version
-        plaintext = self.transcoder.encode(event_state)
-        key_id = self._stream_key(originator_id, domain_event)
-        nonce = self._nonces.next()
-        place = _place(originator_id, version, topic)
-        cipher = self._ciphers.get(key_id) or self._cipher(key_id)
-        ciphertext = cipher.encrypt(nonce, plaintext, place)
-        is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
-        previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
-        key_bytes = key_id.bytes
-        chained = _chain(self.chain_key, place, key_bytes, nonce, ciphertext, previous)
-        if not is_snapshot:
-            self._heads[originator_id] = (version, chained)
+        stream, version, topic, state = self.seal_rows([domain_event])[0]
         return StoredEvent(
-            originator_id=originator_id,
-            originator_version=version,
-            topic=topic,
-            state=b"".join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
+            originator_id=stream, originator_version=version, topic=topic, state=state
         )
+
+    def seal_rows(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]]
+    ) -> list[tuple[UUID, int, str, bytes]]:
+        """Seal many events at once: ``(stream id, version, topic, sealed state)`` for each.
+
+        The same records as :meth:`to_stored_event` makes one at a time, with
+        the per-stream and per-class work (key, cipher, topic, encoder) done
+        once per run of events and the nonces drawn from the OS in one call.
+        """
+        if not domain_events:
+            return []
+        count = len(domain_events)
+        nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
+        rows: list[tuple[UUID, int, str, bytes]] = []
+        heads = self._heads
+        chain_key = self.chain_key
+        encode = self.transcoder.encode
+        last_class: type[Any] | None = None
+        last_stream: UUID | None = None
+        topic = ""
+        fast: Callable[[dict[str, Any], Callable[[Any], bytes]], bytes | None] | None = None
+        class_version = 1
+        is_snapshot = False
+        stream_text = ""
+        key_bytes = b""
+        cipher: AESGCM | None = None
+        for index, domain_event in enumerate(domain_events):
+            cls = type(domain_event)
+            if cls is not last_class:
+                last_class = cls
+                topic = get_topic(cls)
+                fast = FAST_ENCODERS.get(topic)
+                class_version = getattr(cls, "class_version", 1)
+                is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
+            event_state = dict(vars(domain_event))
+            originator_id = event_state.pop("originator_id")
+            version = event_state.pop("originator_version")
+            if class_version > 1:
+                event_state["class_version"] = class_version
+            plaintext = (fast and fast(event_state, encode)) or encode(event_state)
+            if originator_id is not last_stream or cipher is None:
+                last_stream = originator_id
+                key_id = self._stream_key(originator_id, domain_event)
+                cipher = self._ciphers.get(key_id) or self._cipher(key_id)
+                key_bytes = key_id.bytes
+                stream_text = str(originator_id)
+            nonce = nonces[index * 12 : index * 12 + 12]
+            place = f"{stream_text}|{version}|{topic}".encode()
+            ciphertext = cipher.encrypt(nonce, plaintext, place)
+            if is_snapshot:
+                previous = GENESIS
+            else:
+                head = heads.get(originator_id)
+                previous = (
+                    head[1]
+                    if head is not None and head[0] == version - 1
+                    else self._previous_hash(originator_id, version)
+                )
+            chained = _chain(chain_key, place, key_bytes, nonce, ciphertext, previous)
+            if not is_snapshot:
+                heads[originator_id] = (version, chained)
+            rows.append(
+                (
+                    originator_id,
+                    version,
+                    topic,
+                    b"".join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
+                )
+            )
+        return rows
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Open a sealed stored event; raises ClientErasedError or TamperedError."""

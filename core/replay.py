@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing import domain
 
-__all__ = ["append_event", "replay"]
+__all__ = ["append_event", "append_events", "replay"]
 
 _APPLIERS: dict[type[Any], tuple[Callable[..., None], tuple[str, ...]] | None] = {}
 
@@ -79,3 +79,43 @@ def append_event(aggregate: Any, event_class: type[Any], **fields: Any) -> Any:
     aggregate.modified_on = domain_event.timestamp
     aggregate._pending_events.append(domain_event)
     return domain_event
+
+
+def append_events(
+    aggregate: Any, event_class: type[Any], rows: Iterable[dict[str, Any]]
+) -> list[Any]:
+    """Trigger many events of one class in turn (see :func:`append_event`); return them.
+
+    The events are the frozen dataclasses the library builds, filled in
+    directly (as the mapper does when it reads them back), which skips
+    the dataclass constructor's per-field work on large imports.
+    """
+    applier = _applier(event_class)
+    if applier is None:
+        return [append_event(aggregate, event_class, **fields) for fields in rows]
+    function, names = applier
+    create_timestamp = event_class.create_timestamp
+    pending = aggregate._pending_events  # the library's own queue
+    originator_id = aggregate.id
+    version = aggregate.version
+    appended = []
+    for fields in rows:
+        version += 1
+        timestamp = create_timestamp()
+        domain_event = object.__new__(event_class)
+        object.__setattr__(
+            domain_event,
+            "__dict__",
+            {
+                "originator_id": originator_id,
+                "originator_version": version,
+                "timestamp": timestamp,
+                **fields,
+            },
+        )
+        function(aggregate, **{name: fields[name] for name in names})
+        aggregate.version = version
+        aggregate.modified_on = timestamp
+        pending.append(domain_event)
+        appended.append(domain_event)
+    return appended

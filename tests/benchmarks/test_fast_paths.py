@@ -1,0 +1,182 @@
+"""The write-path shortcuts the benchmarks measure write exactly what the general path writes.
+
+- the direct JSON writers (measurement events, goal snapshots) produce the
+  library transcoder's bytes;
+- sealing many events at once produces records that open and chain as
+  one-at-a-time sealing does;
+- the batch imports check every row first, write all or nothing, and leave a
+  goal (and its snapshot) that replays to the same state.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import InvalidValueError, NotFoundError
+from goalpath.core.goal import Goal
+from goalpath.core.transcodings import (
+    encode_goal_snapshot,
+    encode_measured,
+    register_goalpath_transcodings,
+)
+from goalpath.core.values import Actor
+from tests.strategies import (
+    CATALOG,
+    GOAL_START,
+    TODAY,
+    actors,
+    open_standard_episode,
+)
+
+PANIC = CATALOG["panic"].definition
+
+
+def _transcoder() -> JSONTranscoder:
+    """The transcoder every goalpath application (and the benchmarks' baseline) uses."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_goalpath_transcodings(transcoder)
+    return transcoder
+
+
+TRANSCODER = _transcoder()
+
+notes = st.none() | st.text(min_size=1, max_size=40).filter(str.strip)
+numbers = st.floats(min_value=0, max_value=50, allow_nan=False, allow_infinity=False)
+days = st.dates(min_value=GOAL_START, max_value=TODAY)
+
+
+def _state(domain_event: Any) -> dict[str, Any]:
+    state = dict(vars(domain_event))
+    del state["originator_id"], state["originator_version"]
+    return state
+
+
+def _new_goal(actor: Actor) -> Goal:
+    return Goal.state(
+        episode_id=uuid4(),
+        client_id="client-1",
+        definition=PANIC,
+        actor=actor,
+        concerns=("panic attacks",),
+        activate=False,
+    )
+
+
+@settings(max_examples=60)
+@given(
+    rows=st.lists(st.tuples(numbers, days, notes), min_size=1, max_size=8),
+    actor=actors(),
+)
+def test_direct_json_of_measurements_and_snapshots_is_the_transcoders(
+    rows: list[tuple[float, date, str | None]], actor: Actor
+) -> None:
+    """Law: for any measurements, the direct writers' bytes equal the library encoder's."""
+    goal = _new_goal(actor)
+    goal.measure_many(rows, actor=actor, today=TODAY)
+    for domain_event in goal.collect_events()[1:]:
+        state = _state(domain_event)
+        direct = encode_measured(state, TRANSCODER.encode)
+        assert direct == TRANSCODER.encode(state)
+        assert TRANSCODER.decode(direct) == TRANSCODER.decode(TRANSCODER.encode(state))
+    snapshot_state = _state(Goal.Snapshot.take(goal))
+    direct = encode_goal_snapshot(snapshot_state, TRANSCODER.encode)
+    assert direct == TRANSCODER.encode(snapshot_state)
+
+
+def test_unusual_states_are_declined_and_take_the_general_path() -> None:
+    goal = _new_goal(Actor("therapist-1", "therapist"))
+    goal.measure_many([(1.0, GOAL_START, None)], actor=goal.created_by, today=TODAY)
+    state = _state(goal.collect_events()[-1])
+    assert encode_measured({**state, "value": 1}, TRANSCODER.encode) is None  # an int
+    assert encode_measured({**state, "extra": 1}, TRANSCODER.encode) is None
+    assert encode_measured({**state, "observed_on": "2026-01-01"}, TRANSCODER.encode) is None
+    assert encode_goal_snapshot({"state": {"measurements": []}}, TRANSCODER.encode) is None
+    assert encode_goal_snapshot({"state": None}, TRANSCODER.encode) is None
+
+
+def test_a_snapshot_holding_the_placeholder_text_elsewhere_is_still_written_right() -> None:
+    from goalpath.core import transcodings  # noqa: PLC0415
+
+    goal = _new_goal(Actor("therapist-1", "therapist"))
+    goal.measure_many([(1.0, GOAL_START, None)], actor=goal.created_by, today=TODAY)
+    state = _state(Goal.Snapshot.take(goal))
+    state["state"]["template_id"] = transcodings._PLACEHOLDER  # as if a user typed it
+    assert encode_goal_snapshot(state, TRANSCODER.encode) is None  # declined, not spliced
+
+
+def _standard_goal(app: GoalpathApp) -> Any:
+    episode_id = open_standard_episode(app)
+    return app.create_goal(episode_id, PANIC, actor=Actor("therapist-1", "therapist"))
+
+
+def _rows(count: int, offset: int = 0) -> list[tuple[float, date, str | None]]:
+    return [
+        (float((index * 7) % 11) + 0.5, GOAL_START + timedelta(days=index % 60), f"note {index}")
+        for index in range(offset, offset + count)
+    ]
+
+
+@pytest.mark.parametrize("snapshot_interval", [0, 3, 50])
+def test_sealing_many_at_once_opens_and_chains_like_one_at_a_time(
+    tmp_path: Any, snapshot_interval: int
+) -> None:
+    actor = Actor("therapist-1", "therapist")
+    with GoalpathApp(
+        tmp_path / "gp.db", today=lambda: TODAY, snapshot_interval=snapshot_interval
+    ) as app:
+        goal_id = _standard_goal(app)
+        app.import_measurements(goal_id, _rows(20), actor=actor)
+        app.record_measurement(goal_id, 4.0, actor=actor, observed_on=GOAL_START)
+        app.import_measurements(goal_id, _rows(7, offset=20), actor=actor)
+        report = app.verify()
+        assert report.ok, report
+        goal = app.get_goal(goal_id)
+        assert [m.value for m in goal.measurements] == [
+            *(row[0] for row in _rows(20)),
+            4.0,
+            *(row[0] for row in _rows(7, offset=20)),
+        ]
+        assert [m.note for m in goal.measurements][-1] == "note 26"
+        replayed = None
+        for domain_event in app.goal_events(goal_id):
+            replayed = domain_event.mutate(replayed)
+        assert replayed is not None
+        assert replayed.__dict__ == goal.__dict__
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY, snapshot_interval=0) as reopened:
+        assert reopened.get_goal(goal_id).measurements == goal.measurements
+
+
+def test_importing_many_goals_writes_all_of_them_in_one_go(tmp_path: Any) -> None:
+    actor = Actor("therapist-1", "therapist")
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
+        first, second = _standard_goal(app), _standard_goal(app)
+        numbers = app.import_measurements_of_goals(
+            {first: _rows(60), second: _rows(3)}, actor=actor
+        )
+        assert numbers == {first: range(1, 61), second: range(1, 4)}
+        assert len(app.get_goal(first).measurements) == 60
+        assert len(app.get_goal(second).measurements) == 3
+        assert app.verify().ok
+
+
+def test_one_bad_row_of_one_goal_writes_nothing_for_any_goal(tmp_path: Any) -> None:
+    actor = Actor("therapist-1", "therapist")
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
+        first, second = _standard_goal(app), _standard_goal(app)
+        bad = [*_rows(2), (1.0, TODAY + timedelta(days=1), None)]
+        with pytest.raises(InvalidValueError, match=rf"goal {second}: row 3: .*future"):
+            app.import_measurements_of_goals({first: _rows(5), second: bad}, actor=actor)
+        assert app.get_goal(first).measurements == []
+        assert app.get_goal(second).measurements == []
+        with pytest.raises(NotFoundError):
+            app.import_measurements_of_goals({uuid4(): _rows(1)}, actor=actor)
