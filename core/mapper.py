@@ -22,6 +22,7 @@ versions, topics (and, for the in-memory store, nothing is persisted at all).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -150,6 +151,7 @@ class GoalpathMapper(Mapper[UUID]):
         super().__init__(transcoder=transcoder)
         self.keys = keys
         self.chain_key = master.derive("hash-chain")
+        self._chain_mac = hmac.new(self.chain_key, digestmod=hashlib.sha256)
         self.recorder: AggregateRecorder | None = None
         self._lock = threading.Lock()
         self._stream_keys: dict[UUID, UUID] = {}
@@ -244,7 +246,7 @@ class GoalpathMapper(Mapper[UUID]):
         nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
         rows: list[tuple[UUID, int, str, bytes]] = []
         heads = self._heads
-        chain_key = self.chain_key
+        chain_mac = self._chain_mac
         encode = self.transcoder.encode
         last_class: type[Any] | None = None
         last_stream: UUID | None = None
@@ -287,7 +289,13 @@ class GoalpathMapper(Mapper[UUID]):
                     if head is not None and head[0] == version - 1
                     else self._previous_hash(originator_id, version)
                 )
-            chained = _chain(chain_key, place, key_bytes, nonce, ciphertext, previous)
+            mac = chain_mac.copy()  # the keyed state, without re-keying per record
+            mac.update(
+                b"".join(
+                    (len(place).to_bytes(4, "big"), place, key_bytes, nonce, previous, ciphertext)
+                )
+            )
+            chained = mac.digest()
             if not is_snapshot:
                 heads[originator_id] = (version, chained)
             rows.append(

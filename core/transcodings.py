@@ -120,21 +120,23 @@ Encode = Callable[[Any], bytes]
 _MEASURED_FIELDS: Final = frozenset(
     {"timestamp", "sequence", "value", "observed_on", "note", "actor"}
 )
-_ACTOR_JSON: dict[Actor, str] = {}
+_ACTOR_JSON: dict[int, tuple[Actor, str]] = {}
+"""Written actors by object identity (the actor is kept, so its id cannot be reused)."""
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _actor_json(actor: Actor) -> str:
-    known = _ACTOR_JSON.get(actor)
-    if known is None:
-        known = (
-            '{"_type_":"goalpath.Actor","_data_":{"id":'
-            f'{_json_text(actor.id)},"role":{_json_text(actor.role)}}}}}'
-        )
-        if len(_ACTOR_JSON) >= MAX_REMEMBERED_ACTORS:
-            _ACTOR_JSON.clear()
-        _ACTOR_JSON[actor] = known
-    return known
+    known = _ACTOR_JSON.get(id(actor))
+    if known is not None and known[0] is actor:
+        return known[1]
+    text = (
+        '{"_type_":"goalpath.Actor","_data_":{"id":'
+        f'{_json_text(actor.id)},"role":{_json_text(actor.role)}}}}}'
+    )
+    if len(_ACTOR_JSON) >= MAX_REMEMBERED_ACTORS:
+        _ACTOR_JSON.clear()
+    _ACTOR_JSON[id(actor)] = (actor, text)
+    return text
 
 
 def _text_or_null(value: object) -> str | None:
