@@ -97,7 +97,10 @@ def _ratio_text(ratios: Sequence[float]) -> str:
 
 
 def _bare_env(schema: str) -> dict[str, str]:
-    env = dict(store_spec(URL).env)
+    """The library's own PostgreSQL settings: the server's connection, nothing of goalpath's."""
+    connection = ("DBNAME", "HOST", "PORT", "USER", "PASSWORD", "CONNECT_TIMEOUT", "LOCK_TIMEOUT")
+    env = {f"POSTGRES_{name}": store_spec(URL).env[f"POSTGRES_{name}"] for name in connection}
+    env["PERSISTENCE_MODULE"] = "eventsourcing.postgres"
     env["POSTGRES_SCHEMA"] = schema
     env["IS_SNAPSHOTTING_ENABLED"] = "y"
     return env
@@ -405,7 +408,7 @@ def _catch_up(quick: bool) -> Result:
 
 def _clear_bare_view(schema: str) -> None:
     with psycopg.connect(URL, autocommit=True) as connection:
-        for table in ("bare_audit", "notification_tracking"):
+        for table in ("bare_audit", f"{AuditProjection.name}_tracking"):
             connection.execute(
                 sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table))
             )
