@@ -54,6 +54,10 @@ from goalpath.core.keys import (
 from goalpath.core.mapper import GoalpathMapper
 from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
 from goalpath.core.replay import replay
+from goalpath.core.sealed_recorders import (
+    SealedPostgresApplicationRecorder,
+    SealedSQLiteApplicationRecorder,
+)
 from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
@@ -83,6 +87,8 @@ DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
 
 REFINABLE_FIELDS: Final = frozenset(
     {
@@ -165,6 +171,8 @@ class GoalpathApp(Application[UUID]):
                 f"{redact_url(str(error))}"
             ) from error
         self.sealing.recorder = self.recorder
+        if isinstance(self.recorder, SEALED_RECORDERS):
+            self.recorder.seal_key = self.master_key.derive("store-seal")
 
     def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
         if self.store.kind == "memory":
@@ -758,12 +766,16 @@ class GoalpathApp(Application[UUID]):
 
     def verify(self, progress: Callable[[int], None] | None = None) -> VerificationReport:
         """Recompute every stream's hash chain and report what does not verify."""
+        sealed = self.recorder if isinstance(self.recorder, SEALED_RECORDERS) else None
         return verify_chains(
             self.recorder,
             self.sealing.chain_key,
             self.keys,
             check_notification_gaps=self.store.kind == "sqlite",
             progress=progress,
+            heads=sealed.read_heads() if sealed is not None else None,
+            seal=sealed.read_seal() if sealed is not None else None,
+            seal_key=self.master_key.derive("store-seal"),
         )
 
     # -- time travel ------------------------------------------------------------

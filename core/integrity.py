@@ -20,10 +20,13 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from goalpath.core.errors import TamperedError
 from goalpath.core.keys import ClientKeyStore
 from goalpath.core.mapper import GENESIS, chain_hash, open_envelope
+from goalpath.core.sealed_recorders import StoreSeal, StreamHead, head_mac, seal_mac
 
 __all__ = ["ChainProblem", "VerificationReport", "verify_chains"]
 
-ProblemKind = Literal["altered", "missing", "reordered", "deleted-notification"]
+ProblemKind = Literal[
+    "altered", "missing", "reordered", "deleted-notification", "truncated", "unsealed"
+]
 
 BATCH: Final = 1000
 
@@ -65,6 +68,92 @@ class _Stream:
     broken: bool = False
     key_id: UUID | None = None
 
+    @property
+    def last_version(self) -> int:
+        return self.next_version - 1
+
+
+def _check_heads(
+    streams: dict[str, _Stream], heads: dict[str, StreamHead], key: bytes
+) -> list[ChainProblem]:
+    problems: list[ChainProblem] = []
+    for name, head in sorted(heads.items()):
+        stream = streams.get(name)
+        expected_mac = head_mac(key, head.stream_id, head.version, head.chain)
+        if not hmac.compare_digest(expected_mac, head.mac):
+            problems.append(
+                ChainProblem(name, head.version, "altered", "the stream's sealed head was altered")
+            )
+            continue
+        if stream is None:
+            problems.append(
+                ChainProblem(
+                    name,
+                    1,
+                    "truncated",
+                    f"the stream ends at version {head.version} but none of its records "
+                    "remain: they were deleted",
+                )
+            )
+            continue
+        if stream.broken:
+            continue
+        if stream.last_version < head.version:
+            problems.append(
+                ChainProblem(
+                    name,
+                    stream.last_version + 1,
+                    "truncated",
+                    f"the stream ends at version {head.version} but its records stop at "
+                    f"version {stream.last_version}: the newest were deleted",
+                )
+            )
+        elif stream.last_version > head.version or stream.previous != head.chain:
+            problems.append(
+                ChainProblem(
+                    name,
+                    head.version + 1,
+                    "unsealed",
+                    f"records after the stream's sealed end (version {head.version}) were "
+                    "added outside goalpath, or its last record was replaced",
+                )
+            )
+    for name, stream in sorted(streams.items()):
+        if name not in heads and not stream.broken:
+            problems.append(
+                ChainProblem(
+                    name,
+                    1,
+                    "unsealed",
+                    "the stream has no sealed head: it was written outside goalpath, or its "
+                    "head was deleted",
+                )
+            )
+    return problems
+
+
+def _check_seal(
+    seal: StoreSeal | None, key: bytes, records: int, last_position: int
+) -> list[ChainProblem]:
+    if seal is None:
+        if records == 0:
+            return []
+        return [ChainProblem("store", 0, "unsealed", "the store's seal is missing")]
+    if not hmac.compare_digest(seal_mac(key, seal.records, seal.last_position), seal.mac):
+        return [ChainProblem("store", 0, "altered", "the store's seal was altered")]
+    if (seal.records, seal.last_position) != (records, last_position):
+        return [
+            ChainProblem(
+                "store",
+                0,
+                "truncated" if records < seal.records else "unsealed",
+                f"the store was sealed with {seal.records} records up to position "
+                f"{seal.last_position}, but {records} records up to position {last_position} "
+                "are there",
+            )
+        ]
+    return []
+
 
 def verify_chains(
     recorder: ApplicationRecorder,
@@ -73,12 +162,18 @@ def verify_chains(
     *,
     check_notification_gaps: bool,
     progress: Callable[[int], None] | None = None,
+    heads: dict[str, StreamHead] | None = None,
+    seal: StoreSeal | None = None,
+    seal_key: bytes | None = None,
 ) -> VerificationReport:
     """Recompute every stream's chain; report deleted, reordered, inserted and altered records.
 
     ``check_notification_gaps`` also reports gaps in the notification
     sequence (true for SQLite, whose positions have no gaps unless a row was
     deleted; false for databases whose sequences may skip on rollback).
+    ``heads`` and ``seal`` (kept by the sealed recorders) show where each
+    stream and the whole store end, so that removing the newest records is
+    reported too; the in-memory store keeps none.
     """
     streams: dict[str, _Stream] = {}
     problems: list[ChainProblem] = []
@@ -113,6 +208,9 @@ def verify_chains(
         position = batch[-1].id + 1
         if progress is not None:
             progress(checked)
+    if heads is not None and seal_key is not None:
+        problems.extend(_check_heads(streams, heads, seal_key))
+        problems.extend(_check_seal(seal, seal_key, checked, last_id))
     erased = _count_erased(streams, keys)
     return VerificationReport(
         records_checked=checked,

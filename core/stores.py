@@ -36,6 +36,9 @@ DATABASE_URL_ENV: Final = "GOALPATH_DATABASE_URL"
 DB_ENV: Final = "GOALPATH_DB"
 TENANT_ENV: Final = "GOALPATH_TENANT"
 
+SQLITE_RECORDER: Final = "goalpath.core.sealed_recorders:SealedSQLiteApplicationRecorder"
+POSTGRES_RECORDER: Final = "goalpath.core.sealed_recorders:SealedPostgresApplicationRecorder"
+
 _TENANT: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 StoreKind = Literal["memory", "sqlite", "postgres"]
@@ -115,6 +118,7 @@ def store_spec(
         )
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds),
     }
@@ -129,6 +133,8 @@ def _postgres_spec(url: str, tenant: str | None, lock_timeout_seconds: int) -> S
     schema = f"goalpath_{tenant}" if tenant else "public"
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(parts.port or 5432),

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
 
+import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg import sql
 
 from goalpath.cli.main import cli
 from goalpath.core import Actor, GoalpathApp, draft_definition
 from goalpath.core.errors import TamperedError
+from tests.postgres_support import PostgresTenant, postgres_tenant
 
 TODAY = date(2026, 6, 1)
 THERAPIST = Actor("therapist-7", "therapist")
@@ -205,3 +209,104 @@ def test_deleting_the_newest_event_of_a_stream_shows_as_a_gap(store: tuple[Path,
     first = report["first_problem"]
     assert isinstance(first, dict)
     assert first["kind"] == "deleted-notification"
+
+
+def test_deleting_the_newest_record_of_the_whole_store_is_detected(
+    store: tuple[Path, UUID],
+) -> None:
+    """No gap and no broken link: the stream's sealed head and the store's seal give it away."""
+    path, goal = store
+    _execute(
+        path,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 6",
+        (goal.hex,),
+    )
+    code, stderr, report = verify_cli(path)
+    assert code == 1
+    kinds = {(p["stream_id"], p["version"], p["kind"]) for p in report["problems"]}  # type: ignore[attr-defined]
+    assert (str(goal), 6, "truncated") in kinds
+    assert str(goal) in stderr
+
+
+def test_deleting_newest_records_and_renumbering_positions_is_detected(
+    store: tuple[Path, UUID],
+) -> None:
+    path, goal = store
+    with GoalpathApp(path, today=lambda: TODAY) as app:
+        episode = app.get_goal(goal).episode_id
+        app.record_session(episode, held_on=TODAY, actor=THERAPIST)
+    with sqlite3.connect(path) as connection:
+        (position,) = connection.execute(
+            "SELECT rowid FROM stored_events WHERE originator_id = ? AND originator_version = 6",
+            (goal.hex,),
+        ).fetchone()
+        connection.execute("DELETE FROM stored_events WHERE rowid = ?", (position,))
+        connection.execute(
+            "UPDATE stored_events SET rowid = rowid - 1 WHERE rowid > ?", (position,)
+        )
+    code, _stderr, report = verify_cli(path)
+    assert code == 1
+    kinds = {(p["stream_id"], p["kind"]) for p in report["problems"]}  # type: ignore[attr-defined]
+    assert (str(goal), "truncated") in kinds
+    assert ("store", "truncated") in kinds
+
+
+def test_a_forged_stream_head_is_detected(store: tuple[Path, UUID]) -> None:
+    path, goal = store
+    _execute(
+        path,
+        "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = 6",
+        (goal.hex,),
+    )
+    with sqlite3.connect(path) as connection:
+        (chain,) = connection.execute(
+            "SELECT substr(state, 18, 32) FROM stored_events "
+            "WHERE originator_id = ? AND originator_version = 5",
+            (goal.hex,),
+        ).fetchone()
+        connection.execute(
+            "UPDATE goalpath_stream_heads SET version = 5, chain = ? WHERE stream_id = ?",
+            (chain, str(goal)),
+        )
+    code, _stderr, report = verify_cli(path)
+    assert code == 1
+    kinds = {(p["stream_id"], p["kind"]) for p in report["problems"]}  # type: ignore[attr-defined]
+    assert (str(goal), "altered") in kinds
+
+
+@pytest.fixture
+def pg_tenant() -> Iterator[PostgresTenant]:
+    yield from postgres_tenant()
+
+
+def test_postgresql_deletions_are_detected_without_position_gaps(pg_tenant: PostgresTenant) -> None:
+    """PostgreSQL positions may skip on rollback, so heads and the seal carry the check."""
+    with GoalpathApp(
+        pg_tenant.url, tenant=pg_tenant.tenant, master_key=pg_tenant.master_key, today=lambda: TODAY
+    ) as app:
+        episode = app.open_episode(
+            client_id="client-pg", therapist_ids=["t"], opened_on=TODAY, actor=THERAPIST
+        )
+        definition = draft_definition(
+            "I will reduce my panic attacks from 3 to 1 per week within 6 weeks "
+            "by practising daily breathing exercises",
+            TODAY,
+        )
+        goal = app.create_goal(episode, definition, actor=THERAPIST, activate=True)
+        app.record_measurement(goal, 2, observed_on=TODAY, actor=THERAPIST)
+        app.retire_goal(
+            goal, reason_code="entered-in-error", reason="wrong client", actor=THERAPIST
+        )
+        assert app.verify().ok
+        with psycopg.connect(pg_tenant.url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL(
+                    "DELETE FROM {} WHERE originator_id = %s AND originator_version = 3"
+                ).format(sql.Identifier(pg_tenant.schema, "goalpath_events")),
+                (goal,),
+            )
+        report = app.verify()
+        assert not report.ok
+        first = report.first_problem
+        assert first is not None
+        assert (first.stream_id, first.version, first.kind) == (str(goal), 3, "truncated")

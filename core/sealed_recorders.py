@@ -1,0 +1,237 @@
+"""Recorders that also keep each stream's sealed head, in the same transaction as its events.
+
+A chain of keyed hashes links every event to the one before it, but nothing
+in a chain says where it ends: deleting a stream's newest events would leave
+a shorter chain that still verifies. So, whenever events are written, the
+same transaction also records:
+
+- the stream's head: its last version and that event's chain hash, with a
+  keyed hash over both (``goalpath_stream_heads``);
+- the store's seal: how many records it holds and its last position, with a
+  keyed hash (``goalpath_seal``).
+
+``audit verify`` compares both with the records it finds. Someone who can
+write the database but does not hold the master key cannot shorten a stream,
+or remove a record, without the heads or the seal giving it away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any, Final
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+__all__ = [
+    "HEADS_TABLE",
+    "SEAL_TABLE",
+    "SealedPostgresApplicationRecorder",
+    "SealedSQLiteApplicationRecorder",
+    "StoreSeal",
+    "StreamHead",
+    "head_mac",
+    "seal_mac",
+]
+
+HEADS_TABLE: Final = "goalpath_stream_heads"
+SEAL_TABLE: Final = "goalpath_seal"
+
+
+@attrs.frozen
+class StreamHead:
+    """The sealed end of one stream: its last version and that event's chain hash."""
+
+    stream_id: str
+    version: int
+    chain: bytes
+    mac: bytes
+
+
+@attrs.frozen
+class StoreSeal:
+    """The sealed size of the store: how many records, up to which position."""
+
+    records: int
+    last_position: int
+    mac: bytes
+
+
+def head_mac(key: bytes, stream_id: str, version: int, chain: bytes) -> bytes:
+    """The keyed hash of a stream head."""
+    message = b"head|" + stream_id.encode() + b"|" + str(version).encode() + b"|" + chain
+    return hmac.digest(key, message, hashlib.sha256)
+
+
+def seal_mac(key: bytes, records: int, last_position: int) -> bytes:
+    """The keyed hash of the store's seal."""
+    return hmac.digest(key, f"seal|{records}|{last_position}".encode(), hashlib.sha256)
+
+
+def _stream_name(originator_id: object) -> str:
+    return str(originator_id)
+
+
+def _heads_of(stored_events: Sequence[StoredEvent]) -> dict[str, tuple[int, bytes]]:
+    heads: dict[str, tuple[int, bytes]] = {}
+    for stored in stored_events:
+        name = _stream_name(stored.originator_id)
+        known = heads.get(name)
+        if known is None or stored.originator_version > known[0]:
+            heads[name] = (stored.originator_version, bytes(stored.state[17:49]))
+    return heads
+
+
+class _Sealing:
+    """What both recorders share: the seal key, set by the application after construction."""
+
+    seal_key: bytes | None = None
+
+    def _key(self) -> bytes:
+        if self.seal_key is None:  # pragma: no cover - the application always sets it
+            msg = "the recorder's seal key is not set"
+            raise RuntimeError(msg)
+        return self.seal_key
+
+
+class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
+    """The library's SQLite recorder, also keeping stream heads and the store's seal."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        """Add the heads and seal tables to the library's tables."""
+        return [
+            *super().construct_create_table_statements(),
+            (
+                f"CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (stream_id TEXT PRIMARY KEY, "
+                "version INTEGER NOT NULL, chain BLOB NOT NULL, mac BLOB NOT NULL)"
+            ),
+            (
+                f"CREATE TABLE IF NOT EXISTS {SEAL_TABLE} (id INTEGER PRIMARY KEY "
+                "CHECK (id = 1), records INTEGER NOT NULL, last_position INTEGER NOT NULL, "
+                "mac BLOB NOT NULL)"
+            ),
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if not stored_events or not positions:
+            return positions
+        key = self._key()
+        for name, (version, chain) in _heads_of(stored_events).items():
+            c.execute(
+                f"INSERT INTO {HEADS_TABLE} (stream_id, version, chain, mac) "  # noqa: S608
+                "VALUES (?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
+                "version = excluded.version, chain = excluded.chain, mac = excluded.mac",
+                (name, version, chain, head_mac(key, name, version, chain)),
+            )
+        c.execute(f"SELECT records FROM {SEAL_TABLE} WHERE id = 1")  # noqa: S608
+        row = c.fetchone()
+        records = (row[0] if row else 0) + len(stored_events)
+        last_position = max(positions)
+        c.execute(
+            f"INSERT INTO {SEAL_TABLE} (id, records, last_position, mac) VALUES (1, ?, ?, ?) "  # noqa: S608
+            "ON CONFLICT (id) DO UPDATE SET records = excluded.records, "
+            "last_position = excluded.last_position, mac = excluded.mac",
+            (records, last_position, seal_mac(key, records, last_position)),
+        )
+        return positions
+
+    def read_heads(self) -> dict[str, StreamHead]:
+        """Every stream head, by stream id."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT stream_id, version, chain, mac FROM {HEADS_TABLE}")  # noqa: S608
+            return {
+                row[0]: StreamHead(row[0], row[1], bytes(row[2]), bytes(row[3]))
+                for row in c.fetchall()
+            }
+
+    def read_seal(self) -> StoreSeal | None:
+        """The store's seal, if anything was ever written."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT records, last_position, mac FROM {SEAL_TABLE} WHERE id = 1")  # noqa: S608
+            row = c.fetchone()
+        return None if row is None else StoreSeal(row[0], row[1], bytes(row[2]))
+
+
+class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
+    """The library's PostgreSQL recorder, also keeping stream heads and the store's seal."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        schema = self.datastore.schema
+        self._heads = Identifier(schema, HEADS_TABLE)
+        self._seal = Identifier(schema, SEAL_TABLE)
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (stream_id text PRIMARY KEY, "
+                    "version bigint NOT NULL, chain bytea NOT NULL, mac bytea NOT NULL)"
+                ).format(self._heads),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), "
+                    "records bigint NOT NULL, last_position bigint NOT NULL, mac bytea NOT NULL)"
+                ).format(self._seal),
+            ]
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if not stored_events or not positions:
+            return positions
+        key = self._key()
+        # The events table is locked in exclusive mode by the insert: writers are serial here.
+        for name, (version, chain) in _heads_of(stored_events).items():
+            curs.execute(
+                SQL(
+                    "INSERT INTO {} (stream_id, version, chain, mac) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, "
+                    "chain = excluded.chain, mac = excluded.mac"
+                ).format(self._heads),
+                (name, version, chain, head_mac(key, name, version, chain)),
+            )
+        curs.execute(SQL("SELECT records FROM {} WHERE id = 1").format(self._seal))
+        row = curs.fetchone()
+        records = (int(row["records"]) if row else 0) + len(stored_events)
+        last_position = max(positions)
+        curs.execute(
+            SQL(
+                "INSERT INTO {} (id, records, last_position, mac) VALUES (1, %s, %s, %s) "
+                "ON CONFLICT (id) DO UPDATE SET records = excluded.records, "
+                "last_position = excluded.last_position, mac = excluded.mac"
+            ).format(self._seal),
+            (records, last_position, seal_mac(key, records, last_position)),
+        )
+        return positions
+
+    def read_heads(self) -> dict[str, StreamHead]:
+        """Every stream head, by stream id."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT stream_id, version, chain, mac FROM {}").format(self._heads))
+            return {
+                row["stream_id"]: StreamHead(
+                    row["stream_id"], int(row["version"]), bytes(row["chain"]), bytes(row["mac"])
+                )
+                for row in curs.fetchall()
+            }
+
+    def read_seal(self) -> StoreSeal | None:
+        """The store's seal, if anything was ever written."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT records, last_position, mac FROM {} WHERE id = 1").format(self._seal)
+            )
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return StoreSeal(int(row["records"]), int(row["last_position"]), bytes(row["mac"]))
