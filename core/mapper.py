@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -118,7 +119,12 @@ def _chain(  # noqa: PLR0917  # on the write path of every event; positional is 
 
 
 class _Nonces:
-    """96-bit random nonces for AES-GCM, drawn from the OS in blocks (one system call per 512)."""
+    """96-bit random nonces for AES-GCM, drawn from the OS in blocks (one system call per 512).
+
+    A forked child must never use nonces its parent drew (both would seal
+    different records under the same key and nonce): the pool belongs to the
+    process that drew it, and a child draws its own.
+    """
 
     BLOCK: Final = 512
 
@@ -126,12 +132,15 @@ class _Nonces:
         self._lock = threading.Lock()
         self._pool = b""
         self._offset = 0
+        self._owner = os.getpid()
 
     def next(self) -> bytes:
         with self._lock:
-            if self._offset >= len(self._pool):
+            pid = os.getpid()
+            if self._offset >= len(self._pool) or pid != self._owner:
                 self._pool = secrets.token_bytes(12 * self.BLOCK)
                 self._offset = 0
+                self._owner = pid
             nonce = self._pool[self._offset : self._offset + 12]
             self._offset += 12
             return nonce
