@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from goalpath.cli.main import cli
 from tests.postgres_support import require_postgres
+from tests.projections.stores import ProjectionStore
 
 PASSWORD = "s3cret-Pw-4711"  # noqa: S105  # a made-up password that must never be printed
 
@@ -57,4 +58,20 @@ def test_the_url_may_come_from_the_environment_and_is_redacted_there_too() -> No
     )
     assert result.exit_code == 1
     assert reason in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_working_store_s_status_shows_the_url_without_its_password(
+    postgres_store: ProjectionStore,
+) -> None:
+    # The test server trusts local connections, so it accepts (and ignores) any password.
+    with_password = postgres_store.location.replace("root@", f"root:{PASSWORD}@")
+    assert with_password != postgres_store.location
+    result = CliRunner().invoke(
+        cli,
+        ["--db", with_password, "--tenant", str(postgres_store.tenant), "projections", "status"],
+        env=postgres_store.env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "root:***@" in result.stdout
     assert PASSWORD not in result.stdout + result.stderr
