@@ -26,7 +26,6 @@ from eventsourcing.persistence import (
     RecordConflictError,
     StoredEvent,
 )
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.episode import Episode
@@ -542,34 +541,23 @@ class GoalpathApp(Application[UUID]):
     def _save_import(self, goals: Sequence[Goal], *, based_on: dict[UUID, int]) -> None:
         """Seal and insert imported events in one transaction, then snapshot from memory.
 
-        The same records as :meth:`_save` writes, faster for large batches: on
-        SQLite the rows go in with one ``executemany`` in the recorder's own
-        transaction; a due snapshot is taken of the goal in memory, which
-        holds exactly the state its events replay to, instead of reading the
-        events back from the store.
+        The same records as :meth:`_save` writes, faster for large batches:
+        the events are sealed in one pass (:meth:`GoalpathMapper.seal_rows`),
+        and a due snapshot is taken of the goal in memory, which holds
+        exactly the state its events replay to, instead of reading the events
+        back from the store.
         """
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
         try:
-            rows = self.sealing.seal_rows(events)
-            recorder = self.recorder
-            if isinstance(recorder, SQLiteApplicationRecorder):
-                with recorder.datastore.transaction(commit=True) as cursor:
-                    cursor.executemany(
-                        recorder.insert_events_statement,
-                        _sqlite_rows(rows),
+            # The recorder's own insert: its transaction also seals the stream heads.
+            self.recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=stream, originator_version=version, topic=topic, state=state
                     )
-            else:
-                recorder.insert_events(
-                    [
-                        StoredEvent(
-                            originator_id=stream,
-                            originator_version=version,
-                            topic=topic,
-                            state=state,
-                        )
-                        for stream, version, topic, state in rows
-                    ]
-                )
+                    for stream, version, topic, state in self.sealing.seal_rows(events)
+                ]
+            )
         except RecordConflictError as error:
             self._forget_heads(tuple(goals))
             raise self._conflict(tuple(goals), based_on) from error
@@ -824,20 +812,6 @@ class GoalpathApp(Application[UUID]):
 
 def _mutate(domain_event: DomainEventProtocol[UUID], aggregate: Any) -> Any:
     return domain_event.mutate(aggregate)  # type: ignore[attr-defined]  # aggregate events can mutate
-
-
-def _sqlite_rows(
-    rows: Sequence[tuple[UUID, int, str, bytes]],
-) -> list[tuple[str, int, str, bytes]]:
-    # The library's SQLite recorder stores a stream id as its hex; rows come grouped by stream.
-    texts: dict[UUID, str] = {}
-    result = []
-    for stream, version, topic, state in rows:
-        text = texts.get(stream)
-        if text is None:
-            text = texts[stream] = stream.hex
-        result.append((text, version, topic, state))
-    return result
 
 
 def _kind_name(cls: type[Aggregate]) -> str:

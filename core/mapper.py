@@ -27,6 +27,7 @@ import hmac
 import os
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 from uuid import UUID
@@ -57,6 +58,13 @@ GENESIS: Final = bytes(32)
 
 CACHE_STREAMS: Final = 20_000
 """How many streams' latest chain hash the mapper remembers."""
+
+CACHE_CIPHERS: Final = 1_000
+"""How many clients' ciphers the mapper keeps ready (the oldest made is dropped first).
+
+Each AES-GCM cipher holds native memory (about 2.5 KB): keeping one per
+client ever seen would make memory grow with the practice, not with the work.
+"""
 
 
 @attrs.frozen
@@ -165,18 +173,18 @@ class GoalpathMapper(Mapper[UUID]):
         self._lock = threading.Lock()
         self._stream_keys: dict[UUID, UUID] = {}
         self._heads: dict[UUID, tuple[int, bytes]] = {}
-        self._ciphers: dict[UUID, AESGCM] = {}
+        self._ciphers: OrderedDict[UUID, AESGCM] = OrderedDict()
         self._key_ids: dict[bytes, UUID] = {}
         self._nonces = _Nonces()
 
     # -- caches ---------------------------------------------------------------
 
     @staticmethod
-    def _remember(cache: dict[UUID, Any], stream: UUID, value: Any) -> None:
+    def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
         # Plain dict assignment is atomic under the GIL; the bound keeps memory flat.
-        if len(cache) >= CACHE_STREAMS and stream not in cache:
+        if len(cache) >= CACHE_STREAMS and key not in cache:
             cache.clear()
-        cache[stream] = value
+        cache[key] = value
 
     def forget(self, stream: UUID) -> None:
         """Drop what is cached about a stream (after a failed save)."""
@@ -195,6 +203,8 @@ class GoalpathMapper(Mapper[UUID]):
             cipher = AESGCM(self.keys.key(key_id))
             with self._lock:
                 self._ciphers[key_id] = cipher
+                while len(self._ciphers) > CACHE_CIPHERS:
+                    self._ciphers.popitem(last=False)
         return cipher
 
     def _stored(self, stream: UUID, version: int) -> StoredEvent:
@@ -325,7 +335,8 @@ class GoalpathMapper(Mapper[UUID]):
         key_bytes = bytes(state[1:17])
         key_id = self._key_ids.get(key_bytes)
         if key_id is None:
-            key_id = self._key_ids.setdefault(key_bytes, UUID(bytes=key_bytes))
+            key_id = UUID(bytes=key_bytes)
+            self._remember(self._key_ids, key_bytes, key_id)
         stream = stored_event.originator_id
         version = stored_event.originator_version
         cipher = self._ciphers.get(key_id) or self._cipher(key_id)

@@ -50,7 +50,11 @@ def _transcoder() -> JSONTranscoder:
 
 TRANSCODER = _transcoder()
 
-notes = st.none() | st.text(min_size=1, max_size=40).filter(str.strip)
+notes = st.none() | st.text(
+    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+    min_size=1,
+    max_size=40,
+).filter(str.strip)
 numbers = st.floats(min_value=0, max_value=50, allow_nan=False, allow_infinity=False)
 days = st.dates(min_value=GOAL_START, max_value=TODAY)
 
