@@ -23,6 +23,7 @@ BENCHMARKS: list[str] = [
     "benchmarks.reconstruct",
     "benchmarks.projection_catchup",
     "benchmarks.scaling",
+    "benchmarks.postgres",
 ]
 """Benchmark modules, in the order they run (add a module here to register it)."""
 
