@@ -85,7 +85,10 @@ def due_from_options(options: dict[str, Any], start_on: date) -> date | None:
     if due is not None and weeks is not None:
         raise click.UsageError("give --due or --weeks, not both")
     if weeks is not None:
-        return start_on + timedelta(weeks=weeks)
+        try:
+            return start_on + timedelta(weeks=weeks)
+        except OverflowError:
+            raise click.BadParameter(f"--weeks {weeks} is beyond the calendar") from None
     if due is not None:
         try:
             return date.fromisoformat(due)

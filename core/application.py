@@ -57,6 +57,7 @@ from goalpath.core.sealed_recorders import (
     SealedPostgresApplicationRecorder,
     SealedSQLiteApplicationRecorder,
 )
+from goalpath.core.sqlite_files import create_private_file
 from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
@@ -151,6 +152,8 @@ class GoalpathApp(Application[UUID]):
         self._today = today
         if self.store.kind == "postgres":
             prepare_postgres_schema(self.store)
+        if self.store.kind == "sqlite":
+            create_private_file(self.store_location)
         self.master_key = master_key or resolve_master_key(
             self.store_location, key_file_allowed=self.store.kind != "postgres"
         )
@@ -283,6 +286,7 @@ class GoalpathApp(Application[UUID]):
             raise NotFoundError(kind, aggregate_id) from None
         if not isinstance(aggregate, cls):
             raise NotFoundError(kind, aggregate_id)
+        self.sealing.check_not_erased(aggregate_id)
         if expected_version is not None and aggregate.version != expected_version:
             raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
         return aggregate
@@ -744,6 +748,15 @@ class GoalpathApp(Application[UUID]):
         self.sealing.forget_key(record.key_id)
         return record_id
 
+    def purge(self) -> None:
+        """Make sure no destroyed key lingers in the store's files.
+
+        An erasure does this itself; call it again after an
+        :class:`~goalpath.core.sqlite_files.ErasureIncompleteError`, once the
+        other processes on the file have closed.
+        """
+        self.keys.purge()
+
     def erasures(self) -> list[ClientErasure]:
         """Every recorded erasure, oldest first."""
         found = []
@@ -780,6 +793,7 @@ class GoalpathApp(Application[UUID]):
             raise InvalidValueError(
                 f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
             )
+        self.sealing.check_not_erased(aggregate_id)
         aggregate: object = self.repository.get(
             aggregate_id, version=version, projector_func=replay
         )
@@ -794,6 +808,8 @@ class GoalpathApp(Application[UUID]):
             raise InvalidValueError(
                 f"the time must be a date and time with a time zone; got {as_of!r}"
             )
+        if self._exists(aggregate_id):
+            self.sealing.check_not_erased(aggregate_id)
         aggregate: Any = None
         for domain_event in self.events.get(aggregate_id):
             if cast("Aggregate.Event", domain_event).timestamp > as_of:

@@ -10,7 +10,7 @@ import attrs
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError
-from goalpath.core.values import MAX_ID_LENGTH, MAX_TEXT_LENGTH, Actor, check_text
+from goalpath.core.values import MAX_ID_LENGTH, MAX_TEXT_LENGTH, Actor, check_date, check_text
 
 __all__ = ["MAX_SESSIONS", "Episode", "Session"]
 
@@ -28,9 +28,9 @@ class Session:
     recorded_by: Actor
 
 
-def _check_date(name: str, value: object) -> date:
-    if not isinstance(value, date) or type(value).__name__ == "datetime":
-        raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+def _check_actor(value: object) -> Actor:
+    if not isinstance(value, Actor):
+        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
     return value
 
 
@@ -112,8 +112,7 @@ class Episode(Aggregate):
         episode_id: UUID | None = None,
     ) -> Episode:
         """Open an episode for a client, with at least one therapist."""
-        if not isinstance(actor, Actor):
-            raise InvalidValueError(f"actor must be an Actor (id and role); got {actor!r}")
+        _check_actor(actor)
         check_text("client id", client_id, MAX_ID_LENGTH)
         therapists = tuple(therapist_ids)
         if not therapists:
@@ -125,7 +124,7 @@ class Episode(Aggregate):
         concern_tuple = tuple(concerns)
         for concern in concern_tuple:
             check_text("presenting concern", concern, 500)
-        opened = _check_date("opening date", opened_on)
+        opened = check_date("opening date", opened_on)
         _check_not_future("opening date", opened, today)
         return cls._create(
             cls.Opened,
@@ -158,6 +157,7 @@ class Episode(Aggregate):
     ) -> int:
         """Record the next session; return its number. Numbers run 1, 2, 3... without gaps."""
         self._refuse_if_closed("record a session")
+        _check_actor(actor)
         expected = len(self.sessions) + 1
         if number is not None and (isinstance(number, bool) or number != expected):
             raise InvalidValueError(
@@ -167,7 +167,7 @@ class Episode(Aggregate):
             raise InvalidCommandError(f"an episode holds at most {MAX_SESSIONS} sessions")
         if not isinstance(attended, bool):
             raise InvalidValueError(f"attended must be true or false; got {attended!r}")
-        held = _check_date("session date", held_on)
+        held = check_date("session date", held_on)
         _check_not_future("session date", held, today)
         if held < self.opened_on:
             raise InvalidValueError(
@@ -191,6 +191,7 @@ class Episode(Aggregate):
     def assign_therapist(self, therapist_id: str, actor: Actor) -> None:
         """Add a therapist to the episode."""
         self._refuse_if_closed("take a new therapist")
+        _check_actor(actor)
         check_text("therapist id", therapist_id, MAX_ID_LENGTH)
         if therapist_id in self.therapist_ids:
             raise InvalidCommandError(
@@ -210,6 +211,7 @@ class Episode(Aggregate):
         stated by then.
         """
         self._refuse_if_closed("take a new goal")
+        _check_actor(actor)
         if goal_id in self.goal_ids:
             raise InvalidCommandError(f"goal {goal_id} is already part of episode {self.id}")
         if stated_at is None:
@@ -224,10 +226,11 @@ class Episode(Aggregate):
     def close(self, reason: str, closed_on: date, actor: Actor, today: date) -> None:
         """End the episode."""
         self._refuse_if_closed("be closed again")
+        _check_actor(actor)
         if reason is None or (isinstance(reason, str) and not reason.strip()):
             raise InvalidValueError("a reason is required to close an episode")
         check_text("reason", reason, MAX_TEXT_LENGTH)
-        closed = _check_date("closing date", closed_on)
+        closed = check_date("closing date", closed_on)
         _check_not_future("closing date", closed, today)
         last = self.sessions[-1].held_on if self.sessions else self.opened_on
         if closed < last:

@@ -32,6 +32,7 @@ from goalpath.core.values import (
     RetirementReason,
     Review,
     ReviewDecision,
+    check_date,
     check_text,
 )
 
@@ -50,12 +51,6 @@ RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
 """The lifecycle status a goal takes for each retirement reason."""
 
 GAS_LEVELS: Final = range(-2, 3)
-
-
-def _check_date(name: str, value: object) -> date:
-    if not isinstance(value, date) or type(value).__name__ == "datetime":
-        raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
-    return value
 
 
 def _check_reason(value: object, what: str) -> str:
@@ -394,7 +389,7 @@ class Goal(Aggregate):
         return range(first, first + len(checked))
 
     def _check_effective_date(self, name: str, value: object, today: date) -> date:
-        checked = _check_date(name, value)
+        checked = check_date(name, value)
         if checked > today:
             raise InvalidValueError(
                 f"{name} {checked.isoformat()} is in the future (today is {today.isoformat()})"

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from goalpath.core.errors import ClientErasedError, StoreError
+from goalpath.core.sqlite_files import truncate_write_ahead_log
 
 __all__ = [
     "KEY_ENV",
@@ -267,6 +268,19 @@ class ClientKeyStore(ABC):
             self._cache.pop(record.key_id, None)
         return record.key_id
 
+    def check_not_erased(self, key_id: UUID) -> None:
+        """Raise ClientErasedError if the key was destroyed (asking the store, not the cache)."""
+        if key_id == SYSTEM_KEY_ID:
+            return
+        wrapped, erased_on = self._load(key_id)
+        if wrapped is None and erased_on is not None:
+            with self._lock:
+                self._cache.pop(key_id, None)
+            raise ClientErasedError(
+                f"the client's data was erased on {erased_on} (crypto-shredding); "
+                "the record's structure remains for the audit but its content cannot be read"
+            )
+
     def is_erased(self, key_id: UUID) -> bool:
         """Whether the key with this id was destroyed."""
         if key_id == SYSTEM_KEY_ID:
@@ -288,6 +302,9 @@ class ClientKeyStore(ABC):
 
     def close(self) -> None:  # noqa: B027  # optional for stores without resources
         """Release resources."""
+
+    def purge(self) -> None:  # noqa: B027  # only stores that keep files need it
+        """Make sure destroyed keys no longer sit in the store's files (SQLite log, dead rows)."""
 
 
 class MemoryClientKeyStore(ClientKeyStore):
@@ -374,10 +391,17 @@ class SQLiteClientKeyStore(ClientKeyStore):
             )
         self.truncate_log()
 
+    def purge(self) -> None:
+        """Empty the write-ahead log, which still holds the pages of destroyed keys."""
+        self.truncate_log()
+
     def truncate_log(self) -> None:
-        """Copy the write-ahead log into the database and empty it, so old pages are gone."""
+        """Copy the write-ahead log into the database and empty it, so old pages are gone.
+
+        Raises ErasureIncompleteError if another connection keeps old pages alive.
+        """
         with self._lock:
-            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            truncate_write_ahead_log(self._connection, self._path)
 
     def close(self) -> None:
         """Close the key table's connection."""
@@ -438,6 +462,17 @@ class PostgresClientKeyStore(ClientKeyStore):
             "UPDATE {} SET wrapped_key = NULL, erased_on = %s WHERE key_id = %s",
             (erased_on, str(key_id)),
         )
+        self.purge()
+
+    def purge(self) -> None:
+        """Rewrite the key table, so the destroyed key's old row version leaves its data file.
+
+        PostgreSQL keeps an updated row's old version until a vacuum; ``VACUUM
+        FULL`` rewrites the table without it. Its write-ahead log and base
+        backups are the database administrator's to expire.
+        """
+        with self._lock:
+            self._connection.execute(self._sql.SQL("VACUUM FULL {}").format(self._table))
 
     def close(self) -> None:
         """Close the key table's connection."""

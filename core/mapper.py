@@ -44,7 +44,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
-from goalpath.core.errors import TamperedError
+from goalpath.core.errors import ClientErasedError, TamperedError
 from goalpath.core.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
 from goalpath.core.transcodings import FAST_ENCODERS
 
@@ -217,6 +217,26 @@ class GoalpathMapper(Mapper[UUID]):
                 f"stream {stream} has no stored version {version}: an event was deleted"
             )
         return found[0]
+
+    def check_not_erased(self, stream: UUID) -> None:
+        """Refuse a stream whose client was erased, even if this process still holds its key.
+
+        Another process may have destroyed the key after this one cached it:
+        the key table, not the cache, decides.
+        """
+        key_id = self._stream_keys.get(stream)
+        if key_id is None:
+            try:
+                key_id = open_envelope(self._stored(stream, 1)).key_id
+            except TamperedError:
+                return  # nothing stored yet: a new stream
+        if key_id == SYSTEM_KEY_ID:
+            return
+        try:
+            self.keys.check_not_erased(key_id)
+        except ClientErasedError:
+            self.forget_key(key_id)
+            raise
 
     def _stream_key(self, stream: UUID, domain_event: DomainEventProtocol[UUID]) -> UUID:
         if getattr(type(domain_event), "goalpath_system_record", False):

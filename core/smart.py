@@ -256,9 +256,9 @@ def _check_achievable(definition: GoalDefinition) -> SmartVerdict:
     days = (target.due_on - definition.start_on).days
     weeks = max(days / 7, 1 / 7)
     change = abs(target.value - target.baseline)
-    scale = abs(target.baseline)
-    if scale == 0 and measure.minimum is not None and measure.maximum is not None:
-        scale = measure.maximum - measure.minimum
+    # From a baseline of zero, the step is judged against the target itself: going
+    # from 0 to 50 outings a week within a week is no more plausible than from 1.
+    scale = abs(target.baseline) or abs(target.value)
     if scale > 0:
         weekly = change / scale / weeks
         if weekly > MAX_WEEKLY_RELATIVE_CHANGE:
@@ -434,4 +434,7 @@ def _read_due_date(statement: str, start_on: date) -> date | None:
     count = _NUMBER_WORDS.get(count_text) or int(count_text)
     span = within["span"].lower()
     days = {"day": 1, "week": 7, "month": 30}[span] * count
-    return start_on + timedelta(days=days)
+    try:
+        return start_on + timedelta(days=days)
+    except OverflowError:
+        return None  # beyond the calendar: read as no due date, which Time-bound reports

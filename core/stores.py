@@ -72,6 +72,15 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
+def redact_url_safely(url: str) -> str:
+    """Like :func:`redact_url`, for a URL that may not even parse: drop everything before '@'."""
+    try:
+        return redact_url(url)
+    except ValueError:
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else url
+
+
 def check_tenant(tenant: str) -> str:
     """A tenant name: lower-case letters, digits and underscores, starting with a letter."""
     if not isinstance(tenant, str) or not _TENANT.match(tenant):
@@ -126,7 +135,14 @@ def store_spec(
 
 
 def _postgres_spec(url: str, tenant: str | None, lock_timeout_seconds: int) -> StoreSpec:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise StoreError(
+            f"the PostgreSQL URL {redact_url_safely(url)} is malformed ({error}); expected "
+            "postgresql://user:password@host:port/dbname"
+        ) from None
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname:
         raise StoreError(f"the PostgreSQL URL {redact_url(url)} names no database (…/DBNAME)")
@@ -137,7 +153,7 @@ def _postgres_spec(url: str, tenant: str | None, lock_timeout_seconds: int) -> S
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_PORT": str(port or 5432),
         "POSTGRES_USER": unquote(parts.username or os.environ.get("USER", "postgres")),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_SCHEMA": schema,

@@ -124,6 +124,13 @@ def check_text(name: str, value: object, maximum: int, *, required: bool = True)
         raise InvalidValueError(
             f"{name} is {len(value)} characters long; at most {maximum} are accepted"
         )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValueError(
+            f"{name} holds characters that are not valid text (lone surrogates); "
+            "give it as valid UTF-8"
+        ) from None
     return value
 
 
@@ -142,7 +149,10 @@ def check_number(name: str, value: object) -> float:
     """Validate a measurement-like number: a real, finite number (not NaN, not infinite)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidValueError(f"{name} must be a number; got {value!r}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        raise InvalidValueError(f"{name} is too large to be a measurement; got {value!r}") from None
     if not math.isfinite(result):
         raise InvalidValueError(f"{name} must be a finite number; got {value!r}")
     return result
@@ -171,15 +181,31 @@ def to_optional_float(value: object) -> object:
     return None if value is None else to_float(value)
 
 
+EARLIEST_DATE: Final = date(1900, 1, 1)
+LATEST_DATE: Final = date(2199, 12, 31)
+"""Dates outside these are taken as typing errors (and would overflow date arithmetic)."""
+
+
+def check_date(name: str, value: object) -> date:
+    """Validate a calendar date: a date (not a date and time), within 1900-2199."""
+    # datetime is a subclass of date; a timestamp where a date belongs is a mistake.
+    if not isinstance(value, date) or type(value).__name__ == "datetime":
+        raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise InvalidValueError(
+            f"{name} {value.isoformat()} is outside the accepted years "
+            f"{EARLIEST_DATE.year} to {LATEST_DATE.year}"
+        )
+    return value
+
+
 def is_date(name: str, *, required: bool = True) -> Any:
-    """Return an attrs validator for a calendar date."""
+    """Return an attrs validator for a calendar date (see :func:`check_date`)."""
 
     def check(_instance: object, _attribute: object, value: object) -> None:
         if value is None and not required:
             return
-        # datetime is a subclass of date; a timestamp where a date belongs is a mistake.
-        if not isinstance(value, date) or type(value).__name__ == "datetime":
-            raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+        check_date(name, value)
 
     return check
 

@@ -181,7 +181,7 @@ def test_measuring_a_retired_goal_is_refused_with_exit_1_and_nothing_written(db:
         (["goal", "measure", "{goal}", "nan"], "finite"),
         (["goal", "measure", "{goal}", "inf"], "finite"),
         (["goal", "measure", "{goal}", "--", "-1"], "below the range"),
-        (["goal", "measure", "{goal}", "1", "--on", "2999-01-01"], "future"),
+        (["goal", "measure", "{goal}", "1", "--on", "2100-01-01"], "future"),
         (["goal", "refine", "{goal}", "--reason", "  ", "--priority", "high-priority"], "reason"),
         (["goal", "retire", "{goal}", "--reason-code", "achieved", "--reason", ""], "reason"),
         (["goal", "show", "00000000-0000-0000-0000-000000000001"], "no goal"),

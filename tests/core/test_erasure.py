@@ -208,3 +208,24 @@ def test_the_wrong_master_key_is_refused_clearly(tmp_path: Path) -> None:
         pytest.raises(KeyConfigurationError, match="master key"),
     ):
         wrong.get_goal(goal)
+
+
+def test_an_erasure_reaches_applications_that_cached_the_key(tmp_path: Path) -> None:
+    """A second application (another process) that read the client before the erasure
+    can neither read nor write their goals afterwards."""
+    path = tmp_path / "two.db"
+    with (
+        GoalpathApp(path, today=lambda: TODAY) as host,
+        GoalpathApp(path, today=lambda: TODAY) as worker,
+    ):
+        goal = build(host, "client-ZEBRA", *SECRETS_A)
+        assert worker.get_goal(goal).latest_measurement is not None  # the worker caches the key
+        events_before = len(host.goal_events(goal))
+        host.erase_client("client-ZEBRA", reason="request", actor=SUPERVISOR)
+        with pytest.raises(ClientErasedError):
+            worker.get_goal(goal)
+        with pytest.raises(ClientErasedError):
+            worker.record_measurement(goal, 1, observed_on=TODAY, actor=THERAPIST)
+        with pytest.raises(ClientErasedError):
+            worker.get_goal(goal, version=1)
+        assert len(host.recorder.select_events(goal)) == events_before
