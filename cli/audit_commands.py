@@ -137,6 +137,26 @@ def _write(rows: Any, output_format: str, handle: IO[str]) -> None:
         writer.writerow(flat)
 
 
+@audit.command("purge")
+@json_option
+@click.pass_context
+@refusals
+def purge(ctx: click.Context, /, *, as_json: bool) -> None:
+    """Make sure no erased content or destroyed key lingers in the store's files.
+
+    An erasure purges by itself; run this after it reported that another
+    process kept old pages (close that process first).
+    """
+    with open_app(ctx) as app, Projections(app) as projections:
+        projections.catch_up()
+        projections.store.purge_deleted()
+        app.purge()
+    if as_json:
+        emit({"purged": True})
+    else:
+        click.echo("purged: no freed page of the store is left in its files")
+
+
 @click.group("client")
 def client() -> None:
     """Clients: erase a client's data (crypto-shredding)."""
