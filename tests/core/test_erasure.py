@@ -20,6 +20,7 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.keys import KeyConfigurationError, MasterKey, resolve_master_key
+from goalpath.core.sqlite_files import ErasureIncompleteError
 from goalpath.projections import Projections
 
 TODAY = date(2026, 6, 1)
@@ -229,3 +230,23 @@ def test_an_erasure_reaches_applications_that_cached_the_key(tmp_path: Path) -> 
         with pytest.raises(ClientErasedError):
             worker.get_goal(goal, version=1)
         assert len(host.recorder.select_events(goal)) == events_before
+
+
+def test_an_erasure_blocked_by_a_reader_says_so_and_purge_completes_it(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    with GoalpathApp(path, today=lambda: TODAY, lock_timeout_seconds=1) as app:
+        build(app, "client-ZEBRA", *SECRETS_A)
+        reader = sqlite3.connect(path)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM stored_events").fetchone()  # holds a snapshot
+        with pytest.raises(ErasureIncompleteError, match="audit purge"):
+            app.erase_client("client-ZEBRA", reason="request", actor=SUPERVISOR)
+        reader.rollback()
+        reader.close()
+        app.purge()
+        with sqlite3.connect(path) as check:
+            (wrapped,) = check.execute(
+                "SELECT count(*) FROM goalpath_client_keys WHERE wrapped_key IS NOT NULL"
+            ).fetchone()
+        assert wrapped == 0
+        assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
