@@ -711,16 +711,26 @@ class _Waker:
     help="Events applied per transaction.",
 )
 @click.option("--once", is_flag=True, help="Catch up with the log, then exit.")
+@json_option
 @click.pass_context
 @refusals
 def projections_run(
-    ctx: click.Context, /, tenant: str | None, poll_seconds: float, batch_size: int, once: bool
+    ctx: click.Context,
+    /,
+    *,
+    tenant: str | None,
+    poll_seconds: float,
+    batch_size: int,
+    once: bool,
+    as_json: bool,
 ) -> None:
     """Keep the read models current as events arrive, until SIGTERM or SIGINT.
 
     Each batch is committed with its position in one transaction, so the
     process can be stopped (or killed) at any moment and resumes where it
     stopped. A stop signal lets the current batch finish, then exits 0.
+    Without --json it prints a line at start, per batch and at the stop;
+    with --json, one JSON document when it stops.
     """
     if tenant is not None:
         state = ctx.find_object(AppState)
@@ -736,23 +746,33 @@ def projections_run(
         ):
             waker = _Waker(app, poll_seconds, stop)
             try:
-                _run_loop(app, projections, waker, stop, once=once)
+                summary = _run_loop(app, projections, waker, stop, once=once, quiet=as_json)
             finally:
                 waker.close()
     finally:
         stop.restore()
+    if as_json:
+        emit(summary)
 
 
 def _run_loop(
-    app: GoalpathApp, projections: Projections, waker: _Waker, stop: _StopFlag, *, once: bool
-) -> None:
+    app: GoalpathApp,
+    projections: Projections,
+    waker: _Waker,
+    stop: _StopFlag,
+    *,
+    once: bool,
+    quiet: bool,
+) -> dict[str, Any]:
     runner = projections.runner
-    _say(
-        f"projections run: {app.store.description}, position {runner.position()} of "
+    say = (lambda _line: None) if quiet else _say
+    start = runner.position()
+    say(
+        f"projections run: {app.store.description}, position {start} of "
         f"{runner.head()}, batch size {runner.batch_size}, {waker.mode} every "
         f"{waker.poll_seconds:g} s"
     )
-    failures = 0
+    failures = applied = batches = 0
     while not stop.is_set:
         try:
             result = runner.catch_up(limit=runner.batch_size)
@@ -766,14 +786,25 @@ def _run_loop(
             continue
         failures = 0
         if result.applied:
-            _say(f"applied {result.applied} events, position {result.position}")
+            applied += result.applied
+            batches += result.batches
+            say(f"applied {result.applied} events, position {result.position}")
         if result.applied >= runner.batch_size:
             continue  # more may be waiting: no pause between full batches
         if once:
             break
         waker.wait()
+    position = runner.position()
     reason = f" ({stop.signal_name})" if stop.signal_name else ""
-    _say(f"stopped at position {runner.position()}{reason}")
+    say(f"stopped at position {position}{reason}")
+    return {
+        "store": app.store.description,
+        "start_position": start,
+        "position": position,
+        "applied": applied,
+        "batches": batches,
+        "stopped_by": stop.signal_name,
+    }
 
 
 def _say(line: str) -> None:

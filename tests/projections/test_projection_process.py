@@ -8,6 +8,7 @@ SIGTERM and SIGINT, and resumes from its committed position.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import secrets
@@ -256,3 +257,22 @@ def test_run_takes_its_own_tenant_option(
     assert result.returncode == 0, result.stderr
     assert f"tenant {postgres_store.tenant}" in result.stdout
     assert _position(postgres_store) == head
+
+
+def test_run_once_with_json_prints_one_document(projection_store: ProjectionStore) -> None:
+    with projection_store.app(today=lambda: TODAY) as app:
+        write_round(app, 1)
+        head = _head(app)
+    first = projection_store.cli("projections", "run", "--once", "--batch-size", "7", "--json")
+    assert first.exit_code == 0, first.output
+    document = json.loads(first.stdout)
+    assert document.pop("store").startswith(("SQLite file", "PostgreSQL"))
+    assert document == {
+        "start_position": 0,
+        "position": head,
+        "applied": head,
+        "batches": -(-head // 7),
+        "stopped_by": None,
+    }
+    again = json.loads(projection_store.cli("projections", "run", "--once", "--json").stdout)
+    assert (again["start_position"], again["applied"], again["batches"]) == (head, 0, 0)
