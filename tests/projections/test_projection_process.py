@@ -276,3 +276,27 @@ def test_run_once_with_json_prints_one_document(projection_store: ProjectionStor
     }
     again = json.loads(projection_store.cli("projections", "run", "--once", "--json").stdout)
     assert (again["start_position"], again["applied"], again["batches"]) == (head, 0, 0)
+
+
+def test_on_postgresql_a_notification_wakes_the_process(
+    postgres_store: ProjectionStore, running: list[subprocess.Popen[str]]
+) -> None:
+    """With polling effectively off (every 10 minutes), only NOTIFY can bring new events in."""
+    with postgres_store.app(today=lambda: TODAY) as app:
+        write_round(app, 1)
+        head = _head(app)
+        process = subprocess.Popen(
+            _goalpath(postgres_store, "projections", "run", "--poll-seconds", "600"),
+            env=postgres_store.process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        running.append(process)
+        _wait_until(_reached(postgres_store, head), "the first catch-up")
+        write_round(app, 2)
+        _wait_until(_reached(postgres_store, _head(app)), "a notification to wake the process")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate()
+        assert process.returncode == 0, err
+        assert "LISTEN/NOTIFY and polling every 600 s" in out
