@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
+from goalpath.core.sqlite_files import truncate_write_ahead_log
 from goalpath.projections.errors import ProjectionError
 
 __all__ = ["MEMORY", "ReadModelStore", "SQLiteReadModelStore", "StoreTransaction"]
@@ -132,11 +133,12 @@ class SQLiteReadModelStore(ReadModelStore):
     def purge_deleted(self) -> None:
         """Checkpoint and truncate the write-ahead log, which still holds the old pages.
 
-        Best effort: a reader holding an old snapshot can keep the log from
-        being truncated until it finishes; the next purge completes it.
+        A reader holding an old snapshot can keep the log from being
+        truncated: that is reported (ErasureIncompleteError), never passed
+        over; ``goalpath audit purge`` completes it once the reader is gone.
         """
         if self.location != MEMORY:
-            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            truncate_write_ahead_log(self._connection, self.location)
 
     def close(self) -> None:
         """Close the connection."""
