@@ -20,6 +20,7 @@ from goalpath.projections.outcomes import (
     combine_outcomes,
     reliable_change_index,
 )
+from goalpath.projections.pgstore import PostgresReadModelStore
 from goalpath.projections.plan import Plan, PlanGoal, PlanWarning, build_plan, plan_warnings
 from goalpath.projections.progress import ProgressReport, assess_progress
 from goalpath.projections.readmodels import Projections, ProjectionStatus
@@ -42,6 +43,7 @@ __all__ = [
     "Plan",
     "PlanGoal",
     "PlanWarning",
+    "PostgresReadModelStore",
     "ProgressReport",
     "ProjectionError",
     "ProjectionRunner",
