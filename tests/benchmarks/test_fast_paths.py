@@ -51,7 +51,7 @@ def _transcoder() -> JSONTranscoder:
 TRANSCODER = _transcoder()
 
 notes = st.none() | st.text(
-    alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     min_size=1,
     max_size=40,
 ).filter(str.strip)
