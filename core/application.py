@@ -573,9 +573,13 @@ class GoalpathApp(Application[UUID]):
             raise
         if self.snapshot_interval and self.snapshots is not None:
             interval = self.snapshot_interval
-            for goal in goals:
-                if goal.version // interval > based_on.get(goal.id, 0) // interval:
-                    self.snapshots.put([Goal.Snapshot.take(goal)])
+            due = [
+                Goal.Snapshot.take(goal)
+                for goal in goals
+                if goal.version // interval > based_on.get(goal.id, 0) // interval
+            ]
+            if due:
+                self.snapshots.put(due)  # one transaction for every goal's snapshot
 
     def correct_measurement(
         self,
