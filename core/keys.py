@@ -63,6 +63,9 @@ derived from the master key, so they stay readable after any client's erasure.""
 
 MASTER_KEY_BYTES: Final = 32
 
+MAX_CACHED_KEYS: Final = 10_000
+"""Unwrapped client keys kept in memory at most (then the cache starts again)."""
+
 
 class KeyConfigurationError(StoreError):
     """The master key is missing, unreadable or malformed."""
@@ -249,6 +252,8 @@ class ClientKeyStore(ABC):
             )
         key = self._unwrap(key_id, wrapped)
         with self._lock:
+            if len(self._cache) >= MAX_CACHED_KEYS:
+                self._cache.clear()
             self._cache[key_id] = key
         return key
 

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from typing import Any, Final
+from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import StoredEvent
@@ -80,13 +81,15 @@ def _stream_name(originator_id: object) -> str:
 
 
 def _heads_of(stored_events: Sequence[StoredEvent]) -> dict[str, tuple[int, bytes]]:
-    heads: dict[str, tuple[int, bytes]] = {}
+    latest: dict[object, StoredEvent] = {}
     for stored in stored_events:
-        name = _stream_name(stored.originator_id)
-        known = heads.get(name)
-        if known is None or stored.originator_version > known[0]:
-            heads[name] = (stored.originator_version, bytes(stored.state[17:49]))
-    return heads
+        known = latest.get(stored.originator_id)
+        if known is None or stored.originator_version > known.originator_version:
+            latest[stored.originator_id] = stored
+    return {
+        _stream_name(stream): (stored.originator_version, bytes(stored.state[17:49]))
+        for stream, stored in latest.items()
+    }
 
 
 class _Sealing:
@@ -122,9 +125,27 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        if not stored_events or not positions:
-            return positions
+        if not stored_events:
+            return super()._insert_events(c, stored_events, **kwargs)
+        # One executemany instead of the library's one INSERT per row. This runs inside
+        # the write transaction, so SQLite gives the new rows consecutive rowids after
+        # the largest one (the events table has no AUTOINCREMENT and rowids never near
+        # their maximum).
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (
+                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                )
+                for s in stored_events
+            ],
+        )
+        c.execute("SELECT last_insert_rowid()")
+        last = int(c.fetchone()[0])
+        positions = list(range(last - len(stored_events) + 1, last + 1))
         key = self._key()
         for name, (version, chain) in _heads_of(stored_events).items():
             c.execute(

@@ -34,6 +34,9 @@ from goalpath.projections.changes import FieldChange, GoalState, describe_change
 from goalpath.projections.records import definition_from_json
 from goalpath.projections.store import StoreTransaction
 
+MAX_CACHED_OWNERS = 20_000
+"""Streams whose owning client the audit projector remembers between batches."""
+
 __all__ = [
     "AUDIT_SCHEMA",
     "AUDIT_TABLES",
@@ -146,8 +149,11 @@ class AuditLogProjector:
         return GoalState(definition=definition_from_json(rows[0][0]), status=rows[0][1])
 
     def start_batch(self) -> None:
-        """Forget rows left from a batch that failed."""
+        """Forget rows left from a batch that failed; keep the owner cache bounded."""
         self._rows.clear()
+        if len(self._owners) > MAX_CACHED_OWNERS:
+            # Only a cache: _owner() falls back to the goal and episode tables.
+            self._owners.clear()
 
     def finish_batch(self, transaction: StoreTransaction) -> None:
         """Write the batch's audit rows in one statement."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from datetime import date
+from pathlib import Path
 
+from goalpath.core import Actor, GoalpathApp
 from goalpath.core.mapper import _Nonces
 
 
@@ -33,3 +36,26 @@ def test_nonces_are_twelve_bytes_and_distinct() -> None:
     drawn = [nonces.next() for _ in range(2000)]
     assert {len(nonce) for nonce in drawn} == {12}
     assert len(set(drawn)) == len(drawn)
+
+
+def test_positions_reported_by_a_save_are_the_stored_positions(tmp_path: Path) -> None:
+    """The sealed SQLite recorder inserts a batch with one executemany and works out the
+    positions itself; they must be the ones the notification log then reports."""
+    today = date(2026, 6, 1)
+    actor = Actor("therapist-7", "therapist")
+    with (
+        GoalpathApp(tmp_path / "p.db", today=lambda: today) as first,
+        GoalpathApp(tmp_path / "p.db", today=lambda: today) as second,
+    ):
+        episode = first.open_episode(
+            client_id="c", therapist_ids=["t"], opened_on=today, actor=actor
+        )
+        second.record_session(episode, held_on=today, actor=actor)
+        goal = first.get_episode(episode)
+        goal.record_session(held_on=today, attended=True, actor=actor, today=today)
+        goal.record_session(held_on=today, attended=False, actor=actor, today=today)
+        recordings = first.save(goal)
+        reported = [recording.notification.id for recording in recordings]
+        stored = [n.id for n in first.recorder.select_notifications(start=1, limit=100)]
+        assert reported == stored[-2:]
+        assert first.verify().ok
