@@ -34,6 +34,7 @@ from goalpath.core.episode import Episode
 from goalpath.core.errors import GoalpathError, InvalidValueError, NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor, Measure, Measurement
+from goalpath.modalities.measures import GAD7, PHQ9
 
 __all__ = [
     "ACHIEVEMENT_DISPLAYS",
@@ -122,10 +123,14 @@ GOAL_AREA_DISPLAYS: Final[dict[str, str]] = {
     "personal-growth": "Personal growth and self-understanding",
 }
 
+# LOINC codes come from the built-in measures plugin; the displays are LOINC's own names.
 LOINC_CODES: Final[dict[str, tuple[str, str]]] = {
-    "phq-9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
-    "gad-7": (
-        "70274-6",
+    PHQ9.id: (
+        PHQ9.loinc or "",
+        "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    ),
+    GAD7.id: (
+        GAD7.loinc or "",
         "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
     ),
 }

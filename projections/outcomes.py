@@ -17,6 +17,8 @@ from typing import Final
 import attrs
 
 from goalpath.core.errors import InvalidValueError
+from goalpath.modalities.instruments import Instrument
+from goalpath.modalities.measures import GAD7, PHQ9
 from goalpath.projections.errors import UnknownInstrumentError
 
 __all__ = [
@@ -53,25 +55,23 @@ class InstrumentConventions:
     loinc: str
 
 
+def _conventions(instrument: Instrument) -> InstrumentConventions:
+    if instrument.caseness is None or instrument.reliable_change is None or not instrument.loinc:
+        raise UnknownInstrumentError(instrument.id, ())
+    return InstrumentConventions(
+        code=instrument.id,
+        name=instrument.name,
+        minimum=instrument.minimum,
+        maximum=instrument.maximum,
+        caseness=instrument.caseness,
+        reliable_change=instrument.reliable_change,
+        loinc=instrument.loinc,
+    )
+
+
+# One source for the clinical thresholds: the built-in measures plugin.
 INSTRUMENT_CONVENTIONS: Final[Mapping[str, InstrumentConventions]] = {
-    "phq-9": InstrumentConventions(
-        code="phq-9",
-        name="PHQ-9 total score",
-        minimum=0,
-        maximum=27,
-        caseness=10,
-        reliable_change=6,
-        loinc="44261-6",
-    ),
-    "gad-7": InstrumentConventions(
-        code="gad-7",
-        name="GAD-7 total score",
-        minimum=0,
-        maximum=21,
-        caseness=8,
-        reliable_change=4,
-        loinc="70274-6",
-    ),
+    instrument.id: _conventions(instrument) for instrument in (PHQ9, GAD7)
 }
 """Outcome conventions per instrument code."""
 
