@@ -7,6 +7,7 @@ import json
 import sys
 from typing import IO, Any
 
+import attrs
 import click
 from rich.table import Table
 
@@ -22,7 +23,7 @@ from goalpath.cli.common import (
     to_jsonable,
 )
 from goalpath.core.audit import EXPORT_FIELDS, export_rows
-from goalpath.core.integrity import VerificationReport
+from goalpath.core.integrity import ChainProblem, VerificationReport
 from goalpath.projections import Projections
 
 __all__ = ["register"]
@@ -34,13 +35,38 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--at-least",
+    "at_least",
+    type=click.IntRange(min=0),
+    help="Records the store held at an earlier audit: fewer now is reported (a rollback).",
+)
 @json_option
 @click.pass_context
 @refusals
-def verify(ctx: click.Context, /, *, as_json: bool) -> None:
-    """Recompute every hash chain; exit 1 naming the first stream and version that fails."""
+def verify(ctx: click.Context, /, *, at_least: int | None, as_json: bool) -> None:
+    """Recompute every hash chain; exit 1 naming the first stream and version that fails.
+
+    Keep the records_checked figure outside the store and give it back with
+    --at-least next time: nothing inside the database can show that the whole
+    database, or its seal, was put back to an older copy.
+    """
     with open_app(ctx) as app:
         report = app.verify()
+    if at_least is not None and report.records_checked < at_least:
+        report = attrs.evolve(
+            report,
+            problems=(
+                *report.problems,
+                ChainProblem(
+                    "store",
+                    0,
+                    "truncated",
+                    f"the store holds {report.records_checked} records, fewer than the "
+                    f"{at_least} of an earlier audit: it was rolled back or records were deleted",
+                ),
+            ),
+        )
     if as_json:
         emit(_report_document(report))
     else:

@@ -42,6 +42,7 @@ from goalpath.cli.common import (
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import GoalpathError
 from goalpath.core.postgres import postgres_conninfo
+from goalpath.core.sqlite_files import ErasureIncompleteError
 from goalpath.projections import (
     AuditEntry,
     CaseloadOutcomes,
@@ -773,15 +774,22 @@ def _run_loop(
         f"{waker.poll_seconds:g} s"
     )
     failures = applied = batches = 0
+    # An erasure's purge may have been kept from finishing by a reader, here or in an
+    # earlier run: try it at start-up and after every failure until it completes.
+    purge_pending = True
     while not stop.is_set:
         try:
+            if purge_pending:
+                projections.store.purge_deleted()
+                purge_pending = False
             result = runner.catch_up(limit=runner.batch_size)
         except (GoalpathError, PersistenceError) as error:
             if once:
                 raise
+            purge_pending = purge_pending or isinstance(error, ErasureIncompleteError)
             failures += 1
             delay = min(waker.poll_seconds * 2**failures, _RETRY_CEILING_SECONDS)
-            click.echo(f"goalpath: projections: {error}; retrying in {delay:g} s", err=True)
+            click.echo(f"goalpath: projections: {error}; trying again in {delay:g} s", err=True)
             stop.event.wait(delay)
             continue
         failures = 0

@@ -245,6 +245,17 @@ class GoalpathApp(Application[UUID]):
                 if isinstance(aggregate, Goal):
                     self._snapshot_if_due(aggregate, based_on.get(aggregate.id, 0))
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save new events; the chain hashes they carry are published only once stored."""
+        self.sealing.begin_save()
+        try:
+            recordings = super().save(*objs, **kwargs)
+        except BaseException:
+            self.sealing.discard_save()
+            raise
+        self.sealing.commit_save()
+        return recordings
+
     def _forget_heads(self, aggregates: tuple[Aggregate, ...]) -> None:
         # The chain hashes computed for events that were not stored must not be reused.
         for aggregate in aggregates:
@@ -552,6 +563,7 @@ class GoalpathApp(Application[UUID]):
         back from the store.
         """
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
+        self.sealing.begin_save()
         try:
             # The recorder's own insert: its transaction also seals the stream heads.
             self.recorder.insert_events(
@@ -563,14 +575,18 @@ class GoalpathApp(Application[UUID]):
                 ]
             )
         except RecordConflictError as error:
+            self.sealing.discard_save()
             self._forget_heads(tuple(goals))
             raise self._conflict(tuple(goals), based_on) from error
         except OperationalError as error:
+            self.sealing.discard_save()
             self._forget_heads(tuple(goals))
             raise StoreError(f"the goalpath store could not save: {error}") from error
         except BaseException:
+            self.sealing.discard_save()
             self._forget_heads(tuple(goals))
             raise
+        self.sealing.commit_save()
         if self.snapshot_interval and self.snapshots is not None:
             interval = self.snapshot_interval
             due = [
@@ -675,6 +691,7 @@ class GoalpathApp(Application[UUID]):
     def goal_events(self, goal_id: UUID) -> list[Goal.Event]:
         """Return every stored event of a goal, oldest first."""
         goal_id = _as_uuid(goal_id, "goal")
+        self.sealing.check_not_erased(goal_id)
         events = cast("list[Goal.Event]", list(self.events.get(goal_id)))
         if not events or not isinstance(events[0], Goal.Created):
             raise NotFoundError("goal", goal_id)
@@ -683,6 +700,7 @@ class GoalpathApp(Application[UUID]):
     def episode_events(self, episode_id: UUID) -> list[Episode.Event]:
         """Return every stored event of an episode, oldest first."""
         episode_id = _as_uuid(episode_id, "episode")
+        self.sealing.check_not_erased(episode_id)
         events = cast("list[Episode.Event]", list(self.events.get(episode_id)))
         if not events or not isinstance(events[0], Episode.Opened):
             raise NotFoundError("episode", episode_id)
@@ -698,6 +716,8 @@ class GoalpathApp(Application[UUID]):
             notifications = self.recorder.select_notifications(start=position, limit=batch)
             if not notifications:
                 return
+            # Another process may have erased a client since this one cached their key.
+            self.sealing.refresh_erased(notifications)
             for notification in notifications:
                 try:
                     domain_event = self.mapper.to_domain_event(notification)
@@ -778,8 +798,7 @@ class GoalpathApp(Application[UUID]):
             self.keys,
             check_notification_gaps=self.store.kind == "sqlite",
             progress=progress,
-            heads=sealed.read_heads() if sealed is not None else None,
-            seal=sealed.read_seal() if sealed is not None else None,
+            sealed=sealed.read_sealed_state() if sealed is not None else None,
             seal_key=self.master_key.derive("store-seal"),
         )
 

@@ -10,7 +10,13 @@ import attrs
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError
-from goalpath.core.values import MAX_ID_LENGTH, MAX_TEXT_LENGTH, Actor, check_date, check_text
+from goalpath.core.values import (
+    MAX_TEXT_LENGTH,
+    Actor,
+    check_date,
+    check_identifier,
+    check_text,
+)
 
 __all__ = ["MAX_SESSIONS", "Episode", "Session"]
 
@@ -113,12 +119,12 @@ class Episode(Aggregate):
     ) -> Episode:
         """Open an episode for a client, with at least one therapist."""
         _check_actor(actor)
-        check_text("client id", client_id, MAX_ID_LENGTH)
+        check_identifier("client id", client_id)
         therapists = tuple(therapist_ids)
         if not therapists:
             raise InvalidValueError("an episode needs at least one therapist id")
         for therapist in therapists:
-            check_text("therapist id", therapist, MAX_ID_LENGTH)
+            check_identifier("therapist id", therapist)
         if len(set(therapists)) != len(therapists):
             raise InvalidValueError("the same therapist is named twice")
         concern_tuple = tuple(concerns)
@@ -192,7 +198,7 @@ class Episode(Aggregate):
         """Add a therapist to the episode."""
         self._refuse_if_closed("take a new therapist")
         _check_actor(actor)
-        check_text("therapist id", therapist_id, MAX_ID_LENGTH)
+        check_identifier("therapist id", therapist_id)
         if therapist_id in self.therapist_ids:
             raise InvalidCommandError(
                 f"therapist {therapist_id} is already assigned to episode {self.id}"

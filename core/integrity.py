@@ -20,7 +20,13 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from goalpath.core.errors import TamperedError
 from goalpath.core.keys import ClientKeyStore
 from goalpath.core.mapper import GENESIS, chain_hash, open_envelope
-from goalpath.core.sealed_recorders import StoreSeal, StreamHead, head_mac, seal_mac
+from goalpath.core.sealed_recorders import (
+    SealedState,
+    StoreSeal,
+    StreamHead,
+    head_mac,
+    seal_mac,
+)
 
 __all__ = ["ChainProblem", "VerificationReport", "verify_chains"]
 
@@ -162,8 +168,7 @@ def verify_chains(
     *,
     check_notification_gaps: bool,
     progress: Callable[[int], None] | None = None,
-    heads: dict[str, StreamHead] | None = None,
-    seal: StoreSeal | None = None,
+    sealed: SealedState | None = None,
     seal_key: bytes | None = None,
 ) -> VerificationReport:
     """Recompute every stream's chain; report deleted, reordered, inserted and altered records.
@@ -171,17 +176,23 @@ def verify_chains(
     ``check_notification_gaps`` also reports gaps in the notification
     sequence (true for SQLite, whose positions have no gaps unless a row was
     deleted; false for databases whose sequences may skip on rollback).
-    ``heads`` and ``seal`` (kept by the sealed recorders) show where each
-    stream and the whole store end, so that removing the newest records is
-    reported too; the in-memory store keeps none.
+    ``sealed`` (kept by the sealed recorders: each stream's head, the
+    store's seal, and the last position, read from one snapshot) shows where
+    each stream and the whole store end, so that removing the newest records
+    is reported too. The check stops at that snapshot's last position: records
+    written while it runs are left for the next check. The in-memory store
+    keeps no seal.
     """
     streams: dict[str, _Stream] = {}
     problems: list[ChainProblem] = []
     checked = 0
     position = 1
     last_id = 0
+    stop = sealed.last_position if sealed is not None else None
     while True:
-        batch = recorder.select_notifications(start=position, limit=BATCH)
+        if stop is not None and position > stop:
+            break
+        batch = recorder.select_notifications(start=position, limit=BATCH, stop=stop)
         if not batch:
             break
         for record in batch:
@@ -208,9 +219,9 @@ def verify_chains(
         position = batch[-1].id + 1
         if progress is not None:
             progress(checked)
-    if heads is not None and seal_key is not None:
-        problems.extend(_check_heads(streams, heads, seal_key))
-        problems.extend(_check_seal(seal, seal_key, checked, last_id))
+    if sealed is not None and seal_key is not None:
+        problems.extend(_check_heads(streams, sealed.heads, seal_key))
+        problems.extend(_check_seal(sealed.seal, seal_key, checked, last_id))
     erased = _count_erased(streams, keys)
     return VerificationReport(
         records_checked=checked,

@@ -172,7 +172,11 @@ class GoalpathMapper(Mapper[UUID]):
         self.recorder: AggregateRecorder | None = None
         self._lock = threading.Lock()
         self._stream_keys: dict[UUID, UUID] = {}
+        # Chain hashes of stored records, by stream; and, per thread, those of the save in
+        # progress, published only once it is committed (a failed save must not leave a
+        # hash that another thread's next record would chain to).
         self._heads: dict[UUID, tuple[int, bytes]] = {}
+        self._in_flight = threading.local()
         self._ciphers: OrderedDict[UUID, AESGCM] = OrderedDict()
         self._key_ids: dict[bytes, UUID] = {}
         self._nonces = _Nonces()
@@ -238,6 +242,21 @@ class GoalpathMapper(Mapper[UUID]):
             self.forget_key(key_id)
             raise
 
+    def refresh_erased(self, stored_events: Sequence[StoredEvent]) -> None:
+        """Ask the key table, once per key in a batch, whether it was destroyed meanwhile.
+
+        A key found erased is dropped from every cache, so its records read as erased.
+        """
+        key_ids = {bytes(stored.state[1:17]) for stored in stored_events}
+        for key_bytes in key_ids:
+            key_id = self._key_ids.get(key_bytes) or UUID(bytes=key_bytes)
+            if key_id == SYSTEM_KEY_ID or key_id not in self._ciphers:
+                continue
+            try:
+                self.keys.check_not_erased(key_id)
+            except ClientErasedError:
+                self.forget_key(key_id)
+
     def _stream_key(self, stream: UUID, domain_event: DomainEventProtocol[UUID]) -> UUID:
         if getattr(type(domain_event), "goalpath_system_record", False):
             return SYSTEM_KEY_ID
@@ -253,10 +272,35 @@ class GoalpathMapper(Mapper[UUID]):
         self._remember(self._stream_keys, stream, key_id)
         return key_id
 
+    def _pending(self) -> dict[UUID, tuple[int, bytes]]:
+        pending: dict[UUID, tuple[int, bytes]] | None = getattr(self._in_flight, "heads", None)
+        if pending is None:
+            pending = {}
+            self._in_flight.heads = pending
+        return pending
+
+    def begin_save(self) -> None:
+        """Start sealing a save: forget hashes of any earlier save of this thread not committed."""
+        self._pending().clear()
+
+    def commit_save(self) -> None:
+        """The save was stored: its records' hashes may now be chained to by anyone."""
+        pending = self._pending()
+        for stream, head in pending.items():
+            self._remember(self._heads, stream, head)
+        pending.clear()
+
+    def discard_save(self) -> None:
+        """The save failed: its records' hashes are dropped, and so are the streams' heads."""
+        pending = self._pending()
+        for stream in pending:
+            self._heads.pop(stream, None)
+        pending.clear()
+
     def _previous_hash(self, stream: UUID, version: int) -> bytes:
         if version == 1:
             return GENESIS
-        head = self._heads.get(stream)
+        head = self._pending().get(stream) or self._heads.get(stream)
         if head is not None and head[0] == version - 1:
             return head[1]
         return open_envelope(self._stored(stream, version - 1)).chain
@@ -284,7 +328,7 @@ class GoalpathMapper(Mapper[UUID]):
         count = len(domain_events)
         nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
         rows: list[tuple[UUID, int, str, bytes]] = []
-        heads = self._heads
+        pending = self._pending()
         chain_mac = self._chain_mac
         encode = self.transcoder.encode
         last_class: type[Any] | None = None
@@ -319,15 +363,7 @@ class GoalpathMapper(Mapper[UUID]):
             nonce = nonces[index * 12 : index * 12 + 12]
             place = f"{stream_text}|{version}|{topic}".encode()
             ciphertext = cipher.encrypt(nonce, plaintext, place)
-            if is_snapshot:
-                previous = GENESIS
-            else:
-                head = heads.get(originator_id)
-                previous = (
-                    head[1]
-                    if head is not None and head[0] == version - 1
-                    else self._previous_hash(originator_id, version)
-                )
+            previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
             mac = chain_mac.copy()  # the keyed state, without re-keying per record
             mac.update(
                 b"".join(
@@ -336,7 +372,7 @@ class GoalpathMapper(Mapper[UUID]):
             )
             chained = mac.digest()
             if not is_snapshot:
-                heads[originator_id] = (version, chained)
+                pending[originator_id] = (version, chained)
             rows.append(
                 (
                     originator_id,

@@ -12,7 +12,10 @@ same transaction also records:
 
 ``audit verify`` compares both with the records it finds. Someone who can
 write the database but does not hold the master key cannot shorten a stream,
-or remove a record, without the heads or the seal giving it away.
+or remove a record, without the heads or the seal giving it away, unless
+they put back older copies of these rows too (a rollback, as from a backup):
+that only a figure kept outside the database can show (``audit verify
+--at-least``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "SEAL_TABLE",
     "SealedPostgresApplicationRecorder",
     "SealedSQLiteApplicationRecorder",
+    "SealedState",
     "StoreSeal",
     "StreamHead",
     "head_mac",
@@ -63,6 +67,15 @@ class StoreSeal:
     records: int
     last_position: int
     mac: bytes
+
+
+@attrs.frozen
+class SealedState:
+    """The heads, the seal and the last position of a store, as one snapshot saw them."""
+
+    heads: dict[str, StreamHead]
+    seal: StoreSeal | None
+    last_position: int
 
 
 def head_mac(key: bytes, stream_id: str, version: int, chain: bytes) -> bytes:
@@ -166,21 +179,28 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
         )
         return positions
 
-    def read_heads(self) -> dict[str, StreamHead]:
-        """Every stream head, by stream id."""
+    def read_sealed_state(self) -> SealedState:
+        """Every stream head, the seal and the last position, from one snapshot of the store."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT stream_id, version, chain, mac FROM {HEADS_TABLE}")  # noqa: S608
-            return {
+            heads = {
                 row[0]: StreamHead(row[0], row[1], bytes(row[2]), bytes(row[3]))
                 for row in c.fetchall()
             }
+            c.execute(f"SELECT records, last_position, mac FROM {SEAL_TABLE} WHERE id = 1")  # noqa: S608
+            row = c.fetchone()
+            seal = None if row is None else StoreSeal(row[0], row[1], bytes(row[2]))
+            c.execute(self.select_max_notification_id_statement)
+            last = c.fetchone()[0]
+        return SealedState(heads, seal, int(last or 0))
+
+    def read_heads(self) -> dict[str, StreamHead]:
+        """Every stream head, by stream id."""
+        return self.read_sealed_state().heads
 
     def read_seal(self) -> StoreSeal | None:
         """The store's seal, if anything was ever written."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT records, last_position, mac FROM {SEAL_TABLE} WHERE id = 1")  # noqa: S608
-            row = c.fetchone()
-        return None if row is None else StoreSeal(row[0], row[1], bytes(row[2]))
+        return self.read_sealed_state().seal
 
 
 class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
@@ -203,6 +223,35 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
                 ).format(self._seal),
             ]
         )
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events, heads and seal in one transaction that any error rolls back.
+
+        The library's version keeps an exception raised after the insert until
+        its transaction has committed; here it is raised inside the
+        transaction, so events are never stored without their heads and seal.
+        """
+        notification_ids: Sequence[int] | None = None
+        failure: Exception | None = None
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.pipeline() as pipeline:
+                try:
+                    with conn.cursor() as curs:
+                        self._insert_events(curs, stored_events, **kwargs)
+                    if stored_events:
+                        with conn.cursor() as curs:
+                            self._insert_stored_events(curs, stored_events, **kwargs)
+                            pipeline.sync()
+                            notification_ids = self._fetch_ids_after_insert_events(
+                                curs, stored_events, **kwargs
+                            )
+                except Exception as error:  # re-raised below, inside the transaction
+                    failure = error
+            if failure is not None:
+                raise failure
+        return notification_ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -235,24 +284,39 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         )
         return positions
 
-    def read_heads(self) -> dict[str, StreamHead]:
-        """Every stream head, by stream id."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+    def read_sealed_state(self) -> SealedState:
+        """Every stream head, the seal and the last position, from one snapshot of the store."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             curs.execute(SQL("SELECT stream_id, version, chain, mac FROM {}").format(self._heads))
-            return {
+            heads = {
                 row["stream_id"]: StreamHead(
                     row["stream_id"], int(row["version"]), bytes(row["chain"]), bytes(row["mac"])
                 )
                 for row in curs.fetchall()
             }
-
-    def read_seal(self) -> StoreSeal | None:
-        """The store's seal, if anything was ever written."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL("SELECT records, last_position, mac FROM {} WHERE id = 1").format(self._seal)
             )
             row = curs.fetchone()
-        if row is None:
-            return None
-        return StoreSeal(int(row["records"]), int(row["last_position"]), bytes(row["mac"]))
+            seal = (
+                None
+                if row is None
+                else StoreSeal(int(row["records"]), int(row["last_position"]), bytes(row["mac"]))
+            )
+            curs.execute(self.max_notification_id_statement)
+            last = curs.fetchone()
+        position = next(iter(last.values())) if last else None
+        return SealedState(heads, seal, int(position or 0))
+
+    def read_heads(self) -> dict[str, StreamHead]:
+        """Every stream head, by stream id."""
+        return self.read_sealed_state().heads
+
+    def read_seal(self) -> StoreSeal | None:
+        """The store's seal, if anything was ever written."""
+        return self.read_sealed_state().seal

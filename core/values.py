@@ -7,6 +7,7 @@ They travel inside events through the transcodings in
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date
 from typing import Any, Final, Literal, get_args
 
@@ -134,6 +135,25 @@ def check_text(name: str, value: object, maximum: int, *, required: bool = True)
     return value
 
 
+def check_identifier(name: str, value: object) -> str:
+    """Validate an id from the host system: text without control characters."""
+    checked = check_text(name, value, MAX_ID_LENGTH)
+    if any(unicodedata.category(character) == "Cc" for character in checked):
+        raise InvalidValueError(
+            f"{name} {checked!r} holds a control character; ids are printable text"
+        )
+    return checked
+
+
+def identifier(name: str) -> Any:
+    """Return an attrs validator for an id (see :func:`check_identifier`)."""
+
+    def check(_instance: object, _attribute: object, value: object) -> None:
+        check_identifier(name, value)
+
+    return check
+
+
 def text(name: str, maximum: int = MAX_TEXT_LENGTH, *, required: bool = True) -> Any:
     """Return an attrs validator for a free-text field."""
 
@@ -235,7 +255,7 @@ def texts(name: str, maximum: int = 500, most: int = 50) -> Any:
 class Actor:
     """Who made a change: an id in the host system and a role."""
 
-    id: str = attrs.field(validator=text("actor id", MAX_ID_LENGTH))
+    id: str = attrs.field(validator=identifier("actor id"))
     role: Role = attrs.field(validator=one_of("actor role", ROLES))
 
 

@@ -144,3 +144,13 @@ def test_a_new_sqlite_store_is_private_to_its_owner(tmp_path: Path) -> None:
     with GoalpathApp(path) as app:
         _episode(app)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("bad_id", ["a\x00b", "client\n7", "tab\there"])
+def test_ids_with_control_characters_are_refused(app: GoalpathApp, bad_id: str) -> None:
+    with pytest.raises(InvalidValueError, match="control character"):
+        Actor(bad_id, "therapist")
+    with pytest.raises(InvalidValueError, match="control character"):
+        app.open_episode(client_id=bad_id, therapist_ids=["t"], opened_on=TODAY, actor=THERAPIST)
+    with pytest.raises(InvalidValueError, match="control character"):
+        app.open_episode(client_id="c", therapist_ids=[bad_id], opened_on=TODAY, actor=THERAPIST)

@@ -310,3 +310,16 @@ def test_postgresql_deletions_are_detected_without_position_gaps(pg_tenant: Post
         first = report.first_problem
         assert first is not None
         assert (first.stream_id, first.version, first.kind) == (str(goal), 3, "truncated")
+
+
+def test_verify_at_least_reports_a_store_with_fewer_records_than_before(
+    store: tuple[Path, UUID],
+) -> None:
+    path, _goal = store
+    ok = CliRunner().invoke(cli, ["--db", str(path), "audit", "verify", "--at-least", "8"])
+    assert ok.exit_code == 0
+    rolled_back = CliRunner().invoke(
+        cli, ["--db", str(path), "audit", "verify", "--at-least", "9", "--json"]
+    )
+    assert rolled_back.exit_code == 1
+    assert "fewer than the 9" in rolled_back.stderr
