@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+from datetime import date
+from typing import Any, TextIO
 from uuid import UUID
 
 import attrs
@@ -32,6 +34,7 @@ from goalpath.cli.render import (
     render_goal,
 )
 from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import InvalidValueError
 from goalpath.core.history import history_of
 from goalpath.core.smart import draft_definition
 from goalpath.core.values import (
@@ -304,6 +307,68 @@ def measure_goal(
             expected_version=expected_version,
         )
         _show(app, goal_id, as_json, f"recorded measurement {number} of goal {goal_id}")
+
+
+@goal.command("import")
+@click.argument("goal_id", type=click.UUID)
+@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@_expected_version
+@actor_options
+@json_option
+@click.pass_context
+@refusals
+def import_measurements(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    csv_file: TextIO,
+    expected_version: int | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Import measurements from CSV_FILE (columns value, observed_on, and optionally note).
+
+    For history migrated from another system: every row is checked first, and
+    one bad row (named by its line) refuses the whole file; nothing is written.
+    """
+    actor = make_actor(actor_id, role)
+    rows = _read_measurement_rows(csv_file)
+    with open_app(ctx) as app:
+        numbers = app.import_measurements(
+            goal_id, rows, actor=actor, expected_version=expected_version
+        )
+        if as_json:
+            document = goal_document(app.get_goal(goal_id))
+            document["imported"] = list(numbers)
+            emit(document)
+        else:
+            click.echo(f"imported {len(numbers)} measurements into goal {goal_id}")
+
+
+def _read_measurement_rows(csv_file: TextIO) -> list[tuple[float, Any, str | None]]:
+    reader = csv.DictReader(csv_file)
+    missing = {"value", "observed_on"} - set(reader.fieldnames or ())
+    if missing:
+        raise click.BadParameter(
+            f"the CSV file needs the columns value and observed_on (and optionally note); "
+            f"missing {', '.join(sorted(missing))}",
+            param_hint="CSV_FILE",
+        )
+    rows: list[tuple[float, Any, str | None]] = []
+    for line, record in enumerate(reader, start=2):
+        try:
+            value = float(record["value"])
+            observed_on = date.fromisoformat(record["observed_on"].strip())
+        except (TypeError, ValueError) as error:
+            raise InvalidValueError(
+                f"line {line} of the CSV file: value must be a number and observed_on a date "
+                f"(YYYY-MM-DD); {error}"
+            ) from None
+        note = (record.get("note") or "").strip() or None
+        rows.append((value, observed_on, note))
+    return rows
 
 
 @goal.command("correct")
