@@ -13,13 +13,15 @@ from rich.rule import Rule
 
 from goalpath.cli.common import console as make_console
 from goalpath.cli.common import emit, json_option, refusals
-from goalpath.cli.render import history_table, render_episode, render_goal, smart_table
+from goalpath.cli.projection_commands import render_plan, render_progress
+from goalpath.cli.render import history_table, smart_table
 from goalpath.core.application import GoalpathApp, local_today
 from goalpath.core.errors import NotSmartError
 from goalpath.core.history import history_of
 from goalpath.core.smart import SmartReport, draft_definition
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from goalpath.modalities import instantiate_template
+from goalpath.projections import Projections
 
 __all__ = ["DEFAULT_DEMO_DB", "build_demo", "register"]
 
@@ -187,12 +189,12 @@ def _print_story(out: Console, app: GoalpathApp, built: dict[str, Any], db: Path
         out.print(smart_table(refusal.report, title="why it is not SMART yet"))
     out.print(Rule("Session 2: refined together, then agreed"))
     out.print(smart_table(app.get_goal(panic_goal).smart, title=f'"{PANIC_STATEMENT}"'))
-    out.print(Rule("The plan"))
-    render_episode(out, app.get_episode(episode_id), app.list_goals(episode_id))
-    out.print(Rule("Progress"))
-    render_goal(out, app.get_goal(panic_goal))
-    render_goal(out, app.get_goal(partner_goal))
-    render_goal(out, app.get_goal(worry_goal))
+    with Projections(app) as projections:
+        out.print(Rule("The plan (read models, caught up from the events)"))
+        render_plan(out, projections.plan_for_episode(episode_id))
+        out.print(Rule("Progress"))
+        for goal_id in (panic_goal, partner_goal, worry_goal):
+            render_progress(out, projections.progress(goal_id))
     out.print(Rule("History of the first goal"))
     out.print(history_table(history_of(app.goal_events(panic_goal))))
     out.print(Rule("Try next"))

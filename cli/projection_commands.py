@@ -63,6 +63,8 @@ __all__ = [
     "plan_document",
     "progress_document",
     "register",
+    "render_plan",
+    "render_progress",
     "review_document",
 ]
 
@@ -194,7 +196,8 @@ def _status_document(status: ProjectionStatus) -> dict[str, Any]:
 # -- rendering ----------------------------------------------------------------------
 
 
-def _render_plan(out: Console, plan: Plan) -> None:
+def render_plan(out: Console, plan: Plan) -> None:
+    """Print a plan: the episode's facts, its goals, the GAS T-score and plan warnings."""
     episode = plan.episode
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -239,7 +242,8 @@ def _render_plan(out: Console, plan: Plan) -> None:
     out.print(Panel(Group(*parts), title="plan", expand=False))
 
 
-def _render_progress(out: Console, report: ProgressReport) -> None:
+def render_progress(out: Console, report: ProgressReport) -> None:
+    """Print a goal's progress with a chart of measurements against the expected trajectory."""
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
@@ -342,7 +346,7 @@ def plan_show(
     if not plans:
         out.print(f"no episode of {client_id} had opened by {as_of}")
     for plan in plans:
-        _render_plan(out, plan)
+        render_plan(out, plan)
 
 
 @click.command("progress")
@@ -367,7 +371,7 @@ def progress(ctx: click.Context, /, goal_id: UUID, png_path: str | None, as_json
         document["png"] = png_path
         emit(document)
         return
-    _render_progress(console(), report)
+    render_progress(console(), report)
     if png_path is not None:
         click.echo(f"chart saved to {png_path}")
 

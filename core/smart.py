@@ -227,7 +227,7 @@ def _check_measurable(definition: GoalDefinition) -> SmartVerdict:
             "measurable",
             passed=True,
             reason=(
-                f"{measure.name} in {measure.unit}, from {target.baseline:g} to {target.value:g}"
+                f"{measure.name} ({measure.unit}), from {target.baseline:g} to {target.value:g}"
             ),
         )
     return SmartVerdict(
