@@ -99,6 +99,7 @@ def append_events(
     originator_id = aggregate.id
     version = aggregate.version
     appended = []
+    timestamp = None
     for fields in rows:
         version += 1
         timestamp = create_timestamp()
@@ -114,8 +115,10 @@ def append_events(
             },
         )
         function(aggregate, **{name: fields[name] for name in names})
+        appended.append(domain_event)
+    if appended:
+        # The appliers never read the version or time: set them once, as the last event would.
         aggregate.version = version
         aggregate.modified_on = timestamp
-        pending.append(domain_event)
-        appended.append(domain_event)
+        pending.extend(appended)
     return appended
