@@ -61,13 +61,13 @@ from goalpath.core.sqlite_files import create_private_file
 from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
-    MAX_TEXT_LENGTH,
     AchievementStatus,
     Actor,
     GoalDefinition,
     RetirementReason,
     ReviewDecision,
-    check_text,
+    check_actor,
+    check_reason,
 )
 
 __all__ = [
@@ -738,18 +738,13 @@ class GoalpathApp(Application[UUID]):
         process the erasure record. Only a supervisor (or the system, for
         automated retention rules) may erase, and a reason is required.
         """
-        if not isinstance(actor, Actor):
-            raise InvalidValueError(f"actor must be an Actor (id and role); got {actor!r}")
+        check_actor(actor)
         if actor.role not in ERASING_ROLES:
             raise InvalidCommandError(
                 f"erasing a client needs the role {' or '.join(sorted(ERASING_ROLES))}; "
                 f"{actor.id} acts as {actor.role}"
             )
-        if reason is None or not str(reason).strip():
-            raise InvalidValueError(
-                "a reason is required to erase a client (for example the request reference)"
-            )
-        check_text("reason", reason, MAX_TEXT_LENGTH)
+        check_reason(reason, "erase a client", "for example the request's reference")
         record = self.keys.lookup(client_id)
         if record is None:
             raise NotFoundError("client", client_id)

@@ -11,10 +11,11 @@ from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError
 from goalpath.core.values import (
-    MAX_TEXT_LENGTH,
     Actor,
+    check_actor,
     check_date,
     check_identifier,
+    check_reason,
     check_text,
 )
 
@@ -32,12 +33,6 @@ class Session:
     held_on: date
     attended: bool
     recorded_by: Actor
-
-
-def _check_actor(value: object) -> Actor:
-    if not isinstance(value, Actor):
-        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
-    return value
 
 
 def _check_not_future(name: str, value: date, today: date) -> None:
@@ -118,7 +113,7 @@ class Episode(Aggregate):
         episode_id: UUID | None = None,
     ) -> Episode:
         """Open an episode for a client, with at least one therapist."""
-        _check_actor(actor)
+        check_actor(actor)
         check_identifier("client id", client_id)
         therapists = tuple(therapist_ids)
         if not therapists:
@@ -163,7 +158,7 @@ class Episode(Aggregate):
     ) -> int:
         """Record the next session; return its number. Numbers run 1, 2, 3... without gaps."""
         self._refuse_if_closed("record a session")
-        _check_actor(actor)
+        check_actor(actor)
         expected = len(self.sessions) + 1
         if number is not None and (isinstance(number, bool) or number != expected):
             raise InvalidValueError(
@@ -197,7 +192,7 @@ class Episode(Aggregate):
     def assign_therapist(self, therapist_id: str, actor: Actor) -> None:
         """Add a therapist to the episode."""
         self._refuse_if_closed("take a new therapist")
-        _check_actor(actor)
+        check_actor(actor)
         check_identifier("therapist id", therapist_id)
         if therapist_id in self.therapist_ids:
             raise InvalidCommandError(
@@ -217,7 +212,7 @@ class Episode(Aggregate):
         stated by then.
         """
         self._refuse_if_closed("take a new goal")
-        _check_actor(actor)
+        check_actor(actor)
         if goal_id in self.goal_ids:
             raise InvalidCommandError(f"goal {goal_id} is already part of episode {self.id}")
         if stated_at is None:
@@ -232,10 +227,8 @@ class Episode(Aggregate):
     def close(self, reason: str, closed_on: date, actor: Actor, today: date) -> None:
         """End the episode."""
         self._refuse_if_closed("be closed again")
-        _check_actor(actor)
-        if reason is None or (isinstance(reason, str) and not reason.strip()):
-            raise InvalidValueError("a reason is required to close an episode")
-        check_text("reason", reason, MAX_TEXT_LENGTH)
+        check_actor(actor)
+        check_reason(reason, "close an episode")
         closed = check_date("closing date", closed_on)
         _check_not_future("closing date", closed, today)
         last = self.sessions[-1].held_on if self.sessions else self.opened_on

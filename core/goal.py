@@ -32,7 +32,9 @@ from goalpath.core.values import (
     RetirementReason,
     Review,
     ReviewDecision,
+    check_actor,
     check_date,
+    check_reason,
     check_text,
 )
 
@@ -53,22 +55,10 @@ RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
 GAS_LEVELS: Final = range(-2, 3)
 
 
-def _check_reason(value: object, what: str) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidValueError(f"a reason is required to {what}; say why in a sentence")
-    return check_text("reason", value, MAX_TEXT_LENGTH)
-
-
 def _check_note(value: object) -> str | None:
     if value is None:
         return None
     return check_text("note", value, MAX_TEXT_LENGTH)
-
-
-def _check_actor(value: object) -> Actor:
-    if not isinstance(value, Actor):
-        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
-    return value
 
 
 class Goal(Aggregate):
@@ -178,7 +168,7 @@ class Goal(Aggregate):
         template_version: str | None = None,
     ) -> Goal:
         """State a new goal; with ``activate`` it starts ``active``, which needs it to be SMART."""
-        _check_actor(actor)
+        check_actor(actor)
         if not isinstance(definition, GoalDefinition):
             raise InvalidValueError(f"definition must be a GoalDefinition; got {definition!r}")
         status: LifecycleStatus = "proposed"
@@ -267,8 +257,8 @@ class Goal(Aggregate):
         goal that replaces this one. An active goal must stay SMART.
         """
         self._refuse_if_terminal("be refined")
-        _check_actor(actor)
-        checked_reason = _check_reason(reason, "refine a goal")
+        check_actor(actor)
+        checked_reason = check_reason(reason, "refine a goal")
         if not isinstance(definition, GoalDefinition):
             raise InvalidValueError(f"definition must be a GoalDefinition; got {definition!r}")
         current = self.definition.measure
@@ -304,7 +294,7 @@ class Goal(Aggregate):
     def activate(self, actor: Actor) -> None:
         """Agree to pursue the goal; only a proposed, SMART goal can be activated."""
         self._refuse_if_terminal("be activated")
-        _check_actor(actor)
+        check_actor(actor)
         if self.status != "proposed":
             raise InvalidCommandError(
                 f"goal {self.id} is {self.status}; only a proposed goal can be activated "
@@ -324,7 +314,7 @@ class Goal(Aggregate):
     ) -> int:
         """Record a measurement; return its sequence number (1 for the first)."""
         self._refuse_if_terminal("be measured")
-        _check_actor(actor)
+        check_actor(actor)
         measure = self.definition.measure
         if measure is None:
             raise InvalidCommandError(
@@ -352,7 +342,7 @@ class Goal(Aggregate):
         its position, from 1) leaves the goal unchanged.
         """
         self._refuse_if_terminal("be measured")
-        _check_actor(actor)
+        check_actor(actor)
         measure = self.definition.measure
         if measure is None:
             raise InvalidCommandError(
@@ -423,8 +413,8 @@ class Goal(Aggregate):
         The original value stays in the history; the correction is a new event.
         """
         self._refuse_if_terminal("have a measurement corrected")
-        _check_actor(actor)
-        checked_reason = _check_reason(reason, "correct a measurement")
+        check_actor(actor)
+        checked_reason = check_reason(reason, "correct a measurement")
         if isinstance(sequence, bool) or not isinstance(sequence, int):
             raise InvalidValueError(f"measurement number must be a whole number; got {sequence!r}")
         if not 1 <= sequence <= len(self.measurements):
@@ -480,7 +470,7 @@ class Goal(Aggregate):
     ) -> None:
         """Record a progress review; ``pause`` puts the goal on hold, ``resume`` reactivates it."""
         self._refuse_if_terminal("be reviewed")
-        _check_actor(actor)
+        check_actor(actor)
         if self.status == "proposed":
             raise InvalidCommandError(
                 f"goal {self.id} is still proposed; activate it before reviewing progress"
@@ -557,13 +547,13 @@ class Goal(Aggregate):
     ) -> None:
         """End the goal. Nothing may follow a retirement."""
         self._refuse_if_terminal("be retired again")
-        _check_actor(actor)
+        check_actor(actor)
         if reason_code not in RETIREMENT_REASONS:
             raise InvalidValueError(
                 f"retirement reason must be one of {', '.join(RETIREMENT_REASONS)}; "
                 f"got {reason_code!r}"
             )
-        checked_reason = _check_reason(reason, "retire a goal")
+        checked_reason = check_reason(reason, "retire a goal")
         if reason_code == "replaced":
             if replaced_by is None:
                 raise InvalidValueError(

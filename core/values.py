@@ -251,12 +251,26 @@ def texts(name: str, maximum: int = 500, most: int = 50) -> Any:
     return check
 
 
+def check_reason(value: object, what: str, hint: str = "say why in a sentence") -> str:
+    """Validate the reason a command requires: text, not blank, not over the text limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidValueError(f"a reason is required to {what}; {hint}")
+    return check_text("reason", value, MAX_TEXT_LENGTH)
+
+
 @attrs.frozen
 class Actor:
     """Who made a change: an id in the host system and a role."""
 
     id: str = attrs.field(validator=identifier("actor id"))
     role: Role = attrs.field(validator=one_of("actor role", ROLES))
+
+
+def check_actor(value: object) -> Actor:
+    """Validate the actor of a command: an :class:`Actor` (id and role), nothing else."""
+    if not isinstance(value, Actor):
+        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
+    return value
 
 
 @attrs.frozen
