@@ -12,12 +12,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import UTC, date, datetime
+from itertools import takewhile
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
@@ -58,7 +59,7 @@ from goalpath.core.sealed_recorders import (
     SealedSQLiteApplicationRecorder,
 )
 from goalpath.core.sqlite_files import create_private_file
-from goalpath.core.stores import MEMORY, redact_url, resolve_location, store_spec
+from goalpath.core.stores import MEMORY, resolve_location, scrub_password, store_spec
 from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
     AchievementStatus,
@@ -170,7 +171,7 @@ class GoalpathApp(Application[UUID]):
                 keys.close()
             raise StoreError(
                 f"cannot open the goalpath store ({self.store.description}): "
-                f"{redact_url(str(error))}"
+                f"{scrub_password(self.store, str(error))}"
             ) from error
         self.sealing.recorder = self.recorder
         if isinstance(self.recorder, SEALED_RECORDERS):
@@ -828,11 +829,13 @@ class GoalpathApp(Application[UUID]):
             )
         if self._exists(aggregate_id):
             self.sealing.check_not_erased(aggregate_id)
-        aggregate: Any = None
-        for domain_event in self.events.get(aggregate_id):
-            if cast("Aggregate.Event", domain_event).timestamp > as_of:
-                break
-            aggregate = _mutate(domain_event, aggregate)
+        aggregate: Any = replay(
+            None,
+            takewhile(
+                lambda domain_event: domain_event.timestamp <= as_of,
+                self.events.get(aggregate_id),
+            ),
+        )
         if aggregate is None:
             if self._exists(aggregate_id):
                 raise NotFoundError(
@@ -842,10 +845,6 @@ class GoalpathApp(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFoundError(kind, aggregate_id)
         return aggregate
-
-
-def _mutate(domain_event: DomainEventProtocol[UUID], aggregate: Any) -> Any:
-    return domain_event.mutate(aggregate)  # type: ignore[attr-defined]  # aggregate events can mutate
 
 
 def _kind_name(cls: type[Aggregate]) -> str:

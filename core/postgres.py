@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from goalpath.core.errors import StoreError
-from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.core.stores import StoreSpec, redact_url, scrub_password
 
 __all__ = ["postgres_conninfo", "prepare_postgres_schema", "setup_lock"]
 
@@ -51,10 +51,7 @@ def prepare_postgres_schema(spec: StoreSpec) -> None:
 
 
 def _explain(spec: StoreSpec, error: Exception) -> str:
-    text = str(error)
-    password = spec.env.get("POSTGRES_PASSWORD")
-    if password:
-        text = text.replace(password, "***")
+    text = scrub_password(spec, str(error))
     where = redact_url(spec.location)
     lowered = text.lower()
     if "does not exist" in lowered and "database" in lowered:

@@ -27,6 +27,7 @@ __all__ = [
     "StoreSpec",
     "redact_url",
     "resolve_location",
+    "scrub_password",
     "store_spec",
 ]
 
@@ -70,6 +71,12 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def scrub_password(spec: StoreSpec, text: str) -> str:
+    """``text`` (an error message, say) with the store's password replaced by ``***``."""
+    password = spec.env.get("POSTGRES_PASSWORD")
+    return text.replace(password, "***") if password else text
 
 
 def redact_url_safely(url: str) -> str:
