@@ -19,7 +19,6 @@ from goalpath.core.values import Measurement
 
 __all__ = [
     "episode_document",
-    "event_document",
     "goal_document",
     "history_entry_document",
     "history_table",
@@ -38,10 +37,6 @@ _STATUS_STYLE = {
     "cancelled": "dim",
     "entered-in-error": "red",
 }
-
-_EVENT_FIELDS_SKIPPED = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
-)
 
 
 def smart_document(report: SmartReport) -> dict[str, Any]:
@@ -93,24 +88,6 @@ def episode_document(episode: Episode) -> dict[str, Any]:
         "sessions": to_jsonable(episode.sessions),
         "sessions_attended": episode.sessions_attended,
         "goal_ids": [str(goal_id) for goal_id in episode.goal_ids],
-    }
-
-
-def event_document(domain_event: Any) -> dict[str, Any]:
-    """One stored event as JSON-ready data: version, time, type, actor, reason and fields."""
-    fields = {
-        name: to_jsonable(value)
-        for name, value in vars(domain_event).items()
-        if name not in _EVENT_FIELDS_SKIPPED
-    }
-    actor = getattr(domain_event, "actor", None)
-    return {
-        "version": domain_event.originator_version,
-        "recorded_at": domain_event.timestamp.isoformat(),
-        "type": type(domain_event).__name__,
-        "actor": to_jsonable(actor),
-        "reason": getattr(domain_event, "reason", None),
-        "fields": fields,
     }
 
 

@@ -52,6 +52,14 @@ __all__ = ["ENVELOPE_FORMAT", "Envelope", "GoalpathMapper", "chain_hash", "open_
 
 ENVELOPE_FORMAT: Final = 1
 HEADER_BYTES: Final = 1 + 16 + 32 + 12
+KEY_ID: Final = slice(1, 17)
+"""Where the key id sits in a sealed state."""
+CHAIN: Final = slice(17, 49)
+"""Where the chain hash sits in a sealed state."""
+NONCE: Final = slice(49, 61)
+"""Where the AES-GCM nonce sits in a sealed state."""
+CIPHERTEXT: Final = slice(HEADER_BYTES, None)
+"""Where the ciphertext starts in a sealed state."""
 _FORMAT_BYTE: Final = bytes((ENVELOPE_FORMAT,))
 GENESIS: Final = bytes(32)
 """The 'previous hash' of a stream's first event."""
@@ -86,10 +94,10 @@ def open_envelope(stored: StoredEvent) -> Envelope:
             "a goalpath envelope: it was altered or written by something else"
         )
     return Envelope(
-        key_id=UUID(bytes=bytes(state[1:17])),
-        chain=bytes(state[17:49]),
-        nonce=bytes(state[49:61]),
-        ciphertext=bytes(state[61:]),
+        key_id=UUID(bytes=bytes(state[KEY_ID])),
+        chain=bytes(state[CHAIN]),
+        nonce=bytes(state[NONCE]),
+        ciphertext=bytes(state[CIPHERTEXT]),
     )
 
 
@@ -247,7 +255,7 @@ class GoalpathMapper(Mapper[UUID]):
 
         A key found erased is dropped from every cache, so its records read as erased.
         """
-        key_ids = {bytes(stored.state[1:17]) for stored in stored_events}
+        key_ids = {bytes(stored.state[KEY_ID]) for stored in stored_events}
         for key_bytes in key_ids:
             key_id = self._key_ids.get(key_bytes) or UUID(bytes=key_bytes)
             if key_id == SYSTEM_KEY_ID or key_id not in self._ciphers:
@@ -388,7 +396,7 @@ class GoalpathMapper(Mapper[UUID]):
         state = stored_event.state
         if len(state) < HEADER_BYTES + 16 or state[0] != ENVELOPE_FORMAT:
             open_envelope(stored_event)  # raises the TamperedError that explains it
-        key_bytes = bytes(state[1:17])
+        key_bytes = bytes(state[KEY_ID])
         key_id = self._key_ids.get(key_bytes)
         if key_id is None:
             key_id = UUID(bytes=key_bytes)
@@ -398,7 +406,7 @@ class GoalpathMapper(Mapper[UUID]):
         cipher = self._ciphers.get(key_id) or self._cipher(key_id)
         try:
             plaintext = cipher.decrypt(
-                state[49:61], state[61:], _place(stream, version, stored_event.topic)
+                state[NONCE], state[CIPHERTEXT], _place(stream, version, stored_event.topic)
             )
         except InvalidTag:
             raise TamperedError(
@@ -411,7 +419,7 @@ class GoalpathMapper(Mapper[UUID]):
         if stream_id not in self._stream_keys:
             self._remember(self._stream_keys, stream_id, key_id)
         if not issubclass(cls, CanSnapshotAggregate):
-            self._remember(self._heads, stream_id, (version, bytes(state[17:49])))
+            self._remember(self._heads, stream_id, (version, bytes(state[CHAIN])))
         event_state["originator_id"] = stream_id
         event_state["originator_version"] = version
         class_version = getattr(cls, "class_version", 1)

@@ -34,6 +34,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from goalpath.core.mapper import CHAIN
+
 __all__ = [
     "HEADS_TABLE",
     "SEAL_TABLE",
@@ -100,7 +102,7 @@ def _heads_of(stored_events: Sequence[StoredEvent]) -> dict[str, tuple[int, byte
         if known is None or stored.originator_version > known.originator_version:
             latest[stored.originator_id] = stored
     return {
-        _stream_name(stream): (stored.originator_version, bytes(stored.state[17:49]))
+        _stream_name(stream): (stored.originator_version, bytes(stored.state[CHAIN]))
         for stream, stored in latest.items()
     }
 
