@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import takewhile
 from typing import Any, Final, TypeVar, cast
@@ -230,17 +230,8 @@ class GoalpathApp(Application[UUID]):
 
     def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
         """Save new events; a concurrent write becomes a typed conflict, and nothing is written."""
-        try:
+        with self._refused_writes(aggregates, based_on):
             self.save(*aggregates)
-        except RecordConflictError as error:
-            self._forget_heads(aggregates)
-            raise self._conflict(aggregates, based_on) from error
-        except OperationalError as error:
-            self._forget_heads(aggregates)
-            raise StoreError(f"the goalpath store could not save: {error}") from error
-        except BaseException:
-            self._forget_heads(aggregates)
-            raise
         if self.snapshot_interval:
             for aggregate in aggregates:
                 if isinstance(aggregate, Goal):
@@ -248,19 +239,31 @@ class GoalpathApp(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         """Save new events; the chain hashes they carry are published only once stored."""
+        with self._sealed_save():
+            return super().save(*objs, **kwargs)
+
+    @contextmanager
+    def _sealed_save(self) -> Iterator[None]:
+        """Seal one save: its chain hashes are published if it is stored, dropped if not."""
         self.sealing.begin_save()
         try:
-            recordings = super().save(*objs, **kwargs)
+            yield
         except BaseException:
             self.sealing.discard_save()
             raise
         self.sealing.commit_save()
-        return recordings
 
-    def _forget_heads(self, aggregates: tuple[Aggregate, ...]) -> None:
-        # The chain hashes computed for events that were not stored must not be reused.
-        for aggregate in aggregates:
-            self.sealing.forget(aggregate.id)
+    @contextmanager
+    def _refused_writes(
+        self, aggregates: Sequence[Aggregate], based_on: dict[UUID, int]
+    ) -> Iterator[None]:
+        """Turn the store's refusal of a write into goalpath's typed errors."""
+        try:
+            yield
+        except RecordConflictError as error:
+            raise self._conflict(tuple(aggregates), based_on) from error
+        except OperationalError as error:
+            raise StoreError(f"the goalpath store could not save: {error}") from error
 
     def _conflict(
         self, aggregates: tuple[Aggregate, ...], based_on: dict[UUID, int]
@@ -564,8 +567,7 @@ class GoalpathApp(Application[UUID]):
         back from the store.
         """
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
-        self.sealing.begin_save()
-        try:
+        with self._refused_writes(goals, based_on), self._sealed_save():
             # The recorder's own insert: its transaction also seals the stream heads.
             self.recorder.insert_events(
                 [
@@ -575,19 +577,6 @@ class GoalpathApp(Application[UUID]):
                     for stream, version, topic, state in self.sealing.seal_rows(events)
                 ]
             )
-        except RecordConflictError as error:
-            self.sealing.discard_save()
-            self._forget_heads(tuple(goals))
-            raise self._conflict(tuple(goals), based_on) from error
-        except OperationalError as error:
-            self.sealing.discard_save()
-            self._forget_heads(tuple(goals))
-            raise StoreError(f"the goalpath store could not save: {error}") from error
-        except BaseException:
-            self.sealing.discard_save()
-            self._forget_heads(tuple(goals))
-            raise
-        self.sealing.commit_save()
         if self.snapshot_interval and self.snapshots is not None:
             interval = self.snapshot_interval
             due = [

@@ -198,11 +198,6 @@ class GoalpathMapper(Mapper[UUID]):
             cache.clear()
         cache[key] = value
 
-    def forget(self, stream: UUID) -> None:
-        """Drop what is cached about a stream (after a failed save)."""
-        with self._lock:
-            self._heads.pop(stream, None)
-
     def forget_key(self, key_id: UUID) -> None:
         """Drop a destroyed key's cipher."""
         with self._lock:
@@ -299,11 +294,12 @@ class GoalpathMapper(Mapper[UUID]):
         pending.clear()
 
     def discard_save(self) -> None:
-        """The save failed: its records' hashes are dropped, and so are the streams' heads."""
-        pending = self._pending()
-        for stream in pending:
-            self._heads.pop(stream, None)
-        pending.clear()
+        """The save failed: its records' hashes are dropped.
+
+        The heads already known stay: they come only from stored records
+        (read back, or of committed saves), which never change.
+        """
+        self._pending().clear()
 
     def _previous_hash(self, stream: UUID, version: int) -> bytes:
         if version == 1:
