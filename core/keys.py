@@ -244,12 +244,9 @@ class ClientKeyStore(ABC):
             return cached
         wrapped, erased_on = self._load(key_id)
         if wrapped is None:
-            raise ClientErasedError(
-                f"the client's data was erased on {erased_on} (crypto-shredding); "
-                "the record's structure remains for the audit but its content cannot be read"
-                if erased_on
-                else f"no client key {key_id} exists in this store"
-            )
+            if erased_on:
+                raise _erased(erased_on)
+            raise ClientErasedError(f"no client key {key_id} exists in this store")
         key = self._unwrap(key_id, wrapped)
         with self._lock:
             if len(self._cache) >= MAX_CACHED_KEYS:
@@ -281,10 +278,7 @@ class ClientKeyStore(ABC):
         if wrapped is None and erased_on is not None:
             with self._lock:
                 self._cache.pop(key_id, None)
-            raise ClientErasedError(
-                f"the client's data was erased on {erased_on} (crypto-shredding); "
-                "the record's structure remains for the audit but its content cannot be read"
-            )
+            raise _erased(erased_on)
 
     def is_erased(self, key_id: UUID) -> bool:
         """Whether the key with this id was destroyed."""
@@ -483,6 +477,13 @@ class PostgresClientKeyStore(ClientKeyStore):
         """Close the key table's connection."""
         with self._lock:
             self._connection.close()
+
+
+def _erased(erased_on: str) -> ClientErasedError:
+    return ClientErasedError(
+        f"the client's data was erased on {erased_on} (crypto-shredding); "
+        "the record's structure remains for the audit but its content cannot be read"
+    )
 
 
 def _text(value: object) -> str | None:
