@@ -15,6 +15,7 @@ from goalpath.cli.common import (
     actor_options,
     console,
     emit,
+    group_of,
     json_option,
     make_actor,
     open_app,
@@ -228,10 +229,7 @@ def register(cli: click.Group) -> None:
 
     ``goalpath audit`` may already hold ``log`` from the read models: merge.
     """
-    existing = cli.commands.get("audit")
-    if isinstance(existing, click.Group):
-        for name, command in audit.commands.items():
-            existing.add_command(command, name)
-    else:
-        cli.add_command(audit)
+    target = group_of(cli, "audit", audit.help or "")
+    for name, command in audit.commands.items():
+        target.add_command(command, name)
     cli.add_command(client)

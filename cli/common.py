@@ -31,6 +31,7 @@ __all__ = [
     "AppState",
     "actor_options",
     "emit",
+    "group_of",
     "json_option",
     "open_app",
     "parse_date",
@@ -173,3 +174,17 @@ def to_jsonable(value: Any) -> Any:
 def emit(document: Any) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
+
+
+def group_of(cli: click.Group, name: str, help_text: str) -> click.Group:
+    """The root's sub-group ``name``, made if no module has added it yet.
+
+    Several command modules add commands to one group (``goalpath audit``,
+    ``goalpath projections``), whatever the order they register in.
+    """
+    existing = cli.commands.get(name)
+    if isinstance(existing, click.Group):
+        return existing
+    group = click.Group(name, help=help_text)
+    cli.add_command(group)
+    return group

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "goalpath.cli.demo",
     "goalpath.cli.template_commands",
     "goalpath.cli.projection_commands",
+    "goalpath.cli.projection_process",
     "goalpath.cli.audit_commands",
     "goalpath.cli.fhir_commands",
 )
