@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points as installed_entry_points
 from typing import Any, Final, Literal
@@ -48,6 +49,7 @@ __all__ = [
     "PluginStatus",
     "Plugins",
     "disabled_from_environment",
+    "installed_instruments",
     "instantiate_template",
     "load_plugins",
 ]
@@ -496,3 +498,17 @@ def instantiate_template(
         TemplateNotSmartError: the parameters give a goal that is not SMART.
     """
     return (plugins or load_plugins()).instantiate(template_id, params, start_on)
+
+
+def installed_instruments() -> dict[str, Instrument]:
+    """The instruments of the installed, enabled plugins, by id.
+
+    Loaded once per value of ``GOALPATH_DISABLED_PLUGINS``, so that the read
+    side and exporters ask the registry without loading every plugin on every call.
+    """
+    return dict(_instruments_with_disabled(os.environ.get(DISABLED_VARIABLE, "")))
+
+
+@lru_cache(maxsize=8)
+def _instruments_with_disabled(_disabled: str) -> tuple[tuple[str, Instrument], ...]:
+    return tuple((instrument.id, instrument) for instrument in load_plugins().instruments())

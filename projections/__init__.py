@@ -12,12 +12,13 @@ from goalpath.projections.errors import ProjectionError, UnknownInstrumentError
 from goalpath.projections.fhir import export_client, export_episode, validate_bundle
 from goalpath.projections.gas import gas_t_score
 from goalpath.projections.outcomes import (
-    INSTRUMENT_CONVENTIONS,
-    InstrumentConventions,
+    Conventions,
     OutcomeClassification,
     classify_change,
     clinical_cutoff,
     combine_outcomes,
+    conventions_of,
+    installed_conventions,
     reliable_change_index,
 )
 from goalpath.projections.pgstore import PostgresReadModelStore
@@ -30,14 +31,13 @@ from goalpath.projections.store import ReadModelStore, SQLiteReadModelStore
 from goalpath.projections.timetravel import plan_as_of
 
 __all__ = [
-    "INSTRUMENT_CONVENTIONS",
     "AuditEntry",
     "AuditFilter",
     "CaseloadOutcomes",
     "CatchUpResult",
+    "Conventions",
     "FieldChange",
     "GoalState",
-    "InstrumentConventions",
     "OutcomeClassification",
     "OutcomeCounts",
     "Plan",
@@ -58,10 +58,12 @@ __all__ = [
     "classify_change",
     "clinical_cutoff",
     "combine_outcomes",
+    "conventions_of",
     "describe_changes",
     "export_client",
     "export_episode",
     "gas_t_score",
+    "installed_conventions",
     "plan_as_of",
     "plan_warnings",
     "reliable_change_index",

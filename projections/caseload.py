@@ -1,7 +1,8 @@
 """Caseload outcomes: reliable improvement, deterioration and recovery, per therapist and overall.
 
-The unit is an episode. Its standardised goals (PHQ-9, GAD-7; goals
-entered in error left out) with at least two valid scores are compared
+The unit is an episode. Its standardised goals (on an instrument of the
+plugin registry with caseness and reliable-change thresholds, such as PHQ-9
+and GAD-7; goals entered in error left out) with at least two valid scores are compared
 first score to latest score, and combined as in NHS Talking Therapies
 (:func:`~goalpath.projections.outcomes.combine_outcomes`). Recovery rates
 are over episodes that were a case at the start; the other rates over all
@@ -16,11 +17,12 @@ from uuid import UUID
 import attrs
 
 from goalpath.projections.outcomes import (
-    INSTRUMENT_CONVENTIONS,
     CombinedOutcome,
+    Conventions,
     OutcomeClassification,
     classify_change,
     combine_outcomes,
+    installed_conventions,
 )
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 
@@ -78,26 +80,34 @@ class CaseloadOutcomes:
     by_therapist: Mapping[str, OutcomeCounts]
 
 
-def goal_outcome(goal: GoalRecord) -> OutcomeClassification | None:
-    """The first-to-latest outcome of a standardised goal, if it has two valid scores."""
+def goal_outcome(
+    goal: GoalRecord, conventions: Conventions | None = None
+) -> OutcomeClassification | None:
+    """The first-to-latest outcome of a standardised goal, if it has two valid scores.
+
+    ``conventions`` (the standardised instruments) defaults to the installed plugins'.
+    """
     measure = goal.definition.measure
     if goal.status == "entered-in-error" or measure is None or measure.instrument is None:
         return None
-    instrument = measure.instrument.lower()
-    if instrument not in INSTRUMENT_CONVENTIONS:
+    table = installed_conventions() if conventions is None else conventions
+    instrument = table.get(measure.instrument.lower())
+    if instrument is None:
         return None
     values = [m.value for m in goal.valid_measurements if m.value is not None]
-    conventions = INSTRUMENT_CONVENTIONS[instrument]
     if len(values) < 2 or not all(
-        conventions.minimum <= value <= conventions.maximum for value in (values[0], values[-1])
+        instrument.minimum <= value <= instrument.maximum for value in (values[0], values[-1])
     ):
         return None
-    return classify_change(instrument, values[0], values[-1])
+    return classify_change(instrument.id, values[0], values[-1], table)
 
 
-def episode_outcome(goals: Sequence[GoalRecord]) -> CombinedOutcome | None:
+def episode_outcome(
+    goals: Sequence[GoalRecord], conventions: Conventions | None = None
+) -> CombinedOutcome | None:
     """The combined outcome of one episode's goals, or ``None`` if none is measured."""
-    outcomes = [o for o in (goal_outcome(goal) for goal in goals) if o is not None]
+    table = installed_conventions() if conventions is None else conventions
+    outcomes = [o for o in (goal_outcome(goal, table) for goal in goals) if o is not None]
     return combine_outcomes(outcomes)
 
 
@@ -106,8 +116,13 @@ def build_caseload_outcomes(
     goals: Sequence[GoalRecord],
     *,
     therapist_id: str | None = None,
+    conventions: Conventions | None = None,
 ) -> CaseloadOutcomes:
-    """Count outcomes over episodes (only ``therapist_id``'s when given)."""
+    """Count outcomes over episodes (only ``therapist_id``'s when given).
+
+    ``conventions`` (the standardised instruments) defaults to the installed plugins'.
+    """
+    table = installed_conventions() if conventions is None else conventions
     by_episode: dict[UUID, list[GoalRecord]] = {}
     for goal in goals:
         by_episode.setdefault(goal.episode_id, []).append(goal)
@@ -119,7 +134,7 @@ def build_caseload_outcomes(
             continue
         if therapist_id is not None and therapist_id not in episode.therapist_ids:
             continue
-        outcome = episode_outcome(episode_goals)
+        outcome = episode_outcome(episode_goals, table)
         if outcome is None:
             continue
         overall = overall.add(outcome)

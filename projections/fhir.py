@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final, Literal, cast, get_args
 from uuid import UUID
@@ -34,7 +34,8 @@ from goalpath.core.episode import Episode
 from goalpath.core.errors import GoalpathError, InvalidValueError, NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor, Measure, Measurement
-from goalpath.modalities.measures import GAD7, PHQ9
+from goalpath.modalities.instruments import Instrument
+from goalpath.modalities.manager import Plugins, installed_instruments
 
 __all__ = [
     "ACHIEVEMENT_DISPLAYS",
@@ -44,7 +45,7 @@ __all__ = [
     "FHIR_VERSIONS",
     "GOAL_AREA_SYSTEM",
     "LIFECYCLE_STATUS_CODES",
-    "LOINC_CODES",
+    "LOINC_DISPLAYS",
     "LOINC_SYSTEM",
     "PERTAINS_TO_GOAL_URL",
     "PRIORITY_DISPLAYS",
@@ -123,18 +124,13 @@ GOAL_AREA_DISPLAYS: Final[dict[str, str]] = {
     "personal-growth": "Personal growth and self-understanding",
 }
 
-# LOINC codes come from the built-in measures plugin; the displays are LOINC's own names.
-LOINC_CODES: Final[dict[str, tuple[str, str]]] = {
-    PHQ9.id: (
-        PHQ9.loinc or "",
-        "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
-    ),
-    GAD7.id: (
-        GAD7.loinc or "",
-        "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
-    ),
+# LOINC codes come from the instruments of the plugin registry; for the codes below the
+# display is LOINC's own name, for any other the instrument's name.
+LOINC_DISPLAYS: Final[dict[str, str]] = {
+    "44261-6": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    "70274-6": "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
 }
-"""goalpath instrument code -> LOINC code and display of its total score."""
+"""LOINC code -> LOINC's display of it, for the codes of the built-in instruments."""
 
 _ACTOR_RESOURCE: Final[dict[str, str]] = {
     "client": "Patient",
@@ -177,15 +173,17 @@ def export_episode(
     reference_for: ReferenceFor | None = None,
     generated_at: datetime | None = None,
     bundle_id: UUID | None = None,
+    plugins: Plugins | None = None,
 ) -> dict[str, Any]:
     """Export one episode's plan as a FHIR Bundle of type ``collection``.
 
     ``as_of`` (a time with a time zone) exports the plan as it stood then;
     ``reference_for`` maps client and actor ids to the host's references;
     ``generated_at`` and ``bundle_id`` fix the bundle's timestamp and id
-    (default: now, and a random UUID).
+    (default: now, and a random UUID); instruments (for LOINC codes) come from
+    ``plugins``, by default the installed ones.
     """
-    exporter = _Exporter(_check_version(fhir_version), reference_for)
+    exporter = _Exporter(_check_version(fhir_version), reference_for, _instruments_of(plugins))
     exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
 
@@ -199,6 +197,7 @@ def export_client(
     reference_for: ReferenceFor | None = None,
     generated_at: datetime | None = None,
     bundle_id: UUID | None = None,
+    plugins: Plugins | None = None,
 ) -> dict[str, Any]:
     """Export every episode of a client (opened by ``as_of``, when given) as one FHIR Bundle.
 
@@ -209,10 +208,16 @@ def export_client(
     if not episode_ids:
         when = f" as of {as_of.isoformat()}" if as_of is not None else ""
         raise NotFoundError("client", f"{client_id}{when} (no episode of care is recorded)")
-    exporter = _Exporter(version, reference_for)
+    exporter = _Exporter(version, reference_for, _instruments_of(plugins))
     for episode_id in episode_ids:
         exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
+
+
+def _instruments_of(plugins: Plugins | None) -> Mapping[str, Instrument]:
+    if plugins is None:
+        return installed_instruments()
+    return {instrument.id: instrument for instrument in plugins.instruments()}
 
 
 def client_episode_ids(
@@ -331,14 +336,21 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
     return {"value": _number(value), "unit": _text(unit)}
 
 
-def measure_concept(measure: Measure) -> dict[str, Any]:
-    """The CodeableConcept of a measure: LOINC where the instrument has a code, else text."""
+def measure_concept(
+    measure: Measure, instruments: Mapping[str, Instrument] | None = None
+) -> dict[str, Any]:
+    """The CodeableConcept of a measure: LOINC where the instrument has a code, else text.
+
+    ``instruments`` (by id) defaults to those of the installed plugins.
+    """
     concept: dict[str, Any] = {}
     instrument = measure.instrument
     if instrument is not None:
-        loinc = LOINC_CODES.get(instrument.strip().lower())
-        if loinc is not None:
-            concept["coding"] = [_coding(LOINC_SYSTEM, *loinc)]
+        table = installed_instruments() if instruments is None else instruments
+        registered = table.get(instrument.strip().lower())
+        if registered is not None and registered.loinc:
+            display = LOINC_DISPLAYS.get(registered.loinc, registered.name)
+            concept["coding"] = [_coding(LOINC_SYSTEM, registered.loinc, display)]
         elif _FHIR_CODE.fullmatch(instrument):
             concept["coding"] = [_coding(INSTRUMENT_SYSTEM, instrument)]
     concept["text"] = _text(measure.name)
@@ -448,6 +460,7 @@ class _Exporter:
 
     version: FhirVersion
     reference_for: ReferenceFor | None
+    instruments: Mapping[str, Instrument] = attrs.field(factory=installed_instruments)
     entries: list[dict[str, Any]] = attrs.field(factory=list)
 
     # -- bundle -----------------------------------------------------------------
@@ -633,7 +646,7 @@ class _Exporter:
             target["extension"] = [
                 {"url": TARGET_BASELINE_URL, "valueQuantity": _quantity(aim.baseline, measure.unit)}
             ]
-        target["measure"] = measure_concept(measure)
+        target["measure"] = measure_concept(measure, self.instruments)
         if aim is not None:
             detail = _quantity(aim.value, measure.unit)
             # The target is a bound: at most the value for a symptom, at least it for a strength.
@@ -670,7 +683,7 @@ class _Exporter:
         }
         if measure.instrument is not None:
             resource["category"] = [_concept(OBSERVATION_CATEGORY_SYSTEM, "survey", "Survey")]
-        resource["code"] = measure_concept(measure)
+        resource["code"] = measure_concept(measure, self.instruments)
         resource["subject"] = self.client(goal.client_id)
         resource["effectiveDateTime"] = measurement.observed_on.isoformat()
         if measurement.recorded_by.role != "system":

@@ -1,36 +1,40 @@
 """Standardised outcomes: reliable change, caseness and recovery.
 
-The instrument thresholds follow NHS Talking Therapies conventions and live
-in one table, :data:`INSTRUMENT_CONVENTIONS`, keyed by instrument code, so a
-measures registry can supply them later. The general Reliable Change Index
-and clinical cut-off of Jacobson & Truax (1991) are here too.
-
-Scores of both instruments fall as a client improves.
+The thresholds of each instrument (range, direction, caseness, reliable
+change) come from the plugin registry: the built-in measures plugin
+contributes PHQ-9 and GAD-7 by NHS Talking Therapies conventions, and a
+third-party instrument with caseness and reliable-change thresholds is read
+the same way. :func:`conventions_of` turns registered instruments into the
+table the functions here take; without one, the installed plugins are asked
+(:func:`installed_conventions`, honouring ``GOALPATH_DISABLED_PLUGINS``).
+The general Reliable Change Index and clinical cut-off of Jacobson & Truax
+(1991) are here too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import attrs
 
 from goalpath.core.errors import InvalidValueError
 from goalpath.modalities.instruments import Instrument
-from goalpath.modalities.measures import GAD7, PHQ9
+from goalpath.modalities.manager import installed_instruments
 from goalpath.projections.errors import UnknownInstrumentError
 
 __all__ = [
-    "INSTRUMENT_CONVENTIONS",
     "RELIABLE_RCI",
     "CombinedOutcome",
-    "InstrumentConventions",
+    "Conventions",
     "OutcomeClassification",
     "classify_change",
     "clinical_cutoff",
     "combine_outcomes",
     "conventions_for",
+    "conventions_of",
+    "installed_conventions",
     "reliable_change_index",
 ]
 
@@ -38,50 +42,34 @@ RELIABLE_RCI: Final = 1.96
 """An absolute Reliable Change Index above this is reliable change (p < 0.05)."""
 
 
-@attrs.frozen
-class InstrumentConventions:
-    """How to read one instrument's total score.
+Conventions = Mapping[str, Instrument]
+"""The standardised instruments by id: those with caseness and reliable-change thresholds."""
 
-    ``caseness`` is the lowest score counted as a clinical case;
-    ``reliable_change`` the smallest change in points counted as reliable.
+
+def conventions_of(instruments: Iterable[Instrument]) -> dict[str, Instrument]:
+    """The instruments that have caseness and reliable-change thresholds, by id."""
+    return {
+        instrument.id: instrument
+        for instrument in instruments
+        if instrument.caseness is not None and instrument.reliable_change is not None
+    }
+
+
+def installed_conventions() -> Conventions:
+    """The standardised instruments of the installed, enabled plugins, by id."""
+    return conventions_of(installed_instruments().values())
+
+
+def conventions_for(code: str, conventions: Conventions | None = None) -> Instrument:
+    """Return the conventions of an instrument, or raise :class:`UnknownInstrumentError`.
+
+    ``conventions`` defaults to :func:`installed_conventions`.
     """
-
-    code: str
-    name: str
-    minimum: float
-    maximum: float
-    caseness: float
-    reliable_change: float
-    loinc: str
-
-
-def _conventions(instrument: Instrument) -> InstrumentConventions:
-    if instrument.caseness is None or instrument.reliable_change is None or not instrument.loinc:
-        raise UnknownInstrumentError(instrument.id, ())
-    return InstrumentConventions(
-        code=instrument.id,
-        name=instrument.name,
-        minimum=instrument.minimum,
-        maximum=instrument.maximum,
-        caseness=instrument.caseness,
-        reliable_change=instrument.reliable_change,
-        loinc=instrument.loinc,
-    )
-
-
-# One source for the clinical thresholds: the built-in measures plugin.
-INSTRUMENT_CONVENTIONS: Final[Mapping[str, InstrumentConventions]] = {
-    instrument.id: _conventions(instrument) for instrument in (PHQ9, GAD7)
-}
-"""Outcome conventions per instrument code."""
-
-
-def conventions_for(code: str) -> InstrumentConventions:
-    """Return the conventions of an instrument, or raise :class:`UnknownInstrumentError`."""
+    table = installed_conventions() if conventions is None else conventions
     try:
-        return INSTRUMENT_CONVENTIONS[code.lower()]
+        return table[code.lower()]
     except KeyError:
-        raise UnknownInstrumentError(code, tuple(INSTRUMENT_CONVENTIONS)) from None
+        raise UnknownInstrumentError(code, tuple(table)) from None
 
 
 @attrs.frozen
@@ -106,23 +94,28 @@ class OutcomeClassification:
     reliable_recovery: bool
 
 
-def classify_change(instrument: str, first: float, last: float) -> OutcomeClassification:
-    """Classify the change from ``first`` to ``last`` on a standardised instrument."""
-    conventions = conventions_for(instrument)
+def classify_change(
+    instrument: str, first: float, last: float, conventions: Conventions | None = None
+) -> OutcomeClassification:
+    """Classify the change from ``first`` to ``last`` on a standardised instrument.
+
+    ``conventions`` defaults to :func:`installed_conventions`.
+    """
+    scale = conventions_for(instrument, conventions)
     for name, score in (("first score", first), ("last score", last)):
-        if not conventions.minimum <= score <= conventions.maximum:
+        if not scale.minimum <= score <= scale.maximum:
             raise InvalidValueError(
-                f"{name} {score:g} is outside {conventions.name} "
-                f"({conventions.minimum:g} to {conventions.maximum:g})"
+                f"{name} {score:g} is outside {scale.name} ({scale.minimum:g} to {scale.maximum:g})"
             )
     change = last - first
-    case_at_start = first >= conventions.caseness
-    case_at_end = last >= conventions.caseness
-    improved = -change >= conventions.reliable_change
-    deteriorated = change >= conventions.reliable_change
+    case_at_start = scale.is_case(first)
+    case_at_end = scale.is_case(last)
+    reliable = scale.reliable_change_between(first, last)
+    improved = reliable == "improvement"
+    deteriorated = reliable == "deterioration"
     recovery = case_at_start and not case_at_end
     return OutcomeClassification(
-        instrument=conventions.code,
+        instrument=scale.id,
         first=first,
         last=last,
         change=change,

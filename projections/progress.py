@@ -30,9 +30,10 @@ import attrs
 from goalpath.core.errors import InvalidValueError
 from goalpath.core.values import Measure, Target
 from goalpath.projections.outcomes import (
-    INSTRUMENT_CONVENTIONS,
+    Conventions,
     OutcomeClassification,
     classify_change,
+    installed_conventions,
 )
 from goalpath.projections.records import GoalRecord, MeasurementRecord
 
@@ -161,8 +162,14 @@ def _status(
     return "off-track", f"{value:g} is well behind the expected {expected:.3g}", expected
 
 
-def assess_progress(goal: GoalRecord, as_of: date) -> ProgressReport:
-    """Assess a goal's progress from its valid measurements."""
+def assess_progress(
+    goal: GoalRecord, as_of: date, conventions: Conventions | None = None
+) -> ProgressReport:
+    """Assess a goal's progress from its valid measurements.
+
+    ``conventions`` (the standardised instruments, for reliable change and caseness)
+    defaults to the installed plugins'.
+    """
     definition = goal.definition
     series = tuple(goal.valid_measurements)
     measure, target = definition.measure, definition.target
@@ -188,9 +195,10 @@ def assess_progress(goal: GoalRecord, as_of: date) -> ProgressReport:
         )
     outcome: OutcomeClassification | None = None
     instrument = measure.instrument.lower() if measure and measure.instrument else None
-    if instrument is not None and instrument in INSTRUMENT_CONVENTIONS and len(points) >= 2:
+    table = installed_conventions() if conventions is None else conventions
+    if instrument is not None and instrument in table and len(points) >= 2:
         try:
-            outcome = classify_change(instrument, points[0][1], points[-1][1])
+            outcome = classify_change(instrument, points[0][1], points[-1][1], table)
         except InvalidValueError:
             outcome = None  # the goal's own range allows scores the instrument does not
     return ProgressReport(

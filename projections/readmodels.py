@@ -23,6 +23,7 @@ import attrs
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.modalities.manager import Plugins
 from goalpath.projections.audit_log import (
     AuditEntry,
     AuditFilter,
@@ -30,6 +31,7 @@ from goalpath.projections.audit_log import (
     search_audit_log,
 )
 from goalpath.projections.caseload import CaseloadOutcomes, build_caseload_outcomes
+from goalpath.projections.outcomes import Conventions, conventions_of, installed_conventions
 from goalpath.projections.plan import Plan, build_plan
 from goalpath.projections.progress import ProgressReport, assess_progress
 from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
@@ -102,7 +104,8 @@ class Projections:
     in an in-memory SQLite database for an in-memory app, or in the
     ``store`` given. With ``catch_up_on_read``
     (the default) every read first applies the events recorded since the
-    last one.
+    last one. Standardised instruments (for reliable change, caseness and
+    caseload outcomes) come from ``plugins``, by default the installed ones.
     """
 
     def __init__(
@@ -113,8 +116,12 @@ class Projections:
         batch_size: int = DEFAULT_BATCH_SIZE,
         catch_up_on_read: bool = True,
         projectors: list[Projector] | None = None,
+        plugins: Plugins | None = None,
     ) -> None:
         self.app = app
+        self.instruments: Conventions = (
+            installed_conventions() if plugins is None else conventions_of(plugins.instruments())
+        )
         if store is None:
             store = default_store(app)
         self.store = store
@@ -232,7 +239,7 @@ class Projections:
         )
         if not goals:
             raise NotFoundError("goal", goal_id)
-        return assess_progress(goals[0], self._today(today))
+        return assess_progress(goals[0], self._today(today), self.instruments)
 
     def reviews_due(
         self,
@@ -301,7 +308,9 @@ class Projections:
         def read(transaction: Any) -> CaseloadOutcomes:
             episodes = load_episodes(transaction)
             goals = load_goals(transaction, "gp_goals.instrument IS NOT NULL", ())
-            return build_caseload_outcomes(episodes, goals, therapist_id=therapist_id)
+            return build_caseload_outcomes(
+                episodes, goals, therapist_id=therapist_id, conventions=self.instruments
+            )
 
         outcomes: CaseloadOutcomes = self._read(read)
         return outcomes

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from goalpath.core.errors import InvalidValueError
 from goalpath.projections import (
-    INSTRUMENT_CONVENTIONS,
     UnknownInstrumentError,
     classify_change,
     clinical_cutoff,
     combine_outcomes,
     gas_t_score,
+    installed_conventions,
     reliable_change_index,
 )
 
@@ -95,7 +95,7 @@ def test_rci_and_cutoff_refuse_impossible_parameters() -> None:
 
 
 def test_conventions_table_holds_the_nhs_talking_therapies_thresholds() -> None:
-    phq9, gad7 = INSTRUMENT_CONVENTIONS["phq-9"], INSTRUMENT_CONVENTIONS["gad-7"]
+    phq9, gad7 = installed_conventions()["phq-9"], installed_conventions()["gad-7"]
     assert (phq9.caseness, phq9.reliable_change, phq9.maximum, phq9.loinc) == (10, 6, 27, "44261-6")
     assert (gad7.caseness, gad7.reliable_change, gad7.maximum, gad7.loinc) == (8, 4, 21, "70274-6")
 
@@ -152,7 +152,7 @@ def test_recovery_needs_a_case_at_the_start_and_none_at_the_end(
 
 
 def test_unknown_instruments_and_out_of_range_scores_are_refused() -> None:
-    with pytest.raises(UnknownInstrumentError, match="phq-9, gad-7"):
+    with pytest.raises(UnknownInstrumentError, match="gad-7, phq-9"):
         classify_change("beck", 10, 5)
     with pytest.raises(InvalidValueError, match="outside PHQ-9"):
         classify_change("phq-9", 28, 5)
