@@ -64,9 +64,14 @@ from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
+    Focus,
+    GoalArea,
     GoalDefinition,
+    Measure,
+    Priority,
     RetirementReason,
     ReviewDecision,
+    Target,
     check_actor,
     check_reason,
 )
@@ -74,6 +79,7 @@ from goalpath.core.values import (
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_SNAPSHOT_INTERVAL",
+    "UNCHANGED",
     "GoalpathApp",
     "local_today",
     "resolve_db_path",
@@ -91,18 +97,16 @@ TAggregate = TypeVar("TAggregate", bound=Aggregate)
 
 SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
 
-REFINABLE_FIELDS: Final = frozenset(
-    {
-        "statement",
-        "measure",
-        "target",
-        "area",
-        "focus",
-        "practices",
-        "priority",
-        "review_every_days",
-    }
-)
+
+class _Unchanged:
+    """The default of a refinement parameter: that field keeps its value."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Final = _Unchanged()
+"""A refinement parameter left at this keeps the goal's current value."""
 
 
 def local_today() -> date:
@@ -290,6 +294,20 @@ class GoalpathApp(Application[UUID]):
     def _exists(self, aggregate_id: UUID) -> bool:
         return self._stored_version(aggregate_id) > 0
 
+    @contextmanager
+    def _changing(
+        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+    ) -> Iterator[TAggregate]:
+        """Load an aggregate for one command, then save what the command did to it.
+
+        The save is against the version loaded, so a concurrent write is a conflict;
+        a command that raises saves nothing.
+        """
+        aggregate = self._load(cls, aggregate_id, expected_version)
+        loaded = aggregate.version
+        yield aggregate
+        self._save(aggregate, based_on={aggregate.id: loaded})
+
     def _load(
         self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
     ) -> TAggregate:
@@ -347,18 +365,15 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> int:
         """Record the episode's next session; return its number."""
-        episode = self._load(Episode, episode_id, expected_version)
-        loaded = episode.version
-        today = self.today()
-        number = episode.record_session(
-            held_on=today if held_on is None else held_on,
-            attended=attended,
-            actor=actor,
-            today=today,
-            number=number,
-        )
-        self._save(episode, based_on={episode.id: loaded})
-        return number
+        with self._changing(Episode, episode_id, expected_version) as episode:
+            today = self.today()
+            return episode.record_session(
+                held_on=today if held_on is None else held_on,
+                attended=attended,
+                actor=actor,
+                today=today,
+                number=number,
+            )
 
     def assign_therapist(
         self,
@@ -369,10 +384,8 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> None:
         """Add a therapist to an episode."""
-        episode = self._load(Episode, episode_id, expected_version)
-        loaded = episode.version
-        episode.assign_therapist(therapist_id, actor)
-        self._save(episode, based_on={episode.id: loaded})
+        with self._changing(Episode, episode_id, expected_version) as episode:
+            episode.assign_therapist(therapist_id, actor)
 
     def close_episode(
         self,
@@ -384,16 +397,14 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> None:
         """Close an episode."""
-        episode = self._load(Episode, episode_id, expected_version)
-        loaded = episode.version
-        today = self.today()
-        episode.close(
-            reason=reason,
-            closed_on=today if closed_on is None else closed_on,
-            actor=actor,
-            today=today,
-        )
-        self._save(episode, based_on={episode.id: loaded})
+        with self._changing(Episode, episode_id, expected_version) as episode:
+            today = self.today()
+            episode.close(
+                reason=reason,
+                closed_on=today if closed_on is None else closed_on,
+                actor=actor,
+                today=today,
+            )
 
     def get_episode(self, episode_id: UUID, *, version: int | None = None) -> Episode:
         """Return an episode, as it is now or at a given version."""
@@ -451,35 +462,41 @@ class GoalpathApp(Application[UUID]):
         reason: str,
         actor: Actor,
         expected_version: int | None = None,
-        **changes: Any,
+        statement: str | _Unchanged = UNCHANGED,
+        measure: Measure | _Unchanged | None = UNCHANGED,
+        target: Target | _Unchanged | None = UNCHANGED,
+        area: GoalArea | _Unchanged | None = UNCHANGED,
+        focus: Focus | _Unchanged | None = UNCHANGED,
+        practices: Sequence[str] | _Unchanged = UNCHANGED,
+        priority: Priority | _Unchanged = UNCHANGED,
+        review_every_days: int | _Unchanged = UNCHANGED,
     ) -> None:
         """Change a goal's statement, target, practices, priority or cadence, for a reason.
 
-        ``changes`` name fields of :class:`~goalpath.core.values.GoalDefinition`.
+        A field left out keeps its value. The goal itself decides what may change
+        (:meth:`Goal.refine <goalpath.core.goal.Goal.refine>`: not the measure, not the
+        start date, and an active goal stays SMART).
         """
-        unknown = set(changes) - REFINABLE_FIELDS
-        if unknown:
-            raise InvalidValueError(
-                f"cannot refine {', '.join(sorted(unknown))}; refinable fields are "
-                f"{', '.join(sorted(REFINABLE_FIELDS))}"
-            )
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        try:
-            definition = attrs.evolve(goal.definition, **changes)
-        except TypeError as error:
-            raise InvalidValueError(f"invalid refinement: {error}") from error
-        goal.refine(definition, reason, actor)
-        self._save(goal, based_on={goal.id: loaded})
+        given: dict[str, Any] = {
+            "statement": statement,
+            "measure": measure,
+            "target": target,
+            "area": area,
+            "focus": focus,
+            "practices": practices if isinstance(practices, _Unchanged) else tuple(practices),
+            "priority": priority,
+            "review_every_days": review_every_days,
+        }
+        changes = {name: value for name, value in given.items() if value is not UNCHANGED}
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            goal.refine(attrs.evolve(goal.definition, **changes), reason, actor)
 
     def activate_goal(
         self, goal_id: UUID, *, actor: Actor, expected_version: int | None = None
     ) -> None:
         """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        goal.activate(actor)
-        self._save(goal, based_on={goal.id: loaded})
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            goal.activate(actor)
 
     def record_measurement(
         self,
@@ -492,18 +509,15 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> int:
         """Record a measurement against a goal's measure; return its number."""
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        today = self.today()
-        sequence = goal.measure(
-            value,
-            observed_on=today if observed_on is None else observed_on,
-            actor=actor,
-            today=today,
-            note=note,
-        )
-        self._save(goal, based_on={goal.id: loaded})
-        return sequence
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            today = self.today()
+            return goal.measure(
+                value,
+                observed_on=today if observed_on is None else observed_on,
+                actor=actor,
+                today=today,
+                note=note,
+            )
 
     def import_measurements(
         self,
@@ -598,10 +612,8 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> None:
         """Correct a measurement's value, or void it when ``value`` is ``None``."""
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
-        self._save(goal, based_on={goal.id: loaded})
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
 
     def review_goal(
         self,
@@ -616,19 +628,17 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> None:
         """Record a progress review of a goal."""
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        today = self.today()
-        goal.review(
-            reviewed_on=today if reviewed_on is None else reviewed_on,
-            achievement=achievement,
-            decision=decision,
-            actor=actor,
-            today=today,
-            attainment=attainment,
-            note=note,
-        )
-        self._save(goal, based_on={goal.id: loaded})
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            today = self.today()
+            goal.review(
+                reviewed_on=today if reviewed_on is None else reviewed_on,
+                achievement=achievement,
+                decision=decision,
+                actor=actor,
+                today=today,
+                attainment=attainment,
+                note=note,
+            )
 
     def retire_goal(
         self,
@@ -642,21 +652,19 @@ class GoalpathApp(Application[UUID]):
         expected_version: int | None = None,
     ) -> None:
         """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
-        goal = self._load(Goal, goal_id, expected_version)
-        loaded = goal.version
-        if replaced_by is not None:
-            replaced_by = _as_uuid(replaced_by, "goal")
-            self._load(Goal, replaced_by)
-        today = self.today()
-        goal.retire(
-            reason_code=reason_code,
-            reason=reason,
-            actor=actor,
-            retired_on=today if retired_on is None else retired_on,
-            today=today,
-            replaced_by=replaced_by,
-        )
-        self._save(goal, based_on={goal.id: loaded})
+        with self._changing(Goal, goal_id, expected_version) as goal:
+            if replaced_by is not None:
+                replaced_by = _as_uuid(replaced_by, "goal")
+                self._load(Goal, replaced_by)
+            today = self.today()
+            goal.retire(
+                reason_code=reason_code,
+                reason=reason,
+                actor=actor,
+                retired_on=today if retired_on is None else retired_on,
+                today=today,
+                replaced_by=replaced_by,
+            )
 
     def get_goal(
         self, goal_id: UUID, *, version: int | None = None, as_of: datetime | None = None

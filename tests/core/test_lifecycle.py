@@ -141,10 +141,10 @@ def test_a_refinement_that_changes_nothing_is_refused(app: GoalpathApp) -> None:
         )
 
 
-def test_unknown_refinable_fields_are_refused(app: GoalpathApp) -> None:
+def test_the_start_date_cannot_be_refined(app: GoalpathApp) -> None:
     goal_id = state(app)
-    with pytest.raises(InvalidValueError, match="refinable fields"):
-        app.refine_goal(goal_id, reason="x", actor=THERAPIST, start_on=GOAL_START)
+    with pytest.raises(TypeError, match="start_on"):
+        app.refine_goal(goal_id, reason="x", actor=THERAPIST, start_on=GOAL_START)  # type: ignore[call-arg]
 
 
 def test_the_measure_cannot_change_once_set(app: GoalpathApp) -> None:

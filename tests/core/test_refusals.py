@@ -319,7 +319,7 @@ CASES: dict[str, tuple[Command, type[GoalpathError]]] = {
     "correct a missing measurement": (correct(sequence=3), InvalidValueError),
     "correct to the same value": (correct(value=3), InvalidCommandError),
     "refine nothing": (refine(statement=PANIC.statement), InvalidCommandError),
-    "refine an unknown field": (refine(start_on=TODAY), InvalidValueError),
+    "refine with a statement that is not text": (refine(statement=42), InvalidValueError),
     # Actors.
     "actor as text": (
         lambda app, w: app.record_measurement(w.active, 1, actor="therapist-7"),  # type: ignore[arg-type]
