@@ -2,65 +2,47 @@
 
 Each command loads an aggregate, calls one command method on it and saves
 the new events. Business rules live in the aggregates
-(:mod:`goalpath.core.goal`, :mod:`goalpath.core.episode`), not here.
+(:mod:`goalpath.core.goal`, :mod:`goalpath.core.episode`), not here; how a
+store is opened and how aggregates are loaded and saved lives in
+:mod:`goalpath.core.sealed_application`.
+
+This module is over 500 lines because it is the whole Python API in one
+class: one short method per command or read, each with its documented
+parameters. Splitting it would scatter that surface without separating a concept.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
-from datetime import UTC, date, datetime
-from itertools import takewhile
-from typing import Any, Final, TypeVar, cast
+from datetime import date, datetime
+from typing import Any, Final, cast
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
-    JSONTranscoder,
-    Mapper,
-    OperationalError,
-    PersistenceError,
-    RecordConflictError,
     StoredEvent,
 )
-from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ERASING_ROLES, ClientErasure, erasure_id
 from goalpath.core.errors import (
     ClientErasedError,
-    ConflictError,
     DuplicateIdError,
     GoalpathError,
     InvalidCommandError,
     InvalidValueError,
     NotFoundError,
-    StoreError,
 )
 from goalpath.core.goal import Goal
 from goalpath.core.integrity import VerificationReport, verify_chains
-from goalpath.core.keys import (
-    ClientKeyStore,
-    MasterKey,
-    MemoryClientKeyStore,
-    PostgresClientKeyStore,
-    SQLiteClientKeyStore,
-    resolve_master_key,
+from goalpath.core.sealed_application import (
+    DEFAULT_SNAPSHOT_INTERVAL,
+    SEALED_RECORDERS,
+    SealedApplication,
+    local_today,
 )
-from goalpath.core.mapper import GoalpathMapper
-from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
-from goalpath.core.replay import replay
-from goalpath.core.sealed_recorders import (
-    SealedPostgresApplicationRecorder,
-    SealedSQLiteApplicationRecorder,
-)
-from goalpath.core.sqlite_files import create_private_file
-from goalpath.core.stores import MEMORY, resolve_location, scrub_password, store_spec
-from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.stores import resolve_location
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
@@ -72,6 +54,7 @@ from goalpath.core.values import (
     RetirementReason,
     ReviewDecision,
     Target,
+    as_uuid,
     check_actor,
     check_reason,
 )
@@ -89,14 +72,6 @@ DEFAULT_DB_PATH: Final = "goalpath.db"
 """The embedded store's file when no ``--db``, ``GOALPATH_DATABASE_URL`` or ``GOALPATH_DB``
 says otherwise."""
 
-DEFAULT_SNAPSHOT_INTERVAL: Final = 50
-"""Take a snapshot of a goal every this many events."""
-
-
-TAggregate = TypeVar("TAggregate", bound=Aggregate)
-
-SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
-
 
 class _Unchanged:
     """The default of a refinement parameter: that field keeps its value."""
@@ -109,17 +84,12 @@ UNCHANGED: Final = _Unchanged()
 """A refinement parameter left at this keeps the goal's current value."""
 
 
-def local_today() -> date:
-    """Today's date in the machine's local time zone (where the clinician is)."""
-    return datetime.now(UTC).astimezone().date()
-
-
 def resolve_db_path(db: str | os.PathLike[str] | None) -> str:
     """Return the store to use (see :func:`goalpath.core.stores.resolve_location`)."""
     return resolve_location(db)
 
 
-class GoalpathApp(Application[UUID]):
+class GoalpathApp(SealedApplication):
     """Therapy goals, event-sourced.
 
     ``store`` is a SQLite file path (the embedded default), ``":memory:"``
@@ -137,193 +107,6 @@ class GoalpathApp(Application[UUID]):
 
     name = "goalpath"
 
-    def __init__(
-        self,
-        store: str | os.PathLike[str] = MEMORY,
-        *,
-        tenant: str | None = None,
-        today: Callable[[], date] = local_today,
-        snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
-        lock_timeout_seconds: int = 10,
-        master_key: MasterKey | None = None,
-    ) -> None:
-        if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
-            raise InvalidValueError(
-                f"snapshot interval must be 0 (off) or a positive number; got {snapshot_interval!r}"
-            )
-        self.store = store_spec(os.fspath(store), tenant, lock_timeout_seconds)
-        self.store_location = self.store.location
-        self.snapshot_interval = snapshot_interval
-        self._today = today
-        if self.store.kind == "postgres":
-            prepare_postgres_schema(self.store)
-        if self.store.kind == "sqlite":
-            create_private_file(self.store_location)
-        self.master_key = master_key or resolve_master_key(
-            self.store_location, key_file_allowed=self.store.kind != "postgres"
-        )
-        env = dict(self.store.env)
-        env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
-        setup = setup_lock(self.store) if self.store.kind == "postgres" else nullcontext()
-        try:
-            with setup:
-                self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
-                super().__init__(env=env)
-        except (PersistenceError, OSError) as error:
-            keys = getattr(self, "keys", None)
-            if keys is not None:
-                keys.close()
-            raise StoreError(
-                f"cannot open the goalpath store ({self.store.description}): "
-                f"{scrub_password(self.store, str(error))}"
-            ) from error
-        self.sealing.recorder = self.recorder
-        if isinstance(self.recorder, SEALED_RECORDERS):
-            self.recorder.seal_key = self.master_key.derive("store-seal")
-
-    def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
-        if self.store.kind == "memory":
-            return MemoryClientKeyStore(self.master_key)
-        if self.store.kind == "postgres":
-            assert self.store.schema is not None  # noqa: S101  # set for every PostgreSQL store
-            return PostgresClientKeyStore(
-                self.master_key, postgres_conninfo(self.store), self.store.schema
-            )
-        try:
-            return SQLiteClientKeyStore(
-                self.master_key, self.store_location, timeout_seconds=lock_timeout_seconds
-            )
-        except sqlite3.Error as error:
-            raise StoreError(
-                f"cannot open the goalpath store ({self.store.description}): {error}"
-            ) from error
-
-    def construct_mapper(self) -> Mapper[UUID]:
-        """Seal every record: encrypted per client, chained by a keyed hash."""
-        self.sealing = GoalpathMapper(
-            transcoder=self.construct_transcoder(), keys=self.keys, master=self.master_key
-        )
-        return self.sealing
-
-    def close(self) -> None:
-        """Close the store's connections."""
-        super().close()
-        keys = getattr(self, "keys", None)
-        if keys is not None:
-            keys.close()
-
-    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        """Build the configuration from the arguments only.
-
-        The library's default also reads every process environment variable,
-        which would let an unrelated ``PERSISTENCE_MODULE`` in a host's
-        environment move goalpath's data: no surprise globals.
-        """
-        return Environment(name, dict(env or {}))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        """Add goalpath's value objects to the library's transcodings."""
-        super().register_transcodings(transcoder)
-        register_goalpath_transcodings(transcoder)
-
-    def today(self) -> date:
-        """The current date according to this application's clock."""
-        return self._today()
-
-    # -- saving ---------------------------------------------------------------
-
-    def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
-        """Save new events; a concurrent write becomes a typed conflict, and nothing is written."""
-        with self._refused_writes(aggregates, based_on):
-            self.save(*aggregates)
-        if self.snapshot_interval:
-            for aggregate in aggregates:
-                if isinstance(aggregate, Goal):
-                    self._snapshot_if_due(aggregate, based_on.get(aggregate.id, 0))
-
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
-        """Save new events; the chain hashes they carry are published only once stored."""
-        with self._sealed_save():
-            return super().save(*objs, **kwargs)
-
-    @contextmanager
-    def _sealed_save(self) -> Iterator[None]:
-        """Seal one save: its chain hashes are published if it is stored, dropped if not."""
-        self.sealing.begin_save()
-        try:
-            yield
-        except BaseException:
-            self.sealing.discard_save()
-            raise
-        self.sealing.commit_save()
-
-    @contextmanager
-    def _refused_writes(
-        self, aggregates: Sequence[Aggregate], based_on: dict[UUID, int]
-    ) -> Iterator[None]:
-        """Turn the store's refusal of a write into goalpath's typed errors."""
-        try:
-            yield
-        except RecordConflictError as error:
-            raise self._conflict(tuple(aggregates), based_on) from error
-        except OperationalError as error:
-            raise StoreError(f"the goalpath store could not save: {error}") from error
-
-    def _conflict(
-        self, aggregates: tuple[Aggregate, ...], based_on: dict[UUID, int]
-    ) -> GoalpathError:
-        for aggregate in aggregates:
-            loaded_version = based_on.get(aggregate.id, 0)
-            stored_version = self._stored_version(aggregate.id)
-            if stored_version != loaded_version:
-                kind = _kind(aggregate)
-                if loaded_version == 0:
-                    return DuplicateIdError(kind, aggregate.id)
-                return ConflictError(kind, aggregate.id, loaded_version, stored_version)
-        return StoreError("the store refused the write as a conflict, but no record changed")
-
-    def _snapshot_if_due(self, goal: Goal, loaded_version: int) -> None:
-        interval = self.snapshot_interval
-        if goal.version // interval > loaded_version // interval:
-            self.take_snapshot(goal.id, version=goal.version - goal.version % interval)
-
-    def _stored_version(self, aggregate_id: UUID) -> int:
-        events = self.recorder.select_events(aggregate_id, desc=True, limit=1)
-        return events[0].originator_version if events else 0
-
-    def _exists(self, aggregate_id: UUID) -> bool:
-        return self._stored_version(aggregate_id) > 0
-
-    @contextmanager
-    def _changing(
-        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
-    ) -> Iterator[TAggregate]:
-        """Load an aggregate for one command, then save what the command did to it.
-
-        The save is against the version loaded, so a concurrent write is a conflict;
-        a command that raises saves nothing.
-        """
-        aggregate = self._load(cls, aggregate_id, expected_version)
-        loaded = aggregate.version
-        yield aggregate
-        self._save(aggregate, based_on={aggregate.id: loaded})
-
-    def _load(
-        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
-    ) -> TAggregate:
-        kind = _kind_name(cls)
-        aggregate_id = _as_uuid(aggregate_id, kind)
-        try:
-            aggregate: object = self.repository.get(aggregate_id, projector_func=replay)
-        except AggregateNotFoundError:
-            raise NotFoundError(kind, aggregate_id) from None
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        self.sealing.check_not_erased(aggregate_id)
-        if expected_version is not None and aggregate.version != expected_version:
-            raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
-        return aggregate
-
     # -- episodes -------------------------------------------------------------
 
     def open_episode(
@@ -338,7 +121,7 @@ class GoalpathApp(Application[UUID]):
     ) -> UUID:
         """Open an episode of care; return its id."""
         if episode_id is not None:
-            episode_id = _as_uuid(episode_id, "episode")
+            episode_id = as_uuid(episode_id, "episode")
             if self._exists(episode_id):
                 raise DuplicateIdError("episode", episode_id)
         today = self.today()
@@ -430,7 +213,7 @@ class GoalpathApp(Application[UUID]):
         With ``activate`` the goal starts active, which it may only if it is SMART.
         """
         if goal_id is not None:
-            goal_id = _as_uuid(goal_id, "goal")
+            goal_id = as_uuid(goal_id, "goal")
             if self._exists(goal_id):
                 raise DuplicateIdError("goal", goal_id)
         episode = self._load(Episode, episode_id)
@@ -654,7 +437,7 @@ class GoalpathApp(Application[UUID]):
         """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
         with self._changing(Goal, goal_id, expected_version) as goal:
             if replaced_by is not None:
-                replaced_by = _as_uuid(replaced_by, "goal")
+                replaced_by = as_uuid(replaced_by, "goal")
                 self._load(Goal, replaced_by)
             today = self.today()
             goal.retire(
@@ -688,7 +471,7 @@ class GoalpathApp(Application[UUID]):
 
     def goal_events(self, goal_id: UUID) -> list[Goal.Event]:
         """Return every stored event of a goal, oldest first."""
-        goal_id = _as_uuid(goal_id, "goal")
+        goal_id = as_uuid(goal_id, "goal")
         self.sealing.check_not_erased(goal_id)
         events = cast("list[Goal.Event]", list(self.events.get(goal_id)))
         if not events or not isinstance(events[0], Goal.Created):
@@ -697,7 +480,7 @@ class GoalpathApp(Application[UUID]):
 
     def episode_events(self, episode_id: UUID) -> list[Episode.Event]:
         """Return every stored event of an episode, oldest first."""
-        episode_id = _as_uuid(episode_id, "episode")
+        episode_id = as_uuid(episode_id, "episode")
         self.sealing.check_not_erased(episode_id)
         events = cast("list[Episode.Event]", list(self.events.get(episode_id)))
         if not events or not isinstance(events[0], Episode.Opened):
@@ -794,70 +577,3 @@ class GoalpathApp(Application[UUID]):
             sealed=sealed.read_sealed_state() if sealed is not None else None,
             seal_key=self.master_key.derive("store-seal"),
         )
-
-    # -- time travel ------------------------------------------------------------
-
-    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
-        kind = _kind_name(cls)
-        aggregate_id = _as_uuid(aggregate_id, kind)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise InvalidValueError(f"version must be a whole number from 1; got {version!r}")
-        stored = self._stored_version(aggregate_id)
-        if stored == 0:
-            raise NotFoundError(kind, aggregate_id)
-        if version > stored:
-            raise InvalidValueError(
-                f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
-            )
-        self.sealing.check_not_erased(aggregate_id)
-        aggregate: object = self.repository.get(
-            aggregate_id, version=version, projector_func=replay
-        )
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        return aggregate
-
-    def _as_of(self, cls: type[TAggregate], aggregate_id: UUID, as_of: datetime) -> TAggregate:
-        kind = _kind_name(cls)
-        aggregate_id = _as_uuid(aggregate_id, kind)
-        if not isinstance(as_of, datetime) or as_of.tzinfo is None:
-            raise InvalidValueError(
-                f"the time must be a date and time with a time zone; got {as_of!r}"
-            )
-        if self._exists(aggregate_id):
-            self.sealing.check_not_erased(aggregate_id)
-        aggregate: Any = replay(
-            None,
-            takewhile(
-                lambda domain_event: domain_event.timestamp <= as_of,
-                self.events.get(aggregate_id),
-            ),
-        )
-        if aggregate is None:
-            if self._exists(aggregate_id):
-                raise NotFoundError(
-                    kind, f"{aggregate_id} as of {as_of.isoformat()} (not yet stated)"
-                )
-            raise NotFoundError(kind, aggregate_id)
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        return aggregate
-
-
-def _kind_name(cls: type[Aggregate]) -> str:
-    return cls.__name__.lower()
-
-
-def _kind(aggregate: Aggregate) -> str:
-    return _kind_name(type(aggregate))
-
-
-def _as_uuid(value: object, kind: str) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    if isinstance(value, str):
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
-    raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}")

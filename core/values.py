@@ -10,6 +10,7 @@ import math
 import unicodedata
 from datetime import date
 from typing import Any, Final, Literal, get_args
+from uuid import UUID
 
 import attrs
 
@@ -39,6 +40,7 @@ __all__ = [
     "ReviewDecision",
     "Role",
     "Target",
+    "as_uuid",
 ]
 
 MAX_STATEMENT_LENGTH: Final = 2000
@@ -430,3 +432,15 @@ class Review:
     reviewed_by: Actor
     attainment: int | None = None
     note: str | None = None
+
+
+def as_uuid(value: object, kind: str) -> UUID:
+    """``value`` as a UUID (a UUID, or its text), or :class:`InvalidValueError` naming ``kind``."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}")

@@ -23,6 +23,7 @@ import attrs
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.core.values import as_uuid
 from goalpath.modalities.manager import Plugins
 from goalpath.projections.audit_log import (
     AuditEntry,
@@ -188,7 +189,7 @@ class Projections:
         self, episode_id: UUID, *, today: date | None = None, as_of: datetime | None = None
     ) -> Plan:
         """An episode's current plan, or with ``as_of`` the plan as it stood then (from events)."""
-        episode_id = _as_uuid(episode_id, "episode")
+        episode_id = as_uuid(episode_id, "episode")
         if as_of is not None:
             return plan_as_of(self.app, episode_id, as_of)
         day = self._today(today)
@@ -233,7 +234,7 @@ class Projections:
 
     def progress(self, goal_id: UUID, *, today: date | None = None) -> ProgressReport:
         """A goal's progress: series, percentage, trend, trajectory, status, outcome."""
-        goal_id = _as_uuid(goal_id, "goal")
+        goal_id = as_uuid(goal_id, "goal")
         goals = self._read(
             lambda transaction: load_goals(transaction, "gp_goals.goal_id = ?", (goal_id.hex,))
         )
@@ -291,8 +292,8 @@ class Projections:
         criteria = AuditFilter(
             actor_id=actor_id,
             client_id=client_id,
-            goal_id=None if goal_id is None else _as_uuid(goal_id, "goal"),
-            episode_id=None if episode_id is None else _as_uuid(episode_id, "episode"),
+            goal_id=None if goal_id is None else as_uuid(goal_id, "goal"),
+            episode_id=None if episode_id is None else as_uuid(episode_id, "episode"),
             since=since,
             until=until,
             limit=limit,
@@ -318,12 +319,3 @@ class Projections:
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every read-model row, sorted (does not catch up): for comparing builds."""
         return self.runner.dump()
-
-
-def _as_uuid(value: object, kind: str) -> UUID:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}") from None

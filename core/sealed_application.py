@@ -1,0 +1,323 @@
+"""The sealed application: how goalpath opens a store and loads and saves aggregates.
+
+The wiring apart from the commands: which key store, recorder and mapper a
+store gets (every record encrypted per client and chained by a keyed hash),
+how a save is sealed and a refused write becomes a typed error, and how an
+aggregate is loaded now, at a version or as it stood at a past time.
+:class:`~goalpath.core.application.GoalpathApp` adds the commands and reads.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, date, datetime
+from itertools import takewhile
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    OperationalError,
+    PersistenceError,
+    RecordConflictError,
+)
+from eventsourcing.utils import Environment, EnvType
+
+from goalpath.core.errors import (
+    ConflictError,
+    DuplicateIdError,
+    GoalpathError,
+    InvalidValueError,
+    NotFoundError,
+    StoreError,
+)
+from goalpath.core.goal import Goal
+from goalpath.core.keys import (
+    ClientKeyStore,
+    MasterKey,
+    MemoryClientKeyStore,
+    PostgresClientKeyStore,
+    SQLiteClientKeyStore,
+    resolve_master_key,
+)
+from goalpath.core.mapper import GoalpathMapper
+from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
+from goalpath.core.replay import replay
+from goalpath.core.sealed_recorders import (
+    SealedPostgresApplicationRecorder,
+    SealedSQLiteApplicationRecorder,
+)
+from goalpath.core.sqlite_files import create_private_file
+from goalpath.core.stores import MEMORY, scrub_password, store_spec
+from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.values import (
+    as_uuid,
+)
+
+__all__ = ["DEFAULT_SNAPSHOT_INTERVAL", "SEALED_RECORDERS", "SealedApplication", "local_today"]
+
+DEFAULT_SNAPSHOT_INTERVAL: Final = 50
+"""Take a snapshot of a goal every this many events."""
+
+
+TAggregate = TypeVar("TAggregate", bound=Aggregate)
+
+SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
+
+
+def local_today() -> date:
+    """Today's date in the machine's local time zone (where the clinician is)."""
+    return datetime.now(UTC).astimezone().date()
+
+
+class SealedApplication(Application[UUID]):
+    """An eventsourcing application on a sealed goalpath store; see :class:`GoalpathApp`."""
+
+    def __init__(
+        self,
+        store: str | os.PathLike[str] = MEMORY,
+        *,
+        tenant: str | None = None,
+        today: Callable[[], date] = local_today,
+        snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
+        lock_timeout_seconds: int = 10,
+        master_key: MasterKey | None = None,
+    ) -> None:
+        if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
+            raise InvalidValueError(
+                f"snapshot interval must be 0 (off) or a positive number; got {snapshot_interval!r}"
+            )
+        self.store = store_spec(os.fspath(store), tenant, lock_timeout_seconds)
+        self.store_location = self.store.location
+        self.snapshot_interval = snapshot_interval
+        self._today = today
+        if self.store.kind == "postgres":
+            prepare_postgres_schema(self.store)
+        if self.store.kind == "sqlite":
+            create_private_file(self.store_location)
+        self.master_key = master_key or resolve_master_key(
+            self.store_location, key_file_allowed=self.store.kind != "postgres"
+        )
+        env = dict(self.store.env)
+        env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
+        setup = setup_lock(self.store) if self.store.kind == "postgres" else nullcontext()
+        try:
+            with setup:
+                self.keys: ClientKeyStore = self._construct_key_store(lock_timeout_seconds)
+                super().__init__(env=env)
+        except (PersistenceError, OSError) as error:
+            keys = getattr(self, "keys", None)
+            if keys is not None:
+                keys.close()
+            raise StoreError(
+                f"cannot open the goalpath store ({self.store.description}): "
+                f"{scrub_password(self.store, str(error))}"
+            ) from error
+        self.sealing.recorder = self.recorder
+        if isinstance(self.recorder, SEALED_RECORDERS):
+            self.recorder.seal_key = self.master_key.derive("store-seal")
+
+    def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
+        if self.store.kind == "memory":
+            return MemoryClientKeyStore(self.master_key)
+        if self.store.kind == "postgres":
+            assert self.store.schema is not None  # noqa: S101  # set for every PostgreSQL store
+            return PostgresClientKeyStore(
+                self.master_key, postgres_conninfo(self.store), self.store.schema
+            )
+        try:
+            return SQLiteClientKeyStore(
+                self.master_key, self.store_location, timeout_seconds=lock_timeout_seconds
+            )
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"cannot open the goalpath store ({self.store.description}): {error}"
+            ) from error
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Seal every record: encrypted per client, chained by a keyed hash."""
+        self.sealing = GoalpathMapper(
+            transcoder=self.construct_transcoder(), keys=self.keys, master=self.master_key
+        )
+        return self.sealing
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        super().close()
+        keys = getattr(self, "keys", None)
+        if keys is not None:
+            keys.close()
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Build the configuration from the arguments only.
+
+        The library's default also reads every process environment variable,
+        which would let an unrelated ``PERSISTENCE_MODULE`` in a host's
+        environment move goalpath's data: no surprise globals.
+        """
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Add goalpath's value objects to the library's transcodings."""
+        super().register_transcodings(transcoder)
+        register_goalpath_transcodings(transcoder)
+
+    def today(self) -> date:
+        """The current date according to this application's clock."""
+        return self._today()
+
+    # -- saving ---------------------------------------------------------------
+
+    def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
+        """Save new events; a concurrent write becomes a typed conflict, and nothing is written."""
+        with self._refused_writes(aggregates, based_on):
+            self.save(*aggregates)
+        if self.snapshot_interval:
+            for aggregate in aggregates:
+                if isinstance(aggregate, Goal):
+                    self._snapshot_if_due(aggregate, based_on.get(aggregate.id, 0))
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Save new events; the chain hashes they carry are published only once stored."""
+        with self._sealed_save():
+            return super().save(*objs, **kwargs)
+
+    @contextmanager
+    def _sealed_save(self) -> Iterator[None]:
+        """Seal one save: its chain hashes are published if it is stored, dropped if not."""
+        self.sealing.begin_save()
+        try:
+            yield
+        except BaseException:
+            self.sealing.discard_save()
+            raise
+        self.sealing.commit_save()
+
+    @contextmanager
+    def _refused_writes(
+        self, aggregates: Sequence[Aggregate], based_on: dict[UUID, int]
+    ) -> Iterator[None]:
+        """Turn the store's refusal of a write into goalpath's typed errors."""
+        try:
+            yield
+        except RecordConflictError as error:
+            raise self._conflict(tuple(aggregates), based_on) from error
+        except OperationalError as error:
+            raise StoreError(f"the goalpath store could not save: {error}") from error
+
+    def _conflict(
+        self, aggregates: tuple[Aggregate, ...], based_on: dict[UUID, int]
+    ) -> GoalpathError:
+        for aggregate in aggregates:
+            loaded_version = based_on.get(aggregate.id, 0)
+            stored_version = self._stored_version(aggregate.id)
+            if stored_version != loaded_version:
+                kind = _kind(aggregate)
+                if loaded_version == 0:
+                    return DuplicateIdError(kind, aggregate.id)
+                return ConflictError(kind, aggregate.id, loaded_version, stored_version)
+        return StoreError("the store refused the write as a conflict, but no record changed")
+
+    def _snapshot_if_due(self, goal: Goal, loaded_version: int) -> None:
+        interval = self.snapshot_interval
+        if goal.version // interval > loaded_version // interval:
+            self.take_snapshot(goal.id, version=goal.version - goal.version % interval)
+
+    def _stored_version(self, aggregate_id: UUID) -> int:
+        events = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return events[0].originator_version if events else 0
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return self._stored_version(aggregate_id) > 0
+
+    @contextmanager
+    def _changing(
+        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+    ) -> Iterator[TAggregate]:
+        """Load an aggregate for one command, then save what the command did to it.
+
+        The save is against the version loaded, so a concurrent write is a conflict;
+        a command that raises saves nothing.
+        """
+        aggregate = self._load(cls, aggregate_id, expected_version)
+        loaded = aggregate.version
+        yield aggregate
+        self._save(aggregate, based_on={aggregate.id: loaded})
+
+    def _load(
+        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+    ) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = as_uuid(aggregate_id, kind)
+        try:
+            aggregate: object = self.repository.get(aggregate_id, projector_func=replay)
+        except AggregateNotFoundError:
+            raise NotFoundError(kind, aggregate_id) from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        self.sealing.check_not_erased(aggregate_id)
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
+        return aggregate
+
+    # -- time travel ------------------------------------------------------------
+
+    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = as_uuid(aggregate_id, kind)
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise InvalidValueError(f"version must be a whole number from 1; got {version!r}")
+        stored = self._stored_version(aggregate_id)
+        if stored == 0:
+            raise NotFoundError(kind, aggregate_id)
+        if version > stored:
+            raise InvalidValueError(
+                f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
+            )
+        self.sealing.check_not_erased(aggregate_id)
+        aggregate: object = self.repository.get(
+            aggregate_id, version=version, projector_func=replay
+        )
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        return aggregate
+
+    def _as_of(self, cls: type[TAggregate], aggregate_id: UUID, as_of: datetime) -> TAggregate:
+        kind = _kind_name(cls)
+        aggregate_id = as_uuid(aggregate_id, kind)
+        if not isinstance(as_of, datetime) or as_of.tzinfo is None:
+            raise InvalidValueError(
+                f"the time must be a date and time with a time zone; got {as_of!r}"
+            )
+        if self._exists(aggregate_id):
+            self.sealing.check_not_erased(aggregate_id)
+        aggregate: Any = replay(
+            None,
+            takewhile(
+                lambda domain_event: domain_event.timestamp <= as_of,
+                self.events.get(aggregate_id),
+            ),
+        )
+        if aggregate is None:
+            if self._exists(aggregate_id):
+                raise NotFoundError(
+                    kind, f"{aggregate_id} as of {as_of.isoformat()} (not yet stated)"
+                )
+            raise NotFoundError(kind, aggregate_id)
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(kind, aggregate_id)
+        return aggregate
+
+
+def _kind_name(cls: type[Aggregate]) -> str:
+    return cls.__name__.lower()
+
+
+def _kind(aggregate: Aggregate) -> str:
+    return _kind_name(type(aggregate))
