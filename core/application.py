@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 )
 
 from goalpath.core.episode import Episode
-from goalpath.core.erasure import ERASING_ROLES, ClientErasure, erasure_id
+from goalpath.core.erasure import ClientErasure, erasure_id
 from goalpath.core.errors import (
     ClientErasedError,
     DuplicateIdError,
@@ -55,8 +55,6 @@ from goalpath.core.values import (
     ReviewDecision,
     Target,
     as_uuid,
-    check_actor,
-    check_reason,
 )
 
 __all__ = [
@@ -218,14 +216,10 @@ class GoalpathApp(SealedApplication):
                 raise DuplicateIdError("goal", goal_id)
         episode = self._load(Episode, episode_id)
         loaded = episode.version
-        if definition.start_on < episode.opened_on:
-            raise InvalidValueError(
-                f"the goal's start date {definition.start_on.isoformat()} is before episode "
-                f"{episode.id} opened ({episode.opened_on.isoformat()})"
-            )
         goal = Goal.state(
             episode_id=episode.id,
             client_id=episode.client_id,
+            episode_opened_on=episode.opened_on,
             definition=definition,
             actor=actor,
             concerns=tuple(episode.concerns),
@@ -519,13 +513,7 @@ class GoalpathApp(SealedApplication):
         process the erasure record. Only a supervisor (or the system, for
         automated retention rules) may erase, and a reason is required.
         """
-        check_actor(actor)
-        if actor.role not in ERASING_ROLES:
-            raise InvalidCommandError(
-                f"erasing a client needs the role {' or '.join(sorted(ERASING_ROLES))}; "
-                f"{actor.id} acts as {actor.role}"
-            )
-        check_reason(reason, "erase a client", "for example the request's reference")
+        ClientErasure.check_request(actor, reason)
         record = self.keys.lookup(client_id)
         if record is None:
             raise NotFoundError("client", client_id)
@@ -535,13 +523,8 @@ class GoalpathApp(SealedApplication):
             )
         record_id = erasure_id(record.key_id)
         if not self._exists(record_id):
-            erasure = ClientErasure._create(
-                ClientErasure.Recorded,
-                id=record_id,
-                client_id=client_id,
-                key_id=record.key_id,
-                reason=reason,
-                actor=actor,
+            erasure = ClientErasure.record(
+                client_id=client_id, key_id=record.key_id, reason=reason, actor=actor
             )
             self._save(erasure, based_on={})
         self.keys.erase(client_id)

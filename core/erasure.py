@@ -7,7 +7,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from goalpath.core.values import Actor
+from goalpath.core.errors import InvalidCommandError
+from goalpath.core.values import Actor, check_actor, check_reason
 
 __all__ = ["ERASING_ROLES", "ClientErasure", "erasure_id"]
 
@@ -43,3 +44,30 @@ class ClientErasure(Aggregate):
         self.key_id = key_id
         self.reason = reason
         self.erased_by = actor
+
+    @staticmethod
+    def check_request(actor: Actor, reason: str) -> str:
+        """Refuse an erasure that ``actor`` may not make, or that gives no reason; return it.
+
+        Only a supervisor (or the system, for automated retention rules) may erase.
+        """
+        check_actor(actor)
+        if actor.role not in ERASING_ROLES:
+            raise InvalidCommandError(
+                f"erasing a client needs the role {' or '.join(sorted(ERASING_ROLES))}; "
+                f"{actor.id} acts as {actor.role}"
+            )
+        return check_reason(reason, "erase a client", "for example the request's reference")
+
+    @classmethod
+    def record(cls, *, client_id: str, key_id: UUID, reason: str, actor: Actor) -> ClientErasure:
+        """Record the erasure of the client whose key is ``key_id``, after the checks above."""
+        checked = cls.check_request(actor, reason)
+        return cls._create(
+            cls.Recorded,
+            id=erasure_id(key_id),
+            client_id=client_id,
+            key_id=key_id,
+            reason=checked,
+            actor=actor,
+        )

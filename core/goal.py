@@ -166,11 +166,20 @@ class Goal(Aggregate):
         goal_id: UUID | None = None,
         template_id: str | None = None,
         template_version: str | None = None,
+        episode_opened_on: date | None = None,
     ) -> Goal:
-        """State a new goal; with ``activate`` it starts ``active``, which needs it to be SMART."""
+        """State a new goal; with ``activate`` it starts ``active``, which needs it to be SMART.
+
+        A goal cannot start before its episode opened (``episode_opened_on``).
+        """
         check_actor(actor)
         if not isinstance(definition, GoalDefinition):
             raise InvalidValueError(f"definition must be a GoalDefinition; got {definition!r}")
+        if episode_opened_on is not None and definition.start_on < episode_opened_on:
+            raise InvalidValueError(
+                f"the goal's start date {definition.start_on.isoformat()} is before episode "
+                f"{episode_id} opened ({episode_opened_on.isoformat()})"
+            )
         status: LifecycleStatus = "proposed"
         if activate:
             report = evaluate_smart(definition, concerns)
