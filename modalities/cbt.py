@@ -6,7 +6,7 @@ from typing import Final
 
 from goalpath.core.values import GoalDefinition, Measure
 from goalpath.modalities.hookspecs import hookimpl
-from goalpath.modalities.interventions import Intervention
+from goalpath.modalities.interventions import Intervention, TopicSuggestions
 from goalpath.modalities.measures import PHQ9
 from goalpath.modalities.registry import TemplateRegistry
 from goalpath.modalities.templates import Template, TemplateParameter
@@ -302,6 +302,9 @@ _KEYWORD_TOPICS: Final = (
 )
 
 
+_SUGGESTIONS: Final = TopicSuggestions(_INTERVENTIONS, _TEMPLATE_TOPICS, _KEYWORD_TOPICS)
+
+
 @hookimpl
 def goalpath_register_templates(registry: TemplateRegistry) -> None:
     """Register the CBT templates."""
@@ -314,9 +317,4 @@ def goalpath_suggest_interventions(
     definition: GoalDefinition, template: Template | None
 ) -> list[Intervention]:
     """Suggest CBT interventions for a CBT template, or for a free goal by its wording."""
-    if template is not None:
-        topic = _TEMPLATE_TOPICS.get(template.id)
-        return list(_INTERVENTIONS[topic]) if topic else []
-    statement = definition.statement.lower()
-    topics = dict.fromkeys(topic for keyword, topic in _KEYWORD_TOPICS if keyword in statement)
-    return [intervention for topic in topics for intervention in _INTERVENTIONS[topic]]
+    return _SUGGESTIONS.suggest(definition, None if template is None else template.id)

@@ -6,7 +6,7 @@ from typing import Final
 
 from goalpath.core.values import GoalDefinition, Measure
 from goalpath.modalities.hookspecs import hookimpl
-from goalpath.modalities.interventions import Intervention
+from goalpath.modalities.interventions import Intervention, TopicSuggestions
 from goalpath.modalities.measures import GAD7
 from goalpath.modalities.registry import TemplateRegistry
 from goalpath.modalities.templates import Template, TemplateParameter
@@ -276,6 +276,9 @@ _KEYWORD_TOPICS: Final = (
 )
 
 
+_SUGGESTIONS: Final = TopicSuggestions(_INTERVENTIONS, _TEMPLATE_TOPICS, _KEYWORD_TOPICS)
+
+
 @hookimpl
 def goalpath_register_templates(registry: TemplateRegistry) -> None:
     """Register the mindfulness templates."""
@@ -288,9 +291,4 @@ def goalpath_suggest_interventions(
     definition: GoalDefinition, template: Template | None
 ) -> list[Intervention]:
     """Suggest mindfulness practices for a mindfulness template, or for a free goal's wording."""
-    if template is not None:
-        topic = _TEMPLATE_TOPICS.get(template.id)
-        return list(_INTERVENTIONS[topic]) if topic else []
-    statement = definition.statement.lower()
-    topics = dict.fromkeys(topic for keyword, topic in _KEYWORD_TOPICS if keyword in statement)
-    return [intervention for topic in topics for intervention in _INTERVENTIONS[topic]]
+    return _SUGGESTIONS.suggest(definition, None if template is None else template.id)
