@@ -44,11 +44,19 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from goalpath.core import fast_paths
 from goalpath.core.errors import ClientErasedError, TamperedError
 from goalpath.core.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
-from goalpath.core.transcodings import FAST_ENCODERS
 
-__all__ = ["ENVELOPE_FORMAT", "Envelope", "GoalpathMapper", "chain_hash", "open_envelope"]
+__all__ = [
+    "ENVELOPE_FORMAT",
+    "Envelope",
+    "GoalpathMapper",
+    "chain_hash",
+    "chain_mac",
+    "keyed_chain",
+    "open_envelope",
+]
 
 ENVELOPE_FORMAT: Final = 1
 HEADER_BYTES: Final = 1 + 16 + 32 + 12
@@ -115,8 +123,8 @@ def chain_hash(
     previous: bytes,
 ) -> bytes:
     """The keyed hash chaining one stored event to the previous one of its stream."""
-    return _chain(
-        chain_key,
+    return chain_mac(
+        keyed_chain(chain_key),
         _place(originator_id, version, topic),
         envelope.key_id.bytes,
         envelope.nonce,
@@ -125,13 +133,26 @@ def chain_hash(
     )
 
 
-def _chain(  # noqa: PLR0917  # on the write path of every event; positional is faster
-    chain_key: bytes, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
+def keyed_chain(chain_key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed for the chain, to be given to :func:`chain_mac`."""
+    return hmac.new(chain_key, digestmod=hashlib.sha256)
+
+
+def chain_mac(  # noqa: PLR0917  # on the write path of every event; positional is faster
+    keyed: hmac.HMAC, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
 ) -> bytes:
-    # Lengths are fixed but for place and ciphertext; the place's length prefix keeps
-    # the message unambiguous.
-    message = b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
-    return hmac.digest(chain_key, message, "sha256")
+    """The chain hash of one record: the one definition, for sealing and for verifying.
+
+    ``keyed`` (from :func:`keyed_chain`) is copied, not changed, so one keyed
+    state serves every record without re-keying. Lengths are fixed but for
+    place and ciphertext; the place's length prefix keeps the message
+    unambiguous.
+    """
+    mac = keyed.copy()
+    mac.update(
+        b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
+    )
+    return mac.digest()
 
 
 class _Nonces:
@@ -176,7 +197,7 @@ class GoalpathMapper(Mapper[UUID]):
         super().__init__(transcoder=transcoder)
         self.keys = keys
         self.chain_key = master.derive("hash-chain")
-        self._chain_mac = hmac.new(self.chain_key, digestmod=hashlib.sha256)
+        self._chain_mac = keyed_chain(self.chain_key)
         self.recorder: AggregateRecorder | None = None
         self._lock = threading.Lock()
         self._stream_keys: dict[UUID, UUID] = {}
@@ -333,7 +354,8 @@ class GoalpathMapper(Mapper[UUID]):
         nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
         rows: list[tuple[UUID, int, str, bytes]] = []
         pending = self._pending()
-        chain_mac = self._chain_mac
+        keyed = self._chain_mac
+        encoders = fast_paths.FAST_ENCODERS if fast_paths.ENABLED else {}
         encode = self.transcoder.encode
         last_class: type[Any] | None = None
         last_stream: UUID | None = None
@@ -349,7 +371,7 @@ class GoalpathMapper(Mapper[UUID]):
             if cls is not last_class:
                 last_class = cls
                 topic = get_topic(cls)
-                fast = FAST_ENCODERS.get(topic)
+                fast = encoders.get(topic)
                 class_version = getattr(cls, "class_version", 1)
                 is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
             event_state = dict(vars(domain_event))
@@ -368,13 +390,7 @@ class GoalpathMapper(Mapper[UUID]):
             place = f"{stream_text}|{version}|{topic}".encode()
             ciphertext = cipher.encrypt(nonce, plaintext, place)
             previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
-            mac = chain_mac.copy()  # the keyed state, without re-keying per record
-            mac.update(
-                b"".join(
-                    (len(place).to_bytes(4, "big"), place, key_bytes, nonce, previous, ciphertext)
-                )
-            )
-            chained = mac.digest()
+            chained = chain_mac(keyed, place, key_bytes, nonce, ciphertext, previous)
             if not is_snapshot:
                 pending[originator_id] = (version, chained)
             rows.append(

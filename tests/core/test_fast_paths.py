@@ -1,5 +1,8 @@
-"""The write-path shortcuts the benchmarks measure write exactly what the general path writes.
+"""The fast paths (:mod:`goalpath.core.fast_paths`) give exactly what the library's paths give.
 
+- the fast replay and batch events build the aggregates and events that
+  ``mutate`` and ``trigger_event`` build, and with the version guard off
+  goalpath stores and rebuilds the same goals;
 - the direct JSON writers (measurement events, goal snapshots) produce the
   library transcoder's bytes;
 - sealing many events at once produces records that open and chain as
@@ -16,23 +19,25 @@ from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from goalpath.core import fast_paths
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
+from goalpath.core.fast_paths import encode_goal_snapshot, encode_measured
 from goalpath.core.goal import Goal
-from goalpath.core.transcodings import (
-    encode_goal_snapshot,
-    encode_measured,
-    register_goalpath_transcodings,
-)
+from goalpath.core.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor
+from tests.conftest import AppFactory
+from tests.core.test_replay import comparable, fold, run_history
 from tests.strategies import (
     CATALOG,
     GOAL_START,
     TODAY,
+    GoalStep,
     actors,
+    goal_histories,
     open_standard_episode,
 )
 
@@ -109,12 +114,12 @@ def test_unusual_states_are_declined_and_take_the_general_path() -> None:
 
 
 def test_a_snapshot_holding_the_placeholder_text_elsewhere_is_still_written_right() -> None:
-    from goalpath.core import transcodings  # noqa: PLC0415
+    from goalpath.core import fast_paths  # noqa: PLC0415
 
     goal = _new_goal(Actor("therapist-1", "therapist"))
     goal.measure_many([(1.0, GOAL_START, None)], actor=goal.created_by, today=TODAY)
     state = _state(Goal.Snapshot.take(goal))
-    state["state"]["template_id"] = transcodings._PLACEHOLDER  # as if a user typed it
+    state["state"]["template_id"] = fast_paths._PLACEHOLDER  # as if a user typed it
     assert encode_goal_snapshot(state, TRANSCODER.encode) is None  # declined, not spliced
 
 
@@ -184,3 +189,97 @@ def test_one_bad_row_of_one_goal_writes_nothing_for_any_goal(tmp_path: Any) -> N
         assert app.get_goal(second).measurements == []
         with pytest.raises(NotFoundError):
             app.import_measurements_of_goals({uuid4(): _rows(1)}, actor=actor)
+
+
+def test_the_guard_allows_the_fast_paths_only_under_checked_versions() -> None:
+    assert fast_paths.fast_paths_apply("9.5.6")
+    assert not fast_paths.fast_paths_apply("9.5.7")
+    assert not fast_paths.fast_paths_apply("9.6.0")
+    assert not fast_paths.fast_paths_apply("")
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=goal_histories())
+def test_fast_replay_rebuilds_the_librarys_aggregate(
+    app_factory: AppFactory, history: list[GoalStep]
+) -> None:
+    """Law: for any valid history, the fast replay of a goal's events (whole, or from
+    any version on top of the goal as of the version before) is the fold of ``mutate``.
+    """
+    app = app_factory(snapshot_interval=0)
+    events = app.goal_events(run_history(app, history))
+    assert comparable(fast_paths.replay_events(None, events)) == comparable(fold(events))
+    for version in range(1, len(events)):
+        partial = fast_paths.replay_events(fold(events[:version]), events[version:])
+        assert comparable(partial) == comparable(fold(events))
+
+
+def _without_time(domain_event: Any) -> dict[str, Any]:
+    """An event's fields but its time and goal id (which differ between two new goals)."""
+    return {
+        key: value
+        for key, value in vars(domain_event).items()
+        if key not in {"timestamp", "originator_id"}
+    }
+
+
+@settings(max_examples=40)
+@given(
+    rows=st.lists(st.tuples(numbers, days, notes), min_size=1, max_size=8),
+    actor=actors(),
+)
+def test_fast_appending_triggers_the_librarys_events(
+    rows: list[tuple[float, date, str | None]], actor: Actor
+) -> None:
+    """Law: for any rows, batch events equal ``trigger_event``'s, and leave the same goal."""
+    made = {}
+    for enabled in (True, False):
+        fast_paths.ENABLED = enabled
+        try:
+            goal = _new_goal(actor)
+            goal.measure_many(rows, actor=actor, today=TODAY)
+        finally:
+            fast_paths.ENABLED = True
+        events = goal.collect_events()
+        assert type(events[-1]) is Goal.Measured
+        assert goal.modified_on == events[-1].timestamp
+        made[enabled] = (events, goal)
+    (fast_events, fast_goal), (library_events, library_goal) = made[True], made[False]
+    assert [type(e) for e in fast_events] == [type(e) for e in library_events]
+    assert [_without_time(e) for e in fast_events[1:]] == [
+        _without_time(e) for e in library_events[1:]
+    ]
+    assert fast_goal.measurements == library_goal.measurements
+    assert fast_goal.version == library_goal.version
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=goal_histories(), interval=st.sampled_from([0, 3]), write_fast=st.booleans())
+def test_with_the_guard_off_goals_are_stored_and_rebuilt_the_same(
+    app_factory: AppFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    history: list[GoalStep],
+    interval: int,
+    write_fast: bool,
+) -> None:
+    """Law: a history written with the fast paths on or off reads back, with them on or
+    off, as the same events and the same goal (at every version), the fold of its events.
+    """
+    app = app_factory(snapshot_interval=interval)
+    with monkeypatch.context() as patch:
+        patch.setattr(fast_paths, "ENABLED", write_fast)
+        goal_id = run_history(app, history)
+    read = {}
+    for enabled in (True, False):
+        with monkeypatch.context() as patch:
+            patch.setattr(fast_paths, "ENABLED", enabled)
+            events = app.goal_events(goal_id)
+            goals = [
+                comparable(app.get_goal(goal_id, version=version))
+                for version in range(1, len(events) + 1)
+            ]
+            read[enabled] = ([vars(e) for e in events], comparable(app.get_goal(goal_id)), goals)
+    assert read[True] == read[False]
+    _, latest, goals = read[True]
+    assert latest == goals[-1] == comparable(fold(app.goal_events(goal_id)))
+    assert app.verify().ok

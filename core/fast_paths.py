@@ -1,0 +1,328 @@
+"""goalpath's shortcuts past eventsourcing's general code, and the guard that switches them off.
+
+Each fast path produces exactly what the library's own path produces, and
+relies on something the library does not promise; each has an equivalence
+test in ``tests/core/test_fast_paths.py``:
+
+- **replay** (:func:`replay_events`, used by :mod:`goalpath.core.replay`):
+  calls an event's decorated method directly instead of ``event.mutate``.
+  Relies on ``eventsourcing.domain.decorated_funcs`` (event class to
+  method), ``CanInitAggregate``, and events keeping their fields in
+  ``__dict__``. Test: ``test_fast_replay_rebuilds_the_librarys_aggregate``.
+- **batch events** (:func:`append_fast_event`, :func:`append_fast_events`):
+  builds events as the library's mapper does (``object.__new__`` and a
+  ``__dict__``) and appends them to the aggregate's ``_pending_events``.
+  Relies on the same internals, and on ``_pending_events``. Test:
+  ``test_fast_appending_triggers_the_librarys_events``.
+- **direct JSON** (:data:`FAST_ENCODERS`, used by the mapper): writes the
+  JSON of ``Goal.Measured`` events and goal snapshots as text. Relies on the
+  exact bytes ``JSONTranscoder`` writes (its separators, ``ensure_ascii``
+  setting, and the ``_type_``/``_data_`` wrapping of transcoded values).
+  Test: ``test_direct_json_of_measurements_and_snapshots_is_the_transcoders``.
+
+The chain hash's keyed-state copy (:func:`goalpath.core.mapper.chain_mac`)
+relies on nothing in the library and is always used.
+
+The fast paths are used only under the eventsourcing versions they were
+checked against (:data:`CHECKED_EVENTSOURCING_VERSIONS`); under any other
+(a patch release, say) goalpath takes the library's own paths, which give
+the same results more slowly. To check a new release, run the tests above
+under it and add its version here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from importlib.metadata import version as installed_version
+from typing import Any, Final
+
+from eventsourcing import domain
+
+from goalpath.core.transcodings import MAX_REMEMBERED_ACTORS
+from goalpath.core.values import Actor, Measurement
+
+__all__ = [
+    "CHECKED_EVENTSOURCING_VERSIONS",
+    "ENABLED",
+    "FAST_ENCODERS",
+    "append_fast_event",
+    "append_fast_events",
+    "applier",
+    "encode_goal_snapshot",
+    "encode_measured",
+    "fast_paths_apply",
+    "replay_events",
+]
+
+CHECKED_EVENTSOURCING_VERSIONS: Final = frozenset({"9.5.6"})
+"""The eventsourcing releases the fast paths were checked against."""
+
+
+def fast_paths_apply(eventsourcing_version: str) -> bool:
+    """Whether the fast paths may be used under this eventsourcing version."""
+    return eventsourcing_version in CHECKED_EVENTSOURCING_VERSIONS
+
+
+ENABLED: bool = fast_paths_apply(installed_version("eventsourcing"))
+"""Whether goalpath uses its fast paths; read at each call, so a test may switch it."""
+
+
+# -- replay and batch events ---------------------------------------------------------
+
+Applier = tuple[Callable[..., None], tuple[str, ...]]
+_APPLIERS: dict[type[Any], Applier | None] = {}
+
+
+def applier(event_class: type[Any]) -> Applier | None:
+    """An event class's decorated method and the fields it takes; ``None`` if it has none."""
+    try:
+        return _APPLIERS[event_class]
+    except KeyError:
+        pass
+    function = domain.decorated_funcs.get(event_class)
+    found: Applier | None = None
+    if function is not None and not issubclass(event_class, domain.CanInitAggregate):
+        names = tuple(name for name in inspect.signature(function).parameters if name != "self")
+        found = (function, names)
+    _APPLIERS[event_class] = found
+    return found
+
+
+def replay_events(aggregate: Any, domain_events: Iterable[Any]) -> Any:
+    """Apply events to an aggregate (or ``None``) as ``event.mutate`` would, oldest first.
+
+    The library's path checks a runtime protocol on every event and its
+    event-apply path inspects each decorated method's signature per call;
+    this calls the same decorated methods with the same arguments and
+    applies the same version checks.
+    """
+    for domain_event in domain_events:
+        found = applier(type(domain_event))
+        if (
+            found is None
+            or aggregate is None
+            or domain_event.originator_version != aggregate.version + 1
+            or domain_event.originator_id != aggregate.id
+        ):
+            # Created events, snapshots and anything unusual take the library's own path,
+            # which also raises its errors for events out of sequence.
+            aggregate = domain_event.mutate(aggregate)
+            continue
+        function, names = found
+        state = domain_event.__dict__
+        function(aggregate, **{name: state[name] for name in names})
+        aggregate.version = domain_event.originator_version
+        aggregate.modified_on = domain_event.timestamp
+    return aggregate
+
+
+def append_fast_event(aggregate: Any, event_class: type[Any], **fields: Any) -> Any:
+    """Trigger an aggregate's next event as ``trigger_event`` would; return the event."""
+    found = applier(event_class)
+    if found is None:
+        aggregate.trigger_event(event_class, **fields)
+        return aggregate._pending_events[-1]  # the library's own queue
+    domain_event = event_class(
+        originator_id=aggregate.id,
+        originator_version=aggregate.version + 1,
+        timestamp=event_class.create_timestamp(),
+        **fields,
+    )
+    function, names = found
+    function(aggregate, **{name: fields[name] for name in names})
+    aggregate.version = domain_event.originator_version
+    aggregate.modified_on = domain_event.timestamp
+    aggregate._pending_events.append(domain_event)
+    return domain_event
+
+
+def append_fast_events(
+    aggregate: Any, event_class: type[Any], rows: Iterable[dict[str, Any]]
+) -> list[Any]:
+    """Trigger many events of one class in turn (see :func:`append_fast_event`); return them.
+
+    The events are the frozen dataclasses the library builds, filled in
+    directly (as the library's mapper does when it reads them back), which
+    skips the dataclass constructor's per-field work on large imports.
+    """
+    found = applier(event_class)
+    if found is None:
+        return [append_fast_event(aggregate, event_class, **fields) for fields in rows]
+    function, names = found
+    create_timestamp = event_class.create_timestamp
+    pending = aggregate._pending_events  # the library's own queue
+    originator_id = aggregate.id
+    version = aggregate.version
+    appended = []
+    timestamp = None
+    for fields in rows:
+        version += 1
+        timestamp = create_timestamp()
+        domain_event = object.__new__(event_class)
+        object.__setattr__(
+            domain_event,
+            "__dict__",
+            {
+                "originator_id": originator_id,
+                "originator_version": version,
+                "timestamp": timestamp,
+                **fields,
+            },
+        )
+        function(aggregate, **{name: fields[name] for name in names})
+        appended.append(domain_event)
+    if appended:
+        # The appliers never read the version or time: set them once, as the last event would.
+        aggregate.version = version
+        aggregate.modified_on = timestamp
+        pending.extend(appended)
+    return appended
+
+
+# -- direct JSON of the most frequent events --------------------------------------------
+
+Encode = Callable[[Any], bytes]
+_MEASURED_FIELDS: Final = frozenset(
+    {"timestamp", "sequence", "value", "observed_on", "note", "actor"}
+)
+_ACTOR_JSON: dict[int, tuple[Actor, str]] = {}
+"""Written actors by object identity (the actor is kept, so its id cannot be reused)."""
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _actor_json(actor: Actor) -> str:
+    known = _ACTOR_JSON.get(id(actor))
+    if known is not None and known[0] is actor:
+        return known[1]
+    text = (
+        '{"_type_":"goalpath.Actor","_data_":{"id":'
+        f'{_json_text(actor.id)},"role":{_json_text(actor.role)}}}}}'
+    )
+    if len(_ACTOR_JSON) >= MAX_REMEMBERED_ACTORS:
+        _ACTOR_JSON.clear()
+    _ACTOR_JSON[id(actor)] = (actor, text)
+    return text
+
+
+def _text_or_null(value: object) -> str | None:
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _json_text(value)
+    return None
+
+
+def _float_or_null(value: object) -> str | None:
+    if value is None:
+        return "null"
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    return None
+
+
+def _date_json(value: object) -> str | None:
+    if type(value) is date:
+        return f'{{"_type_":"date_iso","_data_":"{value.isoformat()}"}}'
+    return None
+
+
+def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
+    """The JSON of a ``Goal.Measured`` event's state, written directly; ``None`` if unusual.
+
+    The bytes are exactly what the library's ``JSONTranscoder`` (with the
+    transcodings above) produces, so they decode the same way; writing them
+    directly skips one Python callback per date, time and actor. A state with
+    any other field or type returns ``None`` and takes the general path.
+    """
+    if state.keys() != _MEASURED_FIELDS:
+        return None
+    timestamp = state["timestamp"]
+    sequence = state["sequence"]
+    actor = state["actor"]
+    value = _float_or_null(state["value"])
+    observed_on = _date_json(state["observed_on"])
+    note = _text_or_null(state["note"])
+    if (
+        type(timestamp) is not datetime
+        or type(sequence) is not int
+        or type(actor) is not Actor
+        or value is None
+        or value == "null"
+        or observed_on is None
+        or note is None
+    ):
+        return None
+    return (
+        '{"timestamp":{"_type_":"datetime_iso","_data_":"'
+        f'{timestamp.isoformat()}"}},"sequence":{sequence},"value":{value},'
+        f'"observed_on":{observed_on},"note":{note},"actor":{_actor_json(actor)}}}'
+    ).encode()
+
+
+def _measurement_json(measurement: object) -> str | None:
+    if type(measurement) is not Measurement:
+        return None
+    parts = (
+        _float_or_null(measurement.value),
+        _date_json(measurement.observed_on),
+        _text_or_null(measurement.note),
+        _text_or_null(measurement.status),
+        _float_or_null(measurement.original_value),
+        _text_or_null(measurement.correction_reason),
+    )
+    if None in parts or type(measurement.sequence) is not int:
+        return None
+    if type(measurement.recorded_by) is not Actor:
+        return None
+    value, observed_on, note, status, original_value, correction_reason = parts
+    return (
+        '{"_type_":"goalpath.Measurement","_data_":{'
+        f'"sequence":{measurement.sequence},"value":{value},"observed_on":{observed_on},'
+        f'"recorded_by":{_actor_json(measurement.recorded_by)},"note":{note},'
+        f'"status":{status},"original_value":{original_value},'
+        f'"correction_reason":{correction_reason}}}}}'
+    )
+
+
+_PLACEHOLDER: Final = f"goalpath-measurements-{secrets.token_hex(16)}"
+_PLACEHOLDER_JSON: Final = f'"{_PLACEHOLDER}"'.encode()
+
+
+def encode_goal_snapshot(state: dict[str, Any], encode: Encode) -> bytes | None:
+    """The JSON of a goal snapshot, its measurement list written directly; ``None`` if unusual.
+
+    A goal's snapshot holds every measurement, so encoding them one
+    callback at a time dominates taking it. The rest of the snapshot goes
+    through the general encoder with an unguessable placeholder where the
+    list belongs, and the directly written list replaces the placeholder;
+    the result is the same JSON the general encoder writes.
+    """
+    aggregate_state = state.get("state")
+    if not isinstance(aggregate_state, dict):
+        return None
+    measurements = aggregate_state.get("measurements")
+    if type(measurements) is not list or not measurements:
+        return None
+    written = []
+    for measurement in measurements:
+        text = _measurement_json(measurement)
+        if text is None:
+            return None
+        written.append(text)
+    encoded = encode({**state, "state": {**aggregate_state, "measurements": _PLACEHOLDER}})
+    if encoded.count(_PLACEHOLDER_JSON) != 1:
+        return None
+    return encoded.replace(_PLACEHOLDER_JSON, f"[{','.join(written)}]".encode())
+
+
+FAST_ENCODERS: Final[dict[str, Callable[[dict[str, Any], Encode], bytes | None]]] = {
+    "goalpath.core.goal:Goal.Measured": encode_measured,
+    "eventsourcing.domain:Snapshot": encode_goal_snapshot,
+}
+"""Direct JSON writers for frequent event topics, given an event's state and the general
+encoder; each returns ``None`` to decline (the general encoder is used then)."""
