@@ -38,7 +38,13 @@ from goalpath.core.values import (
     check_text,
 )
 
-__all__ = ["RETIRED_STATUS", "TERMINAL_STATUSES", "Goal"]
+__all__ = [
+    "RETIRED_STATUS",
+    "REVIEWABLE_STATUSES",
+    "TERMINAL_STATUSES",
+    "Goal",
+    "status_after_review",
+]
 
 TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled", "entered-in-error"})
 """Statuses after which a goal accepts no further change."""
@@ -51,6 +57,17 @@ RETIRED_STATUS: Final[dict[str, LifecycleStatus]] = {
     "client-discharged": "cancelled",
 }
 """The lifecycle status a goal takes for each retirement reason."""
+
+REVIEWABLE_STATUSES: Final[tuple[str, ...]] = ("active", "on-hold")
+"""Statuses in which a goal is reviewed (and must stay SMART)."""
+
+_STATUS_AFTER_DECISION: Final[dict[str, LifecycleStatus]] = {"pause": "on-hold", "resume": "active"}
+
+
+def status_after_review(decision: str) -> LifecycleStatus | None:
+    """The status a review decision gives a goal, or ``None`` when it leaves the status alone."""
+    return _STATUS_AFTER_DECISION.get(decision)
+
 
 GAS_LEVELS: Final = range(-2, 3)
 
@@ -290,7 +307,7 @@ class Goal(Aggregate):
         for measurement in self.valid_measurements:
             if definition.measure is not None:
                 definition.measure.check_value(measurement.value, "a recorded measurement")
-        if self.status in ("active", "on-hold"):
+        if self.status in REVIEWABLE_STATUSES:
             report = evaluate_smart(definition, self.concerns)
             if not report.passed:
                 raise _not_smart(report, "an active goal must stay SMART")
@@ -539,10 +556,9 @@ class Goal(Aggregate):
                 note=note,
             )
         )
-        if decision == "pause":
-            self.status = "on-hold"
-        elif decision == "resume":
-            self.status = "active"
+        status = status_after_review(decision)
+        if status is not None:
+            self.status = status
 
     def retire(
         self,

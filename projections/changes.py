@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from goalpath.core.episode import Episode
-from goalpath.core.goal import RETIRED_STATUS, Goal
+from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
 from goalpath.core.values import GoalDefinition
 from goalpath.projections.records import jsonable
 
@@ -109,10 +109,9 @@ def describe_changes(previous: GoalState | None, event: object) -> list[FieldCha
         ]
         if event.attainment is not None:
             changes.append(FieldChange("attainment", None, event.attainment))
-        if event.decision == "pause":
-            changes += _status_change(previous, "on-hold")
-        elif event.decision == "resume":
-            changes += _status_change(previous, "active")
+        status = status_after_review(event.decision)
+        if status is not None:
+            changes += _status_change(previous, status)
         return changes
     if isinstance(event, Goal.Retired):
         changes = [

@@ -32,7 +32,7 @@ import attrs
 from goalpath.core.application import GoalpathApp
 from goalpath.core.episode import Episode
 from goalpath.core.errors import GoalpathError, InvalidValueError, NotFoundError
-from goalpath.core.goal import Goal
+from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
 from goalpath.core.values import Actor, Measure, Measurement
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.manager import Plugins, installed_instruments
@@ -423,12 +423,10 @@ def _status_after(domain_event: Goal.Event, status: str | None) -> str | None:
         return domain_event.status
     if isinstance(domain_event, Goal.Activated):
         return "active"
-    if isinstance(domain_event, Goal.Reviewed) and domain_event.decision in ("pause", "resume"):
-        return "on-hold" if domain_event.decision == "pause" else "active"
+    if isinstance(domain_event, Goal.Reviewed):
+        return status_after_review(domain_event.decision) or status
     if isinstance(domain_event, Goal.Retired):
-        return {"achieved": "completed", "entered-in-error": "entered-in-error"}.get(
-            domain_event.reason_code, "cancelled"
-        )
+        return RETIRED_STATUS[domain_event.reason_code]
     return status
 
 

@@ -24,6 +24,7 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.goal import REVIEWABLE_STATUSES
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.projections.gas import gas_t_score
 from goalpath.projections.records import EpisodeRecord, GoalRecord, MeasurementRecord
@@ -43,8 +44,6 @@ NO_PLAN_BY_SESSION: Final = 4
 NO_PROGRESS_CHECK_BY_SESSION: Final = 8
 
 WarningCode = Literal["no-plan", "no-progress-check", "only-symptom-reduction", "review-overdue"]
-
-_REVIEWABLE: Final = frozenset({"active", "on-hold"})
 
 
 @attrs.frozen
@@ -92,7 +91,7 @@ def plan_warnings(
         return []
     warnings: list[PlanWarning] = []
     sessions = episode.sessions_recorded
-    if sessions >= NO_PLAN_BY_SESSION and not any(g.status in _REVIEWABLE for g in goals):
+    if sessions >= NO_PLAN_BY_SESSION and not any(g.status in REVIEWABLE_STATUSES for g in goals):
         warnings.append(
             PlanWarning(
                 "no-plan",
@@ -119,7 +118,7 @@ def plan_warnings(
         )
     for goal in goals:
         due = goal.next_review_due
-        if goal.status in _REVIEWABLE and due is not None and due < today:
+        if goal.status in REVIEWABLE_STATUSES and due is not None and due < today:
             warnings.append(
                 PlanWarning(
                     "review-overdue",

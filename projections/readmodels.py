@@ -22,6 +22,7 @@ import attrs
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
+from goalpath.core.goal import REVIEWABLE_STATUSES
 from goalpath.core.stores import StoreSpec, redact_url
 from goalpath.core.values import as_uuid
 from goalpath.modalities.manager import Plugins
@@ -57,6 +58,8 @@ __all__ = [
 
 SCHEMA_VERSION: Final = 2
 """Bump when a read-model table changes shape: stores at another version are rebuilt."""
+
+_REVIEWABLE_SQL: Final = ", ".join(f"'{status}'" for status in REVIEWABLE_STATUSES)
 
 
 def default_projectors() -> list[Projector]:
@@ -264,7 +267,7 @@ class Projections:
             episodes = load_episodes(transaction, open_episodes, params)
             goals = load_goals(
                 transaction,
-                "gp_goals.status IN ('active', 'on-hold') AND gp_goals.episode_id IN "
+                f"gp_goals.status IN ({_REVIEWABLE_SQL}) AND gp_goals.episode_id IN "
                 f"(SELECT episode_id FROM gp_episodes WHERE {open_episodes})",
                 params,
                 with_measurements=False,

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.goal import REVIEWABLE_STATUSES
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 
 __all__ = ["DEFAULT_WITHIN_DAYS", "ReviewDue", "build_review_queue"]
@@ -54,7 +55,7 @@ def build_review_queue(
         if (
             episode is None
             or episode.closed_on is not None
-            or goal.status not in ("active", "on-hold")
+            or goal.status not in REVIEWABLE_STATUSES
             or due is None
             or due > horizon
         ):

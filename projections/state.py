@@ -29,8 +29,7 @@ from uuid import UUID
 
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
-from goalpath.core.goal import Goal
-from goalpath.projections.changes import RETIRED_STATUS
+from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
 from goalpath.projections.records import (
     EpisodeRecord,
     GoalRecord,
@@ -205,7 +204,7 @@ class StateProjector:
 
     @staticmethod
     def _goal_reviewed(transaction: StoreTransaction, goal_id: str, event: Goal.Reviewed) -> None:
-        status = {"pause": "on-hold", "resume": "active"}.get(event.decision)
+        status = status_after_review(event.decision)
         reviewed_on = event.reviewed_on.isoformat()
         transaction.execute(
             "UPDATE gp_goals SET reviews_count = reviews_count + 1, "
