@@ -10,7 +10,7 @@ from uuid import UUID
 import click
 
 from goalpath.cli.common import json_option, open_app, parse_time, refusals
-from goalpath.projections.fhir import (
+from goalpath.exports.fhir import (
     FHIR_VERSIONS,
     export_client,
     export_episode,

@@ -34,6 +34,7 @@ from goalpath.cli.common import (
     refusals,
     to_jsonable,
 )
+from goalpath.exports.charts import png_chart, text_chart
 from goalpath.projections import (
     AuditEntry,
     CaseloadOutcomes,
@@ -45,7 +46,6 @@ from goalpath.projections import (
     ProjectionStatus,
     ReviewDue,
 )
-from goalpath.projections.charts import png_chart, text_chart
 from goalpath.projections.runner import CatchUpResult
 
 __all__ = [

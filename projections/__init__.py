@@ -9,7 +9,6 @@ from goalpath.projections.audit_log import AuditEntry, AuditFilter
 from goalpath.projections.caseload import CaseloadOutcomes, OutcomeCounts
 from goalpath.projections.changes import FieldChange, GoalState, describe_changes
 from goalpath.projections.errors import ProjectionError, UnknownInstrumentError
-from goalpath.projections.fhir import export_client, export_episode, validate_bundle
 from goalpath.projections.gas import gas_t_score
 from goalpath.projections.outcomes import (
     Conventions,
@@ -60,12 +59,9 @@ __all__ = [
     "combine_outcomes",
     "conventions_of",
     "describe_changes",
-    "export_client",
-    "export_episode",
     "gas_t_score",
     "installed_conventions",
     "plan_as_of",
     "plan_warnings",
     "reliable_change_index",
-    "validate_bundle",
 ]

@@ -15,7 +15,7 @@ from click.testing import Result
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import local_today
 from goalpath.core.values import Actor
-from goalpath.projections.png import Canvas, encode_png
+from goalpath.exports.png import Canvas, encode_png
 from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import phq9_definition
 

@@ -36,7 +36,7 @@ from goalpath.core.values import (
     Measure,
     Target,
 )
-from goalpath.projections.fhir import (
+from goalpath.exports.fhir import (
     LIFECYCLE_STATUS_CODES,
     FhirExportError,
     FhirValidationUnavailableError,

@@ -16,13 +16,13 @@ import pytest
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.exports.fhir import INSTRUMENT_SYSTEM, LOINC_SYSTEM, export_episode
 from goalpath.modalities import hookimpl, load_plugins
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.manager import Plugins
 from goalpath.modalities.measures import PHQ9
 from goalpath.modalities.registry import MeasureRegistry
-from goalpath.projections import Projections, export_episode
-from goalpath.projections.fhir import INSTRUMENT_SYSTEM, LOINC_SYSTEM
+from goalpath.projections import Projections
 
 TODAY = date(2026, 6, 1)
 THERAPIST = Actor("therapist-1", "therapist")

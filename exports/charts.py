@@ -1,7 +1,7 @@
 """Charts of a goal's progress: measurements against the expected trajectory.
 
 :func:`text_chart` draws in the terminal with plain characters;
-:func:`png_chart` returns PNG bytes drawn by :mod:`goalpath.projections.png`.
+:func:`png_chart` returns PNG bytes drawn by :mod:`goalpath.exports.png`.
 Both put time on the x axis (start date to the later of the due date and
 the last observation) and the measure on the y axis.
 """
@@ -12,7 +12,7 @@ import itertools
 from datetime import date, timedelta
 from typing import Final
 
-from goalpath.projections.png import Canvas, Colour, encode_png
+from goalpath.exports.png import Canvas, Colour, encode_png
 from goalpath.projections.progress import ProgressReport
 
 __all__ = ["png_chart", "text_chart"]
