@@ -458,7 +458,7 @@ class _Exporter:
 
     version: FhirVersion
     reference_for: ReferenceFor | None
-    instruments: Mapping[str, Instrument] = attrs.field(factory=installed_instruments)
+    instruments: Mapping[str, Instrument]
     entries: list[dict[str, Any]] = attrs.field(factory=list)
 
     # -- bundle -----------------------------------------------------------------

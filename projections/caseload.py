@@ -22,7 +22,7 @@ from goalpath.projections.outcomes import (
     OutcomeClassification,
     classify_change,
     combine_outcomes,
-    installed_conventions,
+    conventions_or_installed,
 )
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 
@@ -90,7 +90,7 @@ def goal_outcome(
     measure = goal.definition.measure
     if goal.status == "entered-in-error" or measure is None or measure.instrument is None:
         return None
-    table = installed_conventions() if conventions is None else conventions
+    table = conventions_or_installed(conventions)
     instrument = table.get(measure.instrument.lower())
     if instrument is None:
         return None
@@ -106,7 +106,7 @@ def episode_outcome(
     goals: Sequence[GoalRecord], conventions: Conventions | None = None
 ) -> CombinedOutcome | None:
     """The combined outcome of one episode's goals, or ``None`` if none is measured."""
-    table = installed_conventions() if conventions is None else conventions
+    table = conventions_or_installed(conventions)
     outcomes = [o for o in (goal_outcome(goal, table) for goal in goals) if o is not None]
     return combine_outcomes(outcomes)
 
@@ -122,7 +122,7 @@ def build_caseload_outcomes(
 
     ``conventions`` (the standardised instruments) defaults to the installed plugins'.
     """
-    table = installed_conventions() if conventions is None else conventions
+    table = conventions_or_installed(conventions)
     by_episode: dict[UUID, list[GoalRecord]] = {}
     for goal in goals:
         by_episode.setdefault(goal.episode_id, []).append(goal)

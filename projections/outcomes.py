@@ -34,6 +34,7 @@ __all__ = [
     "combine_outcomes",
     "conventions_for",
     "conventions_of",
+    "conventions_or_installed",
     "installed_conventions",
     "reliable_change_index",
 ]
@@ -60,12 +61,17 @@ def installed_conventions() -> Conventions:
     return conventions_of(installed_instruments().values())
 
 
+def conventions_or_installed(conventions: Conventions | None) -> Conventions:
+    """``conventions``, or those of the installed plugins when it is ``None``."""
+    return installed_conventions() if conventions is None else conventions
+
+
 def conventions_for(code: str, conventions: Conventions | None = None) -> Instrument:
     """Return the conventions of an instrument, or raise :class:`UnknownInstrumentError`.
 
     ``conventions`` defaults to :func:`installed_conventions`.
     """
-    table = installed_conventions() if conventions is None else conventions
+    table = conventions_or_installed(conventions)
     try:
         return table[code.lower()]
     except KeyError:

@@ -33,7 +33,7 @@ from goalpath.projections.outcomes import (
     Conventions,
     OutcomeClassification,
     classify_change,
-    installed_conventions,
+    conventions_or_installed,
 )
 from goalpath.projections.records import GoalRecord, MeasurementRecord
 
@@ -195,7 +195,7 @@ def assess_progress(
         )
     outcome: OutcomeClassification | None = None
     instrument = measure.instrument.lower() if measure and measure.instrument else None
-    table = installed_conventions() if conventions is None else conventions
+    table = conventions_or_installed(conventions)
     if instrument is not None and instrument in table and len(points) >= 2:
         try:
             outcome = classify_change(instrument, points[0][1], points[-1][1], table)
