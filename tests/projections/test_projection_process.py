@@ -70,6 +70,18 @@ def _reached(store: ProjectionStore, head: int) -> Callable[[], bool]:
     return lambda: _position(store) == head
 
 
+def _started(process: subprocess.Popen[str]) -> str:
+    """Wait for the start line, printed once the stop signals are handled; return it.
+
+    A stop signal sent before that line ends the process as Python's default
+    would (exit -15), not as goalpath's handler does.
+    """
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("projections run: "), (line, process.stderr and process.stderr.read())
+    return line
+
+
 def _head(app: GoalpathApp) -> int:
     return int(app.recorder.max_notification_id() or 0)
 
@@ -96,7 +108,9 @@ def test_killed_at_random_while_events_are_written_it_converges_to_a_rebuild(
     tmp_path: Path,
     running: list[subprocess.Popen[str]],
 ) -> None:
-    seed = secrets.randbelow(1 << 30)
+    # CI repeats one seed, so a failure there can be run again; elsewhere each run draws one.
+    seed = int(os.environ.get("GOALPATH_KILL_SEED", "0" if os.environ.get("CI") else "-1"))
+    seed = seed if seed >= 0 else secrets.randbelow(1 << 30)
     chance = random.Random(seed)  # noqa: S311  # kill points, not secrets
     sys.stderr.write(f"kill points from random seed {seed}\n")  # shown when the test fails
     with projection_store.app(today=lambda: TODAY) as app:
@@ -165,6 +179,7 @@ def test_killed_at_random_while_events_are_written_it_converges_to_a_rebuild(
             text=True,
         )
         running.append(final)
+        _started(final)  # the last killed process may have reached the head already
         _wait_until(_reached(projection_store, head), "the final catch-up")
         final.send_signal(signal.SIGTERM)
         out, err = final.communicate()
