@@ -26,8 +26,8 @@ from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
-from goalpath.core.keys import MasterKey
-from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.storage.keys import MasterKey
+from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 
 __all__ = [

@@ -45,9 +45,9 @@ from benchmarks import Result
 from goalpath.core.application import GoalpathApp
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
-from goalpath.core.keys import MasterKey
-from goalpath.core.stores import store_spec
-from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.storage.keys import MasterKey
+from goalpath.core.storage.locations import store_spec
+from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from goalpath.projections import Projections
 

@@ -23,8 +23,8 @@ from goalpath.cli.common import (
     refusals,
     to_jsonable,
 )
-from goalpath.core.audit import EXPORT_FIELDS, export_rows
-from goalpath.core.integrity import ChainProblem, VerificationReport
+from goalpath.core.application.audit import EXPORT_FIELDS, export_rows
+from goalpath.core.storage.integrity import ChainProblem, VerificationReport
 from goalpath.projections import Projections
 
 __all__ = ["register"]

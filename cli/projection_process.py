@@ -19,8 +19,8 @@ from eventsourcing.persistence import PersistenceError
 from goalpath.cli.common import AppState, emit, group_of, json_option, open_app, refusals
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import GoalpathError
-from goalpath.core.postgres import postgres_conninfo
-from goalpath.core.sqlite_files import ErasureIncompleteError
+from goalpath.core.storage.postgres import postgres_conninfo
+from goalpath.core.storage.sqlite_files import ErasureIncompleteError
 from goalpath.projections import Projections
 from goalpath.projections.runner import DEFAULT_BATCH_SIZE
 

@@ -9,15 +9,14 @@ depend on the day the command was given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotSmartError
-from goalpath.core.replay import append_events
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -42,9 +41,28 @@ __all__ = [
     "RETIRED_STATUS",
     "REVIEWABLE_STATUSES",
     "TERMINAL_STATUSES",
+    "EventAppender",
     "Goal",
     "status_after_review",
+    "trigger_each",
 ]
+
+EventAppender = Callable[[Aggregate, type[Any], Iterable[dict[str, Any]]], object]
+"""Triggers events of one class on an aggregate, one per dict of fields, in turn.
+
+:func:`trigger_each` is the library's way; the application passes the storage
+layer's faster equivalent (:func:`goalpath.core.storage.replay.append_events`)
+for imports, so the domain does not depend on storage.
+"""
+
+
+def trigger_each(
+    aggregate: Aggregate, event_class: type[Any], rows: Iterable[dict[str, Any]]
+) -> None:
+    """Trigger one event of ``event_class`` per dict of fields: the library's own path."""
+    for fields in rows:
+        aggregate.trigger_event(event_class, **fields)
+
 
 TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled", "entered-in-error"})
 """Statuses after which a goal accepts no further change."""
@@ -361,11 +379,13 @@ class Goal(Aggregate):
         *,
         actor: Actor,
         today: date,
+        append: EventAppender = trigger_each,
     ) -> range:
         """Record many measurements at once, for importing history; return their numbers.
 
         Every row is checked before any is recorded, so a bad row (named by
-        its position, from 1) leaves the goal unchanged.
+        its position, from 1) leaves the goal unchanged. ``append`` triggers
+        the checked events (see :data:`EventAppender`).
         """
         self._refuse_if_terminal("be measured")
         check_actor(actor)
@@ -388,7 +408,7 @@ class Goal(Aggregate):
             except (InvalidValueError, TypeError, ValueError) as error:
                 raise InvalidValueError(f"row {index}: {error}") from None
         first = len(self.measurements) + 1
-        append_events(
+        append(
             self,
             Goal.Measured,
             (

@@ -1,7 +1,7 @@
 """Value objects: immutable, validated on construction, so an invalid one cannot exist.
 
 They travel inside events through the transcodings in
-:mod:`goalpath.core.transcodings`.
+:mod:`goalpath.core.storage.transcodings`.
 """
 
 from __future__ import annotations

@@ -20,13 +20,13 @@ from goalpath.projections.outcomes import (
     installed_conventions,
     reliable_change_index,
 )
-from goalpath.projections.pgstore import PostgresReadModelStore
 from goalpath.projections.plan import Plan, PlanGoal, PlanWarning, build_plan, plan_warnings
+from goalpath.projections.postgres_read_model_store import PostgresReadModelStore
 from goalpath.projections.progress import ProgressReport, assess_progress
-from goalpath.projections.readmodels import Projections, ProjectionStatus
+from goalpath.projections.read_model_store import ReadModelStore, SQLiteReadModelStore
+from goalpath.projections.read_side import Projections, ProjectionStatus
 from goalpath.projections.review_queue import ReviewDue
 from goalpath.projections.runner import CatchUpResult, ProjectionRunner
-from goalpath.projections.store import ReadModelStore, SQLiteReadModelStore
 from goalpath.projections.timetravel import plan_as_of
 
 __all__ = [

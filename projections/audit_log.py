@@ -10,7 +10,7 @@ An erasure record deletes every row of its client and is logged itself
 (aggregate ``erasure``: who, when, why, and which client id).
 
 The projector reads the goal's previous state from the current-state
-tables, so it must run before :class:`~goalpath.projections.state.StateProjector`
+tables, so it must run before :class:`~goalpath.projections.current_state.StateProjector`
 in the same batch.
 """
 
@@ -31,8 +31,8 @@ from goalpath.core.erasure import ClientErasure
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor
 from goalpath.projections.changes import FieldChange, GoalState, describe_changes
+from goalpath.projections.read_model_store import StoreTransaction
 from goalpath.projections.records import definition_from_json
-from goalpath.projections.store import StoreTransaction
 
 MAX_CACHED_OWNERS = 20_000
 """Streams whose owning client the audit projector remembers between batches."""

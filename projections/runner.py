@@ -33,7 +33,7 @@ from eventsourcing.persistence import Tracking
 from goalpath.core.erasure import ClientErasure
 from goalpath.core.errors import ClientErasedError
 from goalpath.projections.errors import ProjectionError
-from goalpath.projections.store import ReadModelStore, StoreTransaction
+from goalpath.projections.read_model_store import ReadModelStore, StoreTransaction
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from goalpath.core.keys import MasterKey
+from goalpath.core.storage.keys import MasterKey
 
 __all__ = ["POSTGRES_URL", "PostgresTenant", "postgres_tenant", "require_postgres"]
 

@@ -18,17 +18,34 @@ LAYERS = ("core", "modalities", "projections", "exports", "cli")
 def documented_modules() -> set[str]:
     text = DOC.read_text(encoding="utf-8")
     return set(
-        re.findall(r"`(goalpath\.(?:core|modalities|projections|exports|cli)\.[a-z_]+)`", text)
+        re.findall(r"`(goalpath\.(?:core|modalities|projections|exports|cli)(?:\.[a-z_]+)+)`", text)
     )
 
 
+def _dotted(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(("goalpath", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
 def package_modules() -> set[str]:
+    """Every module of the five packages, sub-packages included (``__init__`` only for those)."""
     return {
-        f"goalpath.{package}.{path.stem}"
+        _dotted(path)
         for package in LAYERS
-        for path in (ROOT / package).glob("*.py")
-        if path.stem != "__init__"
+        for path in (ROOT / package).rglob("*.py")
+        if path.stem != "__init__" or path.parent != ROOT / package
     }
+
+
+def _imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+    return names
 
 
 def test_every_module_the_doc_names_exists() -> None:
@@ -44,18 +61,40 @@ def test_every_module_is_in_the_doc() -> None:
 @pytest.mark.parametrize("package", LAYERS)
 def test_no_package_imports_one_further_out(package: str) -> None:
     further_out = LAYERS[LAYERS.index(package) + 1 :]
-    offenders: list[str] = []
-    for path in (ROOT / package).glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names: list[str] = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            offenders.extend(
-                f"{package}/{path.name} imports {name}"
-                for name in names
-                if any(name.startswith(f"goalpath.{outer}") for outer in further_out)
-            )
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / package).rglob("*.py")
+        for name in _imports(path)
+        if any(name.startswith(f"goalpath.{outer}") for outer in further_out)
+    ]
+    assert not offenders
+
+
+CORE_LAYERS = {
+    "domain": ROOT / "core",
+    "storage": ROOT / "core" / "storage",
+    "application": ROOT / "core" / "application",
+}
+"""Inside goalpath.core, from the inside out: domain, storage, application."""
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("domain", ("goalpath.core.storage", "goalpath.core.application")),
+        ("storage", ("goalpath.core.application",)),
+    ],
+)
+def test_inside_core_no_layer_imports_one_further_out(
+    layer: str, forbidden: tuple[str, ...]
+) -> None:
+    folder = CORE_LAYERS[layer]
+    paths = folder.glob("*.py") if layer == "domain" else folder.rglob("*.py")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in paths
+        if path != ROOT / "core" / "__init__.py"  # the package's public names, re-exported
+        for name in _imports(path)
+        if name.startswith(forbidden)
+    ]
     assert not offenders

@@ -20,7 +20,7 @@ import pytest
 
 from goalpath.core import Actor, GoalpathApp, draft_definition
 from goalpath.core.errors import ConflictError
-from goalpath.core.keys import MasterKey
+from goalpath.core.storage.keys import MasterKey
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:

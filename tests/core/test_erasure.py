@@ -19,8 +19,8 @@ from goalpath.core.errors import (
     InvalidValueError,
     NotFoundError,
 )
-from goalpath.core.keys import KeyConfigurationError, MasterKey, resolve_master_key
-from goalpath.core.sqlite_files import ErasureIncompleteError
+from goalpath.core.storage.keys import KeyConfigurationError, MasterKey, resolve_master_key
+from goalpath.core.storage.sqlite_files import ErasureIncompleteError
 from goalpath.projections import Projections
 
 TODAY = date(2026, 6, 1)

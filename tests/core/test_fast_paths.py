@@ -1,4 +1,4 @@
-"""The fast paths (:mod:`goalpath.core.fast_paths`) give exactly what the library's paths give.
+"""The fast paths (:mod:`goalpath.core.storage.fast_paths`) give what the library's paths give.
 
 - the fast replay and batch events build the aggregates and events that
   ``mutate`` and ``trigger_event`` build, and with the version guard off
@@ -22,12 +22,12 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from goalpath.core import fast_paths
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
-from goalpath.core.fast_paths import encode_goal_snapshot, encode_measured
 from goalpath.core.goal import Goal
-from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.storage import fast_paths
+from goalpath.core.storage.fast_paths import encode_goal_snapshot, encode_measured
+from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor
 from tests.conftest import AppFactory
 from tests.core.test_replay import comparable, fold, run_history
@@ -114,7 +114,7 @@ def test_unusual_states_are_declined_and_take_the_general_path() -> None:
 
 
 def test_a_snapshot_holding_the_placeholder_text_elsewhere_is_still_written_right() -> None:
-    from goalpath.core import fast_paths  # noqa: PLC0415
+    from goalpath.core.storage import fast_paths  # noqa: PLC0415
 
     goal = _new_goal(Actor("therapist-1", "therapist"))
     goal.measure_many([(1.0, GOAL_START, None)], actor=goal.created_by, today=TODAY)

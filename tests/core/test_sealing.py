@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from goalpath.core import Actor, GoalpathApp
-from goalpath.core.mapper import _Nonces
+from goalpath.core.storage.mapper import _Nonces
 
 
 def _draw(nonces: _Nonces, queue: multiprocessing.Queue[bytes]) -> None:

@@ -11,9 +11,10 @@ from uuid import UUID
 
 import pytest
 
-from goalpath.core import Actor, GoalpathApp, draft_definition, sealed_recorders
+from goalpath.core import Actor, GoalpathApp, draft_definition
 from goalpath.core.errors import ClientErasedError, ConflictError
-from goalpath.core.keys import MasterKey
+from goalpath.core.storage import sealed_recorders
+from goalpath.core.storage.keys import MasterKey
 from tests.postgres_support import PostgresTenant, postgres_tenant
 
 TODAY = date(2026, 6, 1)

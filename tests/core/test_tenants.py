@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from goalpath.cli.demo import build_demo
 from goalpath.cli.main import cli
 from goalpath.core.application import GoalpathApp
-from goalpath.core.audit import export_rows
+from goalpath.core.application.audit import export_rows
 from goalpath.core.errors import NotFoundError
 from goalpath.core.values import Actor
 from goalpath.projections import Projections

@@ -20,7 +20,7 @@ from psycopg import sql
 
 from goalpath.cli.main import cli
 from goalpath.core.application import GoalpathApp
-from goalpath.core.keys import MasterKey
+from goalpath.core.storage.keys import MasterKey
 from tests.postgres_support import PostgresTenant, require_postgres
 
 __all__ = ["STORE_KINDS", "ProjectionStore", "open_store"]

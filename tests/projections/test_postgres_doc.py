@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from goalpath.cli.main import cli
-from goalpath.core.keys import MasterKey
+from goalpath.core.storage.keys import MasterKey
 from tests.postgres_support import require_postgres
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "postgres.md"

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import GoalpathApp
-from goalpath.core.postgres import postgres_conninfo
+from goalpath.core.storage.postgres import postgres_conninfo
 from goalpath.projections import ProjectionError, Projections, SQLiteReadModelStore
-from goalpath.projections.pgstore import NUL_STAND_IN, PostgresReadModelStore
+from goalpath.projections.current_state import StateProjector
+from goalpath.projections.postgres_read_model_store import NUL_STAND_IN, PostgresReadModelStore
 from goalpath.projections.records import EpisodeRecord, GoalRecord
 from goalpath.projections.runner import ProjectionRunner
-from goalpath.projections.state import StateProjector
 from tests.conftest import fixed_today
 from tests.postgres_support import PostgresTenant, require_postgres
 from tests.projections.stores import ProjectionStore

@@ -38,7 +38,7 @@ from goalpath.core.errors import (
     StoreError,
 )
 from goalpath.core.goal import Goal
-from goalpath.core.keys import (
+from goalpath.core.storage.keys import (
     ClientKeyStore,
     MasterKey,
     MemoryClientKeyStore,
@@ -46,16 +46,16 @@ from goalpath.core.keys import (
     SQLiteClientKeyStore,
     resolve_master_key,
 )
-from goalpath.core.mapper import GoalpathMapper
-from goalpath.core.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
-from goalpath.core.replay import replay
-from goalpath.core.sealed_recorders import (
+from goalpath.core.storage.locations import MEMORY, scrub_password, store_spec
+from goalpath.core.storage.mapper import GoalpathMapper
+from goalpath.core.storage.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
+from goalpath.core.storage.replay import replay
+from goalpath.core.storage.sealed_recorders import (
     SealedPostgresApplicationRecorder,
     SealedSQLiteApplicationRecorder,
 )
-from goalpath.core.sqlite_files import create_private_file
-from goalpath.core.stores import MEMORY, scrub_password, store_spec
-from goalpath.core.transcodings import register_goalpath_transcodings
+from goalpath.core.storage.sqlite_files import create_private_file
+from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import (
     as_uuid,
 )

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from goalpath.core.errors import ClientErasedError, StoreError
-from goalpath.core.sqlite_files import truncate_write_ahead_log
+from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
 
 __all__ = [
     "KEY_ENV",

@@ -34,7 +34,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from goalpath.core.mapper import CHAIN
+from goalpath.core.storage.mapper import CHAIN
 
 __all__ = [
     "HEADS_TABLE",

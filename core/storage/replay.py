@@ -1,7 +1,7 @@
 """Rebuilding and extending aggregates from events: goalpath's fast paths, or the library's.
 
 Where the installed eventsourcing is one the fast paths were checked
-against (:data:`goalpath.core.fast_paths.ENABLED`), events are applied by
+against (:data:`goalpath.core.storage.fast_paths.ENABLED`), events are applied by
 their decorated methods directly; otherwise through the library's own
 ``mutate`` and ``trigger_event``. Both build the same aggregates.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from goalpath.core import fast_paths
+from goalpath.core.storage import fast_paths
 
 __all__ = ["append_event", "append_events", "replay"]
 

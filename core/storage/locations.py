@@ -37,8 +37,10 @@ DATABASE_URL_ENV: Final = "GOALPATH_DATABASE_URL"
 DB_ENV: Final = "GOALPATH_DB"
 TENANT_ENV: Final = "GOALPATH_TENANT"
 
-SQLITE_RECORDER: Final = "goalpath.core.sealed_recorders:SealedSQLiteApplicationRecorder"
-POSTGRES_RECORDER: Final = "goalpath.core.sealed_recorders:SealedPostgresApplicationRecorder"
+SQLITE_RECORDER: Final = "goalpath.core.storage.sealed_recorders:SealedSQLiteApplicationRecorder"
+POSTGRES_RECORDER: Final = (
+    "goalpath.core.storage.sealed_recorders:SealedPostgresApplicationRecorder"
+)
 
 _TENANT: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 

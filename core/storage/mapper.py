@@ -44,9 +44,9 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
-from goalpath.core import fast_paths
 from goalpath.core.errors import ClientErasedError, TamperedError
-from goalpath.core.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
+from goalpath.core.storage import fast_paths
+from goalpath.core.storage.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
 
 __all__ = [
     "ENVELOPE_FORMAT",

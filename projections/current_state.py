@@ -30,6 +30,7 @@ from uuid import UUID
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
 from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
+from goalpath.projections.read_model_store import StoreTransaction
 from goalpath.projections.records import (
     EpisodeRecord,
     GoalRecord,
@@ -37,7 +38,6 @@ from goalpath.projections.records import (
     definition_from_json,
     definition_to_json,
 )
-from goalpath.projections.store import StoreTransaction
 
 __all__ = ["STATE_SCHEMA", "STATE_TABLES", "StateProjector", "load_episodes", "load_goals"]
 

@@ -23,7 +23,7 @@ import attrs
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.goal import REVIEWABLE_STATUSES
-from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.core.storage.locations import StoreSpec, redact_url
 from goalpath.core.values import as_uuid
 from goalpath.modalities.manager import Plugins
 from goalpath.projections.audit_log import (
@@ -33,9 +33,11 @@ from goalpath.projections.audit_log import (
     search_audit_log,
 )
 from goalpath.projections.caseload import CaseloadOutcomes, build_caseload_outcomes
+from goalpath.projections.current_state import StateProjector, load_episodes, load_goals
 from goalpath.projections.outcomes import Conventions, conventions_of, installed_conventions
 from goalpath.projections.plan import Plan, build_plan
 from goalpath.projections.progress import ProgressReport, assess_progress
+from goalpath.projections.read_model_store import MEMORY, ReadModelStore, SQLiteReadModelStore
 from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
 from goalpath.projections.runner import (
     DEFAULT_BATCH_SIZE,
@@ -44,8 +46,6 @@ from goalpath.projections.runner import (
     ProjectionRunner,
     Projector,
 )
-from goalpath.projections.state import StateProjector, load_episodes, load_goals
-from goalpath.projections.store import MEMORY, ReadModelStore, SQLiteReadModelStore
 from goalpath.projections.timetravel import plan_as_of
 
 __all__ = [
@@ -91,7 +91,7 @@ def default_store(app: GoalpathApp) -> ReadModelStore:
     """
     spec = getattr(app, "store", None)
     if isinstance(spec, StoreSpec) and spec.kind == "postgres":
-        from goalpath.projections.pgstore import (  # noqa: PLC0415  # psycopg only when needed
+        from goalpath.projections.postgres_read_model_store import (  # noqa: PLC0415  # psycopg only when needed
             PostgresReadModelStore,
         )
 

@@ -3,7 +3,7 @@
 Events stay the library's frozen dataclasses; the attrs value objects inside
 them are turned into JSON-compatible dicts here and rebuilt (and so
 re-validated) when events are read back. Direct JSON writers for the most
-frequent events live in :mod:`goalpath.core.fast_paths`.
+frequent events live in :mod:`goalpath.core.storage.fast_paths`.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ import attrs
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from goalpath.core.errors import TamperedError
-from goalpath.core.keys import ClientKeyStore
-from goalpath.core.mapper import GENESIS, chain_hash, open_envelope
-from goalpath.core.sealed_recorders import (
+from goalpath.core.storage.keys import ClientKeyStore
+from goalpath.core.storage.mapper import GENESIS, chain_hash, open_envelope
+from goalpath.core.storage.sealed_recorders import (
     SealedState,
     StoreSeal,
     StreamHead,

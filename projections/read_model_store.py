@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from goalpath.core.sqlite_files import truncate_write_ahead_log
+from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
 from goalpath.projections.errors import ProjectionError
 
 __all__ = ["MEMORY", "ReadModelStore", "SQLiteReadModelStore", "StoreTransaction"]

@@ -4,7 +4,7 @@ Each command loads an aggregate, calls one command method on it and saves
 the new events. Business rules live in the aggregates
 (:mod:`goalpath.core.goal`, :mod:`goalpath.core.episode`), not here; how a
 store is opened and how aggregates are loaded and saved lives in
-:mod:`goalpath.core.sealed_application`.
+:mod:`goalpath.core.application.sealed`.
 
 This module is over 500 lines because it is the whole Python API in one
 class: one short method per command or read, each with its documented
@@ -24,6 +24,12 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+from goalpath.core.application.sealed import (
+    DEFAULT_SNAPSHOT_INTERVAL,
+    SEALED_RECORDERS,
+    SealedApplication,
+    local_today,
+)
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure, erasure_id
 from goalpath.core.errors import (
@@ -35,14 +41,9 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.goal import Goal
-from goalpath.core.integrity import VerificationReport, verify_chains
-from goalpath.core.sealed_application import (
-    DEFAULT_SNAPSHOT_INTERVAL,
-    SEALED_RECORDERS,
-    SealedApplication,
-    local_today,
-)
-from goalpath.core.stores import resolve_location
+from goalpath.core.storage.integrity import VerificationReport, verify_chains
+from goalpath.core.storage.locations import resolve_location
+from goalpath.core.storage.replay import append_events
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
@@ -83,7 +84,7 @@ UNCHANGED: Final = _Unchanged()
 
 
 def resolve_db_path(db: str | os.PathLike[str] | None) -> str:
-    """Return the store to use (see :func:`goalpath.core.stores.resolve_location`)."""
+    """Return the store to use (see :func:`goalpath.core.storage.locations.resolve_location`)."""
     return resolve_location(db)
 
 
@@ -99,7 +100,7 @@ class GoalpathApp(SealedApplication):
     takes a snapshot of a goal every that many events (0 turns snapshots off).
 
     ``master_key`` encrypts and chains every record; without it, the key is
-    found by :func:`goalpath.core.keys.resolve_master_key` (``GOALPATH_KEY``,
+    found by :func:`goalpath.core.storage.keys.resolve_master_key` (``GOALPATH_KEY``,
     ``GOALPATH_KEY_FILE``, or a key file beside a SQLite store).
     """
 
@@ -312,7 +313,7 @@ class GoalpathApp(SealedApplication):
         """
         goal = self._load(Goal, goal_id, expected_version)
         loaded = goal.version
-        numbers = goal.measure_many(rows, actor=actor, today=self.today())
+        numbers = goal.measure_many(rows, actor=actor, today=self.today(), append=append_events)
         if numbers:
             self._save_import([goal], based_on={goal.id: loaded})
         return numbers
@@ -340,7 +341,9 @@ class GoalpathApp(SealedApplication):
                 raise InvalidValueError(f"goal {goal.id} is given twice; give its rows once")
             based_on[goal.id] = goal.version
             try:
-                numbers[goal.id] = goal.measure_many(rows, actor=actor, today=today)
+                numbers[goal.id] = goal.measure_many(
+                    rows, actor=actor, today=today, append=append_events
+                )
             except GoalpathError as error:
                 raise type(error)(f"goal {goal.id}: {error}") from None
             goals.append(goal)
@@ -535,7 +538,7 @@ class GoalpathApp(SealedApplication):
         """Make sure no destroyed key lingers in the store's files.
 
         An erasure does this itself; call it again after an
-        :class:`~goalpath.core.sqlite_files.ErasureIncompleteError`, once the
+        :class:`~goalpath.core.storage.sqlite_files.ErasureIncompleteError`, once the
         other processes on the file have closed.
         """
         self.keys.purge()

@@ -1,7 +1,7 @@
 """Read models in PostgreSQL: tables in the tenant's schema, beside its events.
 
 The projectors write the portable SQL described in
-:mod:`goalpath.projections.store`; this store translates it (``?`` becomes
+:mod:`goalpath.projections.read_model_store`; this store translates it (``?`` becomes
 ``%s``, ``INTEGER`` columns become ``BIGINT``, since log positions are
 ``bigint``). Every write transaction takes a transaction-scoped advisory
 lock of the schema first, so two runners never apply the same batch and
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, Final
 import psycopg
 from psycopg import sql
 
-from goalpath.core.postgres import postgres_conninfo
-from goalpath.core.stores import StoreSpec, redact_url
+from goalpath.core.storage.locations import StoreSpec, redact_url
+from goalpath.core.storage.postgres import postgres_conninfo
 from goalpath.projections.errors import ProjectionError
-from goalpath.projections.store import ReadModelStore, Row, StoreTransaction
+from goalpath.projections.read_model_store import ReadModelStore, Row, StoreTransaction
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -48,8 +48,9 @@ READ_MODEL_PREFIX: Final = "gp_"
 """Read-model tables (and the tracking table) are the schema's tables with this prefix."""
 
 KEY_TABLE: Final = "goalpath_client_keys"
-"""The client-key table of a tenant (see :class:`goalpath.core.keys.PostgresClientKeyStore`),
-rewritten after an erasure so a destroyed key's old row version does not linger."""
+"""The client-key table of a tenant (see
+:class:`goalpath.core.storage.keys.PostgresClientKeyStore`), rewritten after an
+erasure so a destroyed key's old row version does not linger."""
 
 _INTEGER: Final = re.compile(r"\bINTEGER\b")
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from goalpath.core.errors import ClientErasedError, InvalidValueError
 from goalpath.core.history import HistoryBuilder, HistoryEntry
-from goalpath.core.mapper import open_envelope
+from goalpath.core.storage.mapper import open_envelope
 
 __all__ = ["EXPORT_FIELDS", "export_rows", "history_document"]
 

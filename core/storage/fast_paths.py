@@ -4,7 +4,7 @@ Each fast path produces exactly what the library's own path produces, and
 relies on something the library does not promise; each has an equivalence
 test in ``tests/core/test_fast_paths.py``:
 
-- **replay** (:func:`replay_events`, used by :mod:`goalpath.core.replay`):
+- **replay** (:func:`replay_events`, used by :mod:`goalpath.core.storage.replay`):
   calls an event's decorated method directly instead of ``event.mutate``.
   Relies on ``eventsourcing.domain.decorated_funcs`` (event class to
   method), ``CanInitAggregate``, and events keeping their fields in
@@ -20,7 +20,7 @@ test in ``tests/core/test_fast_paths.py``:
   setting, and the ``_type_``/``_data_`` wrapping of transcoded values).
   Test: ``test_direct_json_of_measurements_and_snapshots_is_the_transcoders``.
 
-The chain hash's keyed-state copy (:func:`goalpath.core.mapper.chain_mac`)
+The chain hash's keyed-state copy (:func:`goalpath.core.storage.mapper.chain_mac`)
 relies on nothing in the library and is always used.
 
 The fast paths are used only under the eventsourcing versions they were
@@ -43,7 +43,7 @@ from typing import Any, Final
 
 from eventsourcing import domain
 
-from goalpath.core.transcodings import MAX_REMEMBERED_ACTORS
+from goalpath.core.storage.transcodings import MAX_REMEMBERED_ACTORS
 from goalpath.core.values import Actor, Measurement
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from goalpath.core.errors import StoreError
-from goalpath.core.stores import StoreSpec, redact_url, scrub_password
+from goalpath.core.storage.locations import StoreSpec, redact_url, scrub_password
 
 __all__ = ["postgres_conninfo", "prepare_postgres_schema", "setup_lock"]
 

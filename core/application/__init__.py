@@ -1,0 +1,18 @@
+"""goalpath's application service: the Python API a host calls, and its wiring.
+
+- :mod:`goalpath.core.application.goalpath_app`: :class:`GoalpathApp`, every
+  command and read;
+- :mod:`goalpath.core.application.sealed`: :class:`SealedApplication`, the
+  wiring (key store, recorder and mapper for a store location), loading and
+  saving aggregates, time travel;
+- :mod:`goalpath.core.application.audit`: streaming a store's history for
+  auditors.
+
+It sits between the domain (the modules directly in :mod:`goalpath.core`) and
+the storage infrastructure (:mod:`goalpath.core.storage`), and imports both.
+"""
+
+from goalpath.core.application.goalpath_app import GoalpathApp, resolve_db_path
+from goalpath.core.application.sealed import local_today
+
+__all__ = ["GoalpathApp", "local_today", "resolve_db_path"]
