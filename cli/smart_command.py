@@ -14,7 +14,7 @@ from goalpath.cli.definition_options import (
 )
 from goalpath.cli.render import smart_document, smart_table
 from goalpath.core.application import local_today
-from goalpath.core.smart import draft_definition, evaluate_smart
+from goalpath.core.smart import InstrumentFacts, draft_definition, evaluate_smart
 
 __all__ = ["register"]
 
@@ -59,3 +59,21 @@ def smart(
 def register(cli: click.Group) -> None:
     """Add ``goalpath smart`` to the root group."""
     cli.add_command(smart)
+
+
+def instrument_facts() -> tuple[InstrumentFacts, ...]:
+    """The installed plugins' instruments as SMART evaluation takes them: data, not plugins."""
+    from goalpath.modalities.manager import installed_instruments  # noqa: PLC0415  # on demand
+
+    return tuple(
+        InstrumentFacts(
+            code=instrument.id,
+            name=instrument.name,
+            unit=instrument.unit,
+            direction=instrument.direction,
+            minimum=instrument.minimum,
+            maximum=instrument.maximum,
+            reliable_change=instrument.reliable_change,
+        )
+        for instrument in installed_instruments().values()
+    )

@@ -209,9 +209,11 @@ def test_evaluation_is_a_total_pure_function(
 
 @given(goal_definitions(GOAL_START, measured=False))
 def test_a_goal_without_a_measure_is_never_smart(definition: GoalDefinition) -> None:
-    """Law: without a measure and a target no goal is Measurable, Achievable or Time-bound."""
+    """Law: without a measure and a target, given or read, no goal is Measurable or SMART.
+
+    Achievable and Time-bound are judged on their own parts (issue 14): a goal
+    with nothing unrealistic in it is not made unachievable by a missing measure.
+    """
     report = evaluate_smart(definition)
     assert not report.measurable.passed
-    assert not report.achievable.passed
-    assert not report.time_bound.passed
     assert not report.passed
