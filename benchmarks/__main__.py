@@ -24,6 +24,7 @@ BENCHMARKS: list[str] = [
     "benchmarks.projection_catchup",
     "benchmarks.scaling",
     "benchmarks.postgres",
+    "benchmarks.smart",
 ]
 """Benchmark modules, in the order they run (add a module here to register it)."""
 

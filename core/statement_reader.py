@@ -34,6 +34,8 @@ __all__ = [
     "ReadTimeFrame",
     "StatementReading",
     "TargetForm",
+    "clear_caches",
+    "normalise",
     "read_statement",
 ]
 
@@ -188,6 +190,12 @@ def normalise(statement: str) -> str:
     text = _NUMBER_RUN.sub(_to_digits, text)
     text = re.sub(r"\bonce\b", "1 time", text)
     return re.sub(r"\btwice\b", "2 times", text)
+
+
+def clear_caches() -> None:
+    """Forget every statement read so far (for benchmarks that time a first reading)."""
+    normalise.cache_clear()
+    _read.cache_clear()
 
 
 # -- numbers -----------------------------------------------------------------------
