@@ -21,10 +21,10 @@ from goalpath.cli.common import (
     open_app,
     parse_time,
     refusals,
-    to_jsonable,
 )
 from goalpath.core.application.audit import EXPORT_FIELDS, export_rows
 from goalpath.core.storage.integrity import ChainProblem, VerificationReport
+from goalpath.core.values import jsonable
 from goalpath.projections import Projections
 
 __all__ = ["register"]
@@ -84,9 +84,9 @@ def verify(ctx: click.Context, /, *, at_least: int | None, as_json: bool) -> Non
 
 
 def _report_document(report: VerificationReport) -> dict[str, Any]:
-    document: dict[str, Any] = to_jsonable(report)
+    document: dict[str, Any] = jsonable(report)
     document["ok"] = report.ok
-    document["first_problem"] = to_jsonable(report.first_problem)
+    document["first_problem"] = jsonable(report.first_problem)
     return document
 
 
@@ -154,13 +154,13 @@ def export(
 def _write(rows: Any, output_format: str, handle: IO[str]) -> None:
     if output_format == "jsonl":
         for row in rows:
-            handle.write(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(jsonable(row), ensure_ascii=False) + "\n")
         return
     writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
         flat = dict(row)
-        flat["changes"] = json.dumps(to_jsonable(row["changes"]), ensure_ascii=False)
+        flat["changes"] = json.dumps(jsonable(row["changes"]), ensure_ascii=False)
         writer.writerow(flat)
 
 

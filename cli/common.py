@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, ParamSpec, TypeVar
-from uuid import UUID
 
 import attrs
 import click
@@ -25,7 +24,7 @@ from rich.console import Console
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.errors import GoalpathError
-from goalpath.core.values import ROLES, Actor
+from goalpath.core.values import ROLES, Actor, jsonable
 
 __all__ = [
     "AppState",
@@ -37,7 +36,6 @@ __all__ = [
     "parse_date",
     "parse_time",
     "refusals",
-    "to_jsonable",
 ]
 
 P = ParamSpec("P")
@@ -153,27 +151,9 @@ def parse_time(value: str | None, name: str = "time") -> datetime | None:
     return moment
 
 
-def to_jsonable(value: Any) -> Any:
-    """Convert goalpath values (attrs objects, dates, UUIDs) to JSON-compatible data."""
-    if attrs.has(type(value)):
-        return {
-            field.name: to_jsonable(getattr(value, field.name))
-            for field in attrs.fields(type(value))
-        }
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(item) for item in value]
-    return value
-
-
 def emit(document: Any) -> None:
     """Print one JSON document on stdout."""
-    click.echo(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(jsonable(document), indent=2, ensure_ascii=False))
 
 
 def group_of(cli: click.Group, name: str, help_text: str) -> click.Group:

@@ -29,7 +29,6 @@ from goalpath.cli.definition_options import (
 )
 from goalpath.cli.render import (
     goal_document,
-    history_entry_document,
     history_table,
     render_goal,
 )
@@ -527,7 +526,7 @@ def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None
             emit(
                 {
                     "goal_id": str(goal_id),
-                    "events": [history_entry_document(entry) for entry in entries],
+                    "events": [entry.document() for entry in entries],
                 }
             )
         else:

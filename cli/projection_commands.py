@@ -32,8 +32,8 @@ from goalpath.cli.common import (
     open_app,
     parse_time,
     refusals,
-    to_jsonable,
 )
+from goalpath.core.values import jsonable
 from goalpath.exports.charts import png_chart, text_chart
 from goalpath.projections import (
     AuditEntry,
@@ -83,16 +83,16 @@ def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
         "id": str(record.goal_id),
         "status": record.status,
         "statement": record.definition.statement,
-        "definition": to_jsonable(record.definition),
+        "definition": jsonable(record.definition),
         "focus": record.definition.effective_focus,
         "smart": {
             "passed": goal.smart.passed,
             "summary": goal.smart.summary(),
             "failed_letters": list(goal.smart.failed_letters),
         },
-        "latest_measurement": to_jsonable(goal.latest),
-        "next_review_due": to_jsonable(goal.next_review_due),
-        "last_reviewed_on": to_jsonable(record.last_reviewed_on),
+        "latest_measurement": jsonable(goal.latest),
+        "next_review_due": jsonable(goal.next_review_due),
+        "last_reviewed_on": jsonable(record.last_reviewed_on),
         "latest_attainment": record.latest_attainment,
         "version": record.version,
     }
@@ -108,11 +108,11 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "therapist_ids": list(episode.therapist_ids),
         "concerns": list(episode.concerns),
         "opened_on": episode.opened_on.isoformat(),
-        "closed_on": to_jsonable(episode.closed_on),
+        "closed_on": jsonable(episode.closed_on),
         "sessions_recorded": episode.sessions_recorded,
         "goals": [_plan_goal_document(goal) for goal in plan.goals],
         "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
-        "warnings": to_jsonable(plan.warnings),
+        "warnings": jsonable(plan.warnings),
         "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
     }
 
@@ -124,14 +124,14 @@ def progress_document(report: ProgressReport) -> dict[str, Any]:
         "goal_id": str(report.goal_id),
         "statement": report.statement,
         "as_of": report.as_of.isoformat(),
-        "measure": to_jsonable(report.measure),
-        "target": to_jsonable(report.target),
+        "measure": jsonable(report.measure),
+        "target": jsonable(report.target),
         "series": [
             {"sequence": m.sequence, "value": m.value, "observed_on": m.observed_on.isoformat()}
             for m in report.series
         ],
         "latest_value": report.latest_value,
-        "latest_on": to_jsonable(report.latest_on),
+        "latest_on": jsonable(report.latest_on),
         "percent": None if report.percent is None else round(report.percent, 1),
         "trend_per_week": report.trend_per_week,
         "expected_at_latest": report.expected_at_latest,
@@ -140,24 +140,24 @@ def progress_document(report: ProgressReport) -> dict[str, Any]:
         else [{"on": day.isoformat(), "value": value} for day, value in trajectory],
         "status": report.status,
         "reason": report.reason,
-        "outcome": to_jsonable(report.outcome),
+        "outcome": jsonable(report.outcome),
     }
 
 
 def review_document(item: ReviewDue) -> dict[str, Any]:
     """One review-queue entry as JSON-ready data."""
-    document: dict[str, Any] = to_jsonable(item)
+    document: dict[str, Any] = jsonable(item)
     return document
 
 
 def audit_document(entry: AuditEntry) -> dict[str, Any]:
     """One audit-log row as JSON-ready data."""
-    document: dict[str, Any] = to_jsonable(entry)
+    document: dict[str, Any] = jsonable(entry)
     return document
 
 
 def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
-    document: dict[str, Any] = to_jsonable(counts)
+    document: dict[str, Any] = jsonable(counts)
     document["rates"] = counts.rates
     return document
 
@@ -479,7 +479,7 @@ def audit_log(  # noqa: PLR0917  # one parameter per filter
             str(entry.position),
             entry.recorded_at.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
             entry.event_type,
-            f"{entry.aggregate} {str(entry.originator_id)[:8]} v{entry.originator_version}",
+            f"{entry.stream_type} {str(entry.stream_id)[:8]} v{entry.version}",
             f"{entry.actor_id} ({entry.actor_role})",
             changes,
             entry.reason or "",

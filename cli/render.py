@@ -10,17 +10,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from goalpath.cli.common import to_jsonable
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
 from goalpath.core.history import HistoryEntry
 from goalpath.core.smart import SmartReport
-from goalpath.core.values import Measurement
+from goalpath.core.values import Measurement, jsonable
 
 __all__ = [
     "episode_document",
     "goal_document",
-    "history_entry_document",
     "history_table",
     "measurement_chart",
     "render_episode",
@@ -44,7 +42,7 @@ def smart_document(report: SmartReport) -> dict[str, Any]:
     return {
         "passed": report.passed,
         "failed_letters": list(report.failed_letters),
-        "verdicts": [to_jsonable(verdict) for verdict in report.verdicts],
+        "verdicts": [jsonable(verdict) for verdict in report.verdicts],
     }
 
 
@@ -57,18 +55,18 @@ def goal_document(goal: Goal) -> dict[str, Any]:
         "episode_id": str(goal.episode_id),
         "client_id": goal.client_id,
         "status": goal.status,
-        "definition": to_jsonable(goal.definition),
+        "definition": jsonable(goal.definition),
         "focus": goal.definition.effective_focus,
         "smart": smart_document(goal.smart),
         "template": (
             {"id": goal.template_id, "version": goal.template_version} if goal.template_id else None
         ),
-        "measurements": to_jsonable(goal.measurements),
-        "latest_measurement": to_jsonable(latest),
-        "reviews": to_jsonable(goal.reviews),
-        "next_review_due": to_jsonable(goal.next_review_due),
+        "measurements": jsonable(goal.measurements),
+        "latest_measurement": jsonable(latest),
+        "reviews": jsonable(goal.reviews),
+        "next_review_due": jsonable(goal.next_review_due),
         "retirement_reason": goal.retirement_reason,
-        "replaced_by": to_jsonable(goal.replaced_by),
+        "replaced_by": jsonable(goal.replaced_by),
         "created_on": goal.created_on.isoformat(),
         "modified_on": goal.modified_on.isoformat(),
     }
@@ -83,9 +81,9 @@ def episode_document(episode: Episode) -> dict[str, Any]:
         "therapist_ids": list(episode.therapist_ids),
         "concerns": list(episode.concerns),
         "opened_on": episode.opened_on.isoformat(),
-        "closed_on": to_jsonable(episode.closed_on),
+        "closed_on": jsonable(episode.closed_on),
         "close_reason": episode.close_reason,
-        "sessions": to_jsonable(episode.sessions),
+        "sessions": jsonable(episode.sessions),
         "sessions_attended": episode.sessions_attended,
         "goal_ids": [str(goal_id) for goal_id in episode.goal_ids],
     }
@@ -232,41 +230,14 @@ def render_episode(console: Console, episode: Episode, goals: list[Goal]) -> Non
     console.print(Panel(Group(table, goal_table), title="episode", expand=False))
 
 
-def history_entry_document(entry: HistoryEntry) -> dict[str, Any]:
-    """A history entry as JSON-ready data, with the actor as ``{id, role}``."""
-    return {
-        "version": entry.version,
-        "recorded_at": entry.recorded_at.isoformat(),
-        "effective_on": to_jsonable(entry.effective_on),
-        "type": entry.event_type,
-        "actor": {"id": entry.actor_id, "role": entry.actor_role} if entry.actor_id else None,
-        "reason": entry.reason,
-        "changes": [
-            {"field": change.field, "before": change.before, "after": change.after}
-            for change in entry.changes
-        ],
-    }
-
-
 def _short(value: Any, limit: int = 60) -> str:
     text = "—" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_HIDDEN_SUFFIXES = (
-    ".recorded_by.id",
-    ".recorded_by.role",
-    ".reviewed_by.id",
-    ".reviewed_by.role",
-    ".sequence",
-    ".correction_reason",
-)
-
-
 def _shown(entry: HistoryEntry, field: str) -> bool:
-    if entry.version == 1:
-        return field in ("definition.statement", "status")
-    return not field.endswith(_HIDDEN_SUFFIXES) and field != "created_by"
+    """The first event sets every field; the table shows its statement and status."""
+    return entry.version > 1 or field in ("definition.statement", "status")
 
 
 def _label(field: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from goalpath.cli.common import console, emit, json_option, parse_date, refusals, to_jsonable
+from goalpath.cli.common import console, emit, json_option, parse_date, refusals
 from goalpath.cli.definition_options import (
     definition_options,
     measure_from_options,
@@ -15,6 +15,7 @@ from goalpath.cli.definition_options import (
 from goalpath.cli.render import smart_document, smart_table
 from goalpath.core.application import local_today
 from goalpath.core.smart import InstrumentFacts, draft_definition, evaluate_smart
+from goalpath.core.values import jsonable
 
 __all__ = ["register"]
 
@@ -50,7 +51,7 @@ def smart(
     )
     report = evaluate_smart(definition, concerns)
     if as_json:
-        emit({"definition": to_jsonable(definition), "smart": smart_document(report)})
+        emit({"definition": jsonable(definition), "smart": smart_document(report)})
         return
     verdict = "SMART" if report.passed else "not SMART yet"
     console().print(smart_table(report, title=f"{statement!r}: {verdict}"))

@@ -7,9 +7,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from goalpath.cli.common import console, emit, json_option, refusals, to_jsonable
+from goalpath.cli.common import console, emit, json_option, refusals
 from goalpath.core.application import local_today
 from goalpath.core.errors import InvalidValueError
+from goalpath.core.values import jsonable
 from goalpath.modalities import (
     DISABLED_VARIABLE,
     Plugins,
@@ -43,7 +44,7 @@ def _template_document(plugins: Plugins, template: Template) -> dict[str, Any]:
         **_template_summary(template),
         "plugin": plugins.template_plugin(template.id),
         "statement": template.statement,
-        "measure": to_jsonable(template.measure),
+        "measure": jsonable(template.measure),
         "parameters": [
             {
                 "name": parameter.name,
@@ -62,14 +63,14 @@ def _template_document(plugins: Plugins, template: Template) -> dict[str, Any]:
         "example_statement": example.definition.statement,
         "example_command": f"goalpath goal create EPISODE_ID --template {template.id} {params}",
         "interventions": [
-            {"plugin": suggestion.plugin, **to_jsonable(suggestion.intervention)}
+            {"plugin": suggestion.plugin, **jsonable(suggestion.intervention)}
             for suggestion in suggestions
         ],
     }
 
 
 def _status_document(status: PluginStatus) -> dict[str, Any]:
-    return {**to_jsonable(status), "loaded": status.loaded}
+    return {**jsonable(status), "loaded": status.loaded}
 
 
 def _warn_problems(plugins: Plugins) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "NotSmartError",
     "StoreError",
     "TamperedError",
+    "UnhandledEventError",
 ]
 
 
@@ -110,3 +111,19 @@ class ClientErasedError(GoalpathError):
 
 class TamperedError(GoalpathError):
     """A stored record does not authenticate: it was altered, moved or forged."""
+
+
+class UnhandledEventError(GoalpathError, TypeError):
+    """A reader of events met an event type it does not handle: a gap in goalpath itself.
+
+    Raised instead of skipping the event, so that a new event type that a
+    projector, the change describer or an exporter does not know about fails
+    loudly (and in the event-coverage test) rather than being lost silently.
+    """
+
+    def __init__(self, event: object) -> None:
+        self.event_type = type(event).__qualname__
+        super().__init__(
+            f"no handler for the event type {self.event_type}: goalpath's readers of events "
+            "must each handle every event class (see docs/architecture.md)"
+        )

@@ -16,7 +16,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotSmartError
+from goalpath.core.errors import (
+    InvalidCommandError,
+    InvalidValueError,
+    NotSmartError,
+    UnhandledEventError,
+)
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -35,6 +40,7 @@ from goalpath.core.values import (
     check_date,
     check_reason,
     check_text,
+    corrected,
 )
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "EventAppender",
     "Goal",
+    "status_after",
     "status_after_review",
     "trigger_each",
 ]
@@ -491,14 +498,16 @@ class Goal(Aggregate):
         self, sequence: int, value: float | None, reason: str, actor: Actor
     ) -> None:
         original = self.measurements[sequence - 1]
-        first_value = original.original_value if original.status == "amended" else original.value
+        status, first_value = corrected(
+            original.value, original.status, original.original_value, value
+        )
         self.measurements[sequence - 1] = Measurement(
             sequence=original.sequence,
             value=value,
             observed_on=original.observed_on,
             recorded_by=original.recorded_by,
             note=original.note,
-            status="entered-in-error" if value is None else "amended",
+            status=status,
             original_value=first_value,
             correction_reason=reason,
         )
@@ -641,3 +650,23 @@ def _not_smart(report: SmartReport, lead: str = "the goal is not SMART") -> NotS
         if not verdict.passed
     )
     return NotSmartError(f"{lead}, so it cannot be active. {details}", report)
+
+
+def status_after(event: object, before: str | None) -> str | None:
+    """The status a goal has after ``event``, given its status ``before`` it.
+
+    The one statement of the goal's status transitions, for every reader of
+    its events (the aggregate applies the same rules as it records them).
+    """
+    match event:
+        case Goal.Created():
+            return event.status
+        case Goal.Activated():
+            return "active"
+        case Goal.Reviewed():
+            return status_after_review(event.decision) or before
+        case Goal.Retired():
+            return RETIRED_STATUS[event.reason_code]
+        case Goal.Refined() | Goal.Measured() | Goal.MeasurementCorrected():
+            return before
+    raise UnhandledEventError(event)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final, Literal, get_args
 from uuid import UUID
 
@@ -41,6 +41,7 @@ __all__ = [
     "Role",
     "Target",
     "as_uuid",
+    "jsonable",
 ]
 
 MAX_STATEMENT_LENGTH: Final = 2000
@@ -422,6 +423,19 @@ class Measurement:
     correction_reason: str | None = None
 
 
+def corrected(
+    value: float | None, status: str, original_value: float | None, new_value: float | None
+) -> tuple[MeasurementStatus, float | None]:
+    """The status and the first recorded value of a measurement after a correction to ``new_value``.
+
+    ``value``, ``status`` and ``original_value`` are the measurement's before
+    it; ``None`` as ``new_value`` voids it. The first value recorded is kept
+    across any number of corrections.
+    """
+    first_value = original_value if status == "amended" else value
+    return ("entered-in-error" if new_value is None else "amended"), first_value
+
+
 @attrs.frozen
 class Review:
     """One progress review of a goal."""
@@ -444,3 +458,18 @@ def as_uuid(value: object, kind: str) -> UUID:
         except ValueError:
             pass
     raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert attrs values, dates, UUIDs, dicts, tuples and sets to JSON-compatible data."""
+    if attrs.has(type(value)):
+        return {f.name: jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(item) for item in value]
+    return value

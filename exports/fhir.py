@@ -30,9 +30,15 @@ from uuid import UUID
 import attrs
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.changes import effective_on
 from goalpath.core.episode import Episode
-from goalpath.core.errors import GoalpathError, InvalidValueError, NotFoundError
-from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
+from goalpath.core.errors import (
+    GoalpathError,
+    InvalidValueError,
+    NotFoundError,
+    UnhandledEventError,
+)
+from goalpath.core.goal import Goal, status_after
 from goalpath.core.values import Actor, Measure, Measurement
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.manager import Plugins, installed_instruments
@@ -59,6 +65,7 @@ __all__ = [
     "export_episode",
     "measure_concept",
     "observation_id",
+    "provenance_activity",
     "provenance_id",
     "validate_bundle",
 ]
@@ -386,48 +393,29 @@ _RETIREMENT_ACTIVITY: Final[dict[str, str]] = {
 }
 
 
-_PLAIN_ACTIVITY: Final[dict[type, str]] = {
-    Goal.Created: "CREATE",
-    Goal.Refined: "UPDATE",
-    Goal.Activated: "ACTIVATE",
-    Goal.Measured: "APPEND",
-}
+def provenance_activity(domain_event: object, status_before: str | None) -> str:  # noqa: PLR0911
+    """The v3-DataOperation code that says what a goal event did (every goal event class).
 
-
-def _activity(domain_event: Goal.Event, status_before: str | None) -> str:
-    """The v3-DataOperation code that says what a goal event did."""
-    if isinstance(domain_event, Goal.MeasurementCorrected):
-        return "NULLIFY" if domain_event.value is None else "UPDATE"
-    if isinstance(domain_event, Goal.Reviewed):
-        return {"pause": "SUSPEND", "resume": "RESUME"}.get(domain_event.decision, "APPEND")
-    if isinstance(domain_event, Goal.Retired):
-        code = _RETIREMENT_ACTIVITY[domain_event.reason_code]
-        # Ending a goal that was never agreed is a cancellation, not an abort.
-        return "CANCEL" if code == "ABORT" and status_before == "proposed" else code
-    return _PLAIN_ACTIVITY.get(type(domain_event), "UPDATE")
-
-
-def _effective_day(domain_event: Goal.Event) -> date | None:
-    """The date an event took effect, where it differs from when it was recorded."""
-    if isinstance(domain_event, Goal.Measured):
-        return domain_event.observed_on
-    if isinstance(domain_event, Goal.Reviewed):
-        return domain_event.reviewed_on
-    if isinstance(domain_event, Goal.Retired):
-        return domain_event.retired_on
-    return None
-
-
-def _status_after(domain_event: Goal.Event, status: str | None) -> str | None:
-    if isinstance(domain_event, Goal.Created):
-        return domain_event.status
-    if isinstance(domain_event, Goal.Activated):
-        return "active"
-    if isinstance(domain_event, Goal.Reviewed):
-        return status_after_review(domain_event.decision) or status
-    if isinstance(domain_event, Goal.Retired):
-        return RETIRED_STATUS[domain_event.reason_code]
-    return status
+    Refuses any other event with :class:`~goalpath.core.errors.UnhandledEventError`.
+    """
+    match domain_event:
+        case Goal.Created():
+            return "CREATE"
+        case Goal.Refined():
+            return "UPDATE"
+        case Goal.Activated():
+            return "ACTIVATE"
+        case Goal.Measured():
+            return "APPEND"
+        case Goal.MeasurementCorrected():
+            return "NULLIFY" if domain_event.value is None else "UPDATE"
+        case Goal.Reviewed():
+            return {"pause": "SUSPEND", "resume": "RESUME"}.get(domain_event.decision, "APPEND")
+        case Goal.Retired():
+            code = _RETIREMENT_ACTIVITY[domain_event.reason_code]
+            # Ending a goal that was never agreed is a cancellation, not an abort.
+            return "CANCEL" if code == "ABORT" and status_before == "proposed" else code
+    raise UnhandledEventError(domain_event)
 
 
 def _last_status_change(events: Sequence[Goal.Event]) -> _StatusChange:
@@ -435,7 +423,7 @@ def _last_status_change(events: Sequence[Goal.Event]) -> _StatusChange:
     change = _StatusChange()
     status: str | None = None
     for domain_event in events:
-        after = _status_after(domain_event, status)
+        after = status_after(domain_event, status)
         if after == status:
             continue
         status = after
@@ -509,7 +497,7 @@ class _Exporter:
                     provenance_id(goal.id, domain_event.originator_version),
                     self.provenance(goal, domain_event, status),
                 )
-                status = _status_after(domain_event, status)
+                status = status_after(domain_event, status)
 
     # -- references -------------------------------------------------------------
 
@@ -723,7 +711,7 @@ class _Exporter:
             "id": str(provenance_id(goal.id, version)),
             "target": targets,
         }
-        effective = _effective_day(domain_event)
+        effective = effective_on(domain_event)
         if effective is not None:
             resource["occurredDateTime"] = effective.isoformat()
         resource["recorded"] = _instant(domain_event.timestamp)
@@ -736,7 +724,7 @@ class _Exporter:
                 resource["reason"] = [{"text": _text(reason)}]
         if self.version == "R5":
             resource["patient"] = self.client(goal.client_id)
-        code = _activity(domain_event, status_before)
+        code = provenance_activity(domain_event, status_before)
         activity = _concept(DATA_OPERATION_SYSTEM, code, _ACTIVITY_DISPLAYS[code])
         activity["coding"].append(_coding(EVENT_TYPE_SYSTEM, type(domain_event).__name__))
         resource["activity"] = activity

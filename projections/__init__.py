@@ -7,7 +7,6 @@ Start with :class:`Projections`; the clinical formulas (:func:`gas_t_score`,
 
 from goalpath.projections.audit_log import AuditEntry, AuditFilter
 from goalpath.projections.caseload import CaseloadOutcomes, OutcomeCounts
-from goalpath.projections.changes import FieldChange, GoalState, describe_changes
 from goalpath.projections.errors import ProjectionError, UnknownInstrumentError
 from goalpath.projections.gas import gas_t_score
 from goalpath.projections.outcomes import (
@@ -35,8 +34,6 @@ __all__ = [
     "CaseloadOutcomes",
     "CatchUpResult",
     "Conventions",
-    "FieldChange",
-    "GoalState",
     "OutcomeClassification",
     "OutcomeCounts",
     "Plan",
@@ -58,7 +55,6 @@ __all__ = [
     "clinical_cutoff",
     "combine_outcomes",
     "conventions_of",
-    "describe_changes",
     "gas_t_score",
     "installed_conventions",
     "plan_as_of",

@@ -1,10 +1,11 @@
 """The audit log read model: one row per event, with who, when, what changed and why.
 
 Table ``gp_audit_log``: the event's log position, recorded time (UTC),
-aggregate kind and id, goal (for goal events), episode and client, event
+stream type and id, goal (for goal events), episode and client, event
 type, actor, effective date, the field-level changes (JSON list of
-``{field, before, after}``) and the reason. Searchable by actor, client,
-goal, episode and time range.
+``{field, before, after}``, described by :mod:`goalpath.core.changes`, as
+``goal history`` and the audit export describe them) and the reason.
+Searchable by actor, client, goal, episode and time range.
 
 An erasure record deletes every row of its client and is logged itself
 (aggregate ``erasure``: who, when, why, and which client id).
@@ -26,11 +27,19 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.changes import (
+    FieldChange,
+    MeasurementState,
+    StreamState,
+    describe_changes,
+    effective_on,
+    stream_type,
+)
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
+from goalpath.core.errors import UnhandledEventError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor
-from goalpath.projections.changes import FieldChange, GoalState, describe_changes
 from goalpath.projections.read_model_store import StoreTransaction
 from goalpath.projections.records import definition_from_json
 
@@ -64,16 +73,6 @@ AUDIT_SCHEMA: Final = (
 )
 """DDL of the audit log."""
 
-_EFFECTIVE_DATE_FIELDS: Final = (
-    "observed_on",
-    "reviewed_on",
-    "retired_on",
-    "held_on",
-    "closed_on",
-    "opened_on",
-)
-
-
 Owner = tuple[str | None, str | None]
 """The episode id and client id a stream belongs to."""
 
@@ -88,14 +87,8 @@ def utc_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _effective_on(event: object) -> str | None:
-    for name in _EFFECTIVE_DATE_FIELDS:
-        value = getattr(event, name, None)
-        if isinstance(value, date):
-            return value.isoformat()
-    if isinstance(event, Goal.Created):
-        return event.definition.start_on.isoformat()
-    return None
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 class AuditLogProjector:
@@ -125,28 +118,56 @@ class AuditLogProjector:
                 self._owners[stream] = owner
         return owner
 
-    def _previous_state(
+    def _previous_goal(
         self, transaction: StoreTransaction, goal_id: str, event: object
-    ) -> GoalState | None:
+    ) -> StreamState | None:
+        """What the description of a goal event reads of the goal before it, from the tables."""
         if isinstance(event, Goal.Created | Goal.Measured):
             return None
-        if isinstance(event, Goal.Reviewed) and event.decision not in ("pause", "resume"):
-            return None  # a review that leaves the status alone needs nothing of the past
         if isinstance(event, Goal.MeasurementCorrected):
             rows = transaction.query(
-                "SELECT value FROM gp_measurements WHERE goal_id = ? AND sequence = ?",
+                "SELECT value, status, original_value FROM gp_measurements "
+                "WHERE goal_id = ? AND sequence = ?",
                 (goal_id, event.sequence),
             )
-            return GoalState(measurement_values={event.sequence: rows[0][0] if rows else None})
+            return StreamState(
+                measurements={event.sequence: MeasurementState(*rows[0])} if rows else {}
+            )
+        if isinstance(event, Goal.Reviewed):
+            rows = transaction.query(
+                "SELECT status, reviews_count FROM gp_goals WHERE goal_id = ?", (goal_id,)
+            )
+            return StreamState(status=rows[0][0], reviews=rows[0][1]) if rows else None
         if not isinstance(event, Goal.Refined):
             rows = transaction.query("SELECT status FROM gp_goals WHERE goal_id = ?", (goal_id,))
-            return GoalState(status=rows[0][0]) if rows else None
+            return StreamState(status=rows[0][0]) if rows else None
         rows = transaction.query(
             "SELECT definition, status FROM gp_goals WHERE goal_id = ?", (goal_id,)
         )
         if not rows:
             return None
-        return GoalState(definition=definition_from_json(rows[0][0]), status=rows[0][1])
+        return StreamState(definition=definition_from_json(rows[0][0]), status=rows[0][1])
+
+    @staticmethod
+    def _previous_episode(
+        transaction: StoreTransaction, episode_id: str, position: int, event: object
+    ) -> StreamState | None:
+        """What the description of an episode event reads of the episode before it."""
+        if isinstance(event, Episode.TherapistAssigned):
+            rows = transaction.query(
+                "SELECT COUNT(*) FROM gp_episode_therapists WHERE episode_id = ?", (episode_id,)
+            )
+            return StreamState(therapists=int(rows[0][0]))
+        if isinstance(event, Episode.GoalAdded):
+            # The goals stated in the episode before this one (each is stated, at an
+            # earlier position, before it is added).
+            rows = transaction.query(
+                "SELECT COUNT(*) FROM gp_goals WHERE episode_id = ? AND stated_at < ? "
+                "AND goal_id <> ?",
+                (episode_id, position, event.goal_id.hex),
+            )
+            return StreamState(goals=int(rows[0][0]))
+        return None
 
     def start_batch(self) -> None:
         """Forget rows left from a batch that failed; keep the owner cache bounded."""
@@ -174,35 +195,30 @@ class AuditLogProjector:
                 self._owners[stream] = owner
             else:
                 owner = self._owner(transaction, stream, goal=True)
-            previous = self._previous_state(transaction, stream, event)
-            aggregate = "goal"
+            previous = self._previous_goal(transaction, stream, event)
         elif isinstance(event, Episode.Event):
             if isinstance(event, Episode.Opened):
                 owner = (stream, event.client_id)
                 self._owners[stream] = owner
             else:
                 owner = self._owner(transaction, stream, goal=False)
-            previous = None
-            aggregate = "episode"
+            previous = self._previous_episode(transaction, stream, position, event)
         elif isinstance(event, ClientErasure.Recorded):
             self.finish_batch(transaction)
             transaction.execute("DELETE FROM gp_audit_log WHERE client_id = ?", (event.client_id,))
             self._owners = {
                 key: value for key, value in self._owners.items() if value[1] != event.client_id
             }
-            owner, previous, aggregate = (None, event.client_id), None, "erasure"
+            owner, previous = (None, event.client_id), None
         else:
-            owner, previous, aggregate = (None, None), None, "other"
+            raise UnhandledEventError(event)
         actor = getattr(event, "actor", None)
-        changes = [
-            {"after": change.after, "before": change.before, "field": change.field}
-            for change in describe_changes(previous, event)
-        ]
+        changes = [attrs.asdict(change) for change in describe_changes(previous, event)]
         self._rows.append(
             (
                 position,
                 utc_text(event.timestamp),
-                aggregate,
+                stream_type(event),
                 stream,
                 event.originator_version,
                 goal_id,
@@ -211,7 +227,7 @@ class AuditLogProjector:
                 type(event).__name__,
                 actor.id if isinstance(actor, Actor) else None,
                 actor.role if isinstance(actor, Actor) else None,
-                _effective_on(event),
+                _iso(effective_on(event)),
                 _ENCODER.encode(changes),
                 getattr(event, "reason", None),
             ),
@@ -220,13 +236,19 @@ class AuditLogProjector:
 
 @attrs.frozen
 class AuditEntry:
-    """One row of the audit log."""
+    """One row of the audit log.
+
+    Its fields have the names of :class:`goalpath.core.history.HistoryEntry`
+    (``goal history``) and of the audit export's columns, and its changes
+    the same records; ``position``, ``goal_id``, ``episode_id`` and
+    ``client_id`` say where the event stands in the log and whose it is.
+    """
 
     position: int
     recorded_at: datetime
-    aggregate: str
-    originator_id: UUID
-    originator_version: int
+    stream_type: str
+    stream_id: UUID
+    version: int
     goal_id: UUID | None
     episode_id: UUID | None
     client_id: str | None
@@ -287,21 +309,21 @@ def search_audit_log(transaction: StoreTransaction, criteria: AuditFilter) -> li
 
 
 def _entry(row: Sequence[Any]) -> AuditEntry:
-    (position, recorded_at, aggregate, originator_id, version, goal_id, episode_id, client_id,
-     event_type, actor_id, actor_role, effective_on, changes, reason) = row  # fmt: skip
+    (position, recorded_at, kind, stream, version, goal_id, episode_id, client_id,
+     event_type, actor_id, actor_role, effective, changes, reason) = row  # fmt: skip
     return AuditEntry(
         position=position,
         recorded_at=datetime.strptime(recorded_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
-        aggregate=aggregate,
-        originator_id=UUID(originator_id),
-        originator_version=version,
+        stream_type=kind,
+        stream_id=UUID(stream),
+        version=version,
         goal_id=_uuid(goal_id),
         episode_id=_uuid(episode_id),
         client_id=client_id,
         event_type=event_type,
         actor_id=actor_id,
         actor_role=actor_role,
-        effective_on=None if effective_on is None else date.fromisoformat(effective_on),
+        effective_on=None if effective is None else date.fromisoformat(effective),
         changes=tuple(FieldChange(**change) for change in json.loads(changes)),
         reason=reason,
     )

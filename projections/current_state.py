@@ -29,7 +29,9 @@ from uuid import UUID
 
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
-from goalpath.core.goal import RETIRED_STATUS, Goal, status_after_review
+from goalpath.core.errors import UnhandledEventError
+from goalpath.core.goal import Goal, status_after, status_after_review
+from goalpath.core.values import corrected
 from goalpath.projections.read_model_store import StoreTransaction
 from goalpath.projections.records import (
     EpisodeRecord,
@@ -115,56 +117,71 @@ class StateProjector:
         self.start_batch()
 
     def apply(self, transaction: StoreTransaction, position: int, event: object) -> None:
-        """Apply one event at notification ``position``."""
+        """Apply one event at notification ``position``; every event class is handled."""
         if isinstance(event, Goal.Event):
-            goal_id = event.originator_id.hex
-            if isinstance(event, Goal.Measured):
+            self._goal_event(transaction, position, event)
+        elif isinstance(event, Episode.Event):
+            self._episode_event(transaction, position, event)
+        elif isinstance(event, ClientErasure.Recorded):
+            self._erase(transaction, event.client_id)
+        else:
+            raise UnhandledEventError(event)
+
+    def _goal_event(self, transaction: StoreTransaction, position: int, event: Goal.Event) -> None:
+        goal_id = event.originator_id.hex
+        match event:
+            case Goal.Created():
+                self._goal_created(transaction, position, event)
+                return
+            case Goal.Measured():
                 transaction.execute(
                     "INSERT INTO gp_measurements VALUES (?, ?, ?, ?, 'final', NULL)",
                     (goal_id, event.sequence, event.value, event.observed_on.isoformat()),
                 )
-            elif isinstance(event, Goal.MeasurementCorrected):
-                transaction.execute(
-                    "UPDATE gp_measurements SET original_value = CASE WHEN status = 'amended' "
-                    "THEN original_value ELSE value END, value = ?, status = ? "
-                    "WHERE goal_id = ? AND sequence = ?",
-                    (
-                        event.value,
-                        "entered-in-error" if event.value is None else "amended",
-                        goal_id,
-                        event.sequence,
-                    ),
-                )
-            elif isinstance(event, Goal.Created):
-                self._goal_created(transaction, position, event)
-                return
-            elif isinstance(event, Goal.Refined):
+            case Goal.MeasurementCorrected():
+                self._measurement_corrected(transaction, goal_id, event)
+            case Goal.Refined():
                 transaction.execute(
                     "UPDATE gp_goals SET definition = ? WHERE goal_id = ?",
                     (definition_to_json(event.definition), goal_id),
                 )
-            elif isinstance(event, Goal.Activated):
+            case Goal.Activated():
                 transaction.execute(
-                    "UPDATE gp_goals SET status = 'active' WHERE goal_id = ?", (goal_id,)
+                    "UPDATE gp_goals SET status = ? WHERE goal_id = ?",
+                    (status_after(event, None), goal_id),
                 )
-            elif isinstance(event, Goal.Reviewed):
+            case Goal.Reviewed():
                 self._goal_reviewed(transaction, goal_id, event)
-            elif isinstance(event, Goal.Retired):
+            case Goal.Retired():
                 transaction.execute(
                     "UPDATE gp_goals SET status = ?, retirement_reason = ?, ended_on = ? "
                     "WHERE goal_id = ?",
                     (
-                        RETIRED_STATUS[event.reason_code],
+                        status_after(event, None),
                         event.reason_code,
                         event.retired_on.isoformat(),
                         goal_id,
                     ),
                 )
-            self._goal_versions[goal_id] = event.originator_version
-        elif isinstance(event, Episode.Event):
-            self._episode_event(transaction, position, event)
-        elif isinstance(event, ClientErasure.Recorded):
-            self._erase(transaction, event.client_id)
+            case _:
+                raise UnhandledEventError(event)
+        self._goal_versions[goal_id] = event.originator_version
+
+    @staticmethod
+    def _measurement_corrected(
+        transaction: StoreTransaction, goal_id: str, event: Goal.MeasurementCorrected
+    ) -> None:
+        [(value, status, original_value)] = transaction.query(
+            "SELECT value, status, original_value FROM gp_measurements "
+            "WHERE goal_id = ? AND sequence = ?",
+            (goal_id, event.sequence),
+        )
+        status, original_value = corrected(value, status, original_value, event.value)
+        transaction.execute(
+            "UPDATE gp_measurements SET value = ?, status = ?, original_value = ? "
+            "WHERE goal_id = ? AND sequence = ?",
+            (event.value, status, original_value, goal_id, event.sequence),
+        )
 
     @staticmethod
     def _erase(transaction: StoreTransaction, client_id: str) -> None:
@@ -240,7 +257,9 @@ class StateProjector:
                 ],
             )
             return
-        if isinstance(event, Episode.SessionRecorded):
+        if isinstance(event, Episode.GoalAdded):
+            pass  # an episode's goals are read from gp_goals, in the order they were stated
+        elif isinstance(event, Episode.SessionRecorded):
             transaction.execute(
                 "UPDATE gp_episodes SET sessions_recorded = sessions_recorded + 1, "
                 "sessions_attended = sessions_attended + ? WHERE episode_id = ?",
@@ -256,6 +275,8 @@ class StateProjector:
                 "UPDATE gp_episodes SET closed_on = ?, close_reason = ? WHERE episode_id = ?",
                 (event.closed_on.isoformat(), event.reason, episode_id),
             )
+        else:
+            raise UnhandledEventError(event)
         self._episode_versions[episode_id] = version
 
 

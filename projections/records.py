@@ -8,15 +8,14 @@ written once, against these records.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 from uuid import UUID
 
 import attrs
 
 from goalpath.core.episode import Episode
 from goalpath.core.goal import TERMINAL_STATUSES, Goal
-from goalpath.core.values import GoalDefinition, Measure, Target
+from goalpath.core.values import GoalDefinition, Measure, Target, jsonable
 
 __all__ = [
     "EpisodeRecord",
@@ -24,23 +23,7 @@ __all__ = [
     "MeasurementRecord",
     "definition_from_json",
     "definition_to_json",
-    "jsonable",
 ]
-
-
-def jsonable(value: Any) -> Any:
-    """Convert attrs values, dates, UUIDs and tuples to JSON-compatible data."""
-    if attrs.has(type(value)):
-        return {f.name: jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    return value
 
 
 def definition_to_json(definition: GoalDefinition) -> str:

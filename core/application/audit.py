@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from goalpath.core.errors import ClientErasedError, InvalidValueError
-from goalpath.core.history import HistoryBuilder, HistoryEntry
+from goalpath.core.history import HistoryBuilder
 from goalpath.core.storage.mapper import open_envelope
 
-__all__ = ["EXPORT_FIELDS", "export_rows", "history_document"]
+__all__ = ["EXPORT_FIELDS", "export_rows"]
 
 EXPORT_FIELDS = (
     "position",
@@ -28,26 +28,12 @@ EXPORT_FIELDS = (
     "changes",
     "erased",
 )
-"""The columns of an audit export, in order."""
+"""The columns of an audit export, in order.
 
-
-def history_document(entry: HistoryEntry) -> dict[str, Any]:
-    """A history entry as JSON-ready data."""
-    return {
-        "stream_id": str(entry.stream_id),
-        "stream_type": entry.stream_type,
-        "version": entry.version,
-        "recorded_at": entry.recorded_at.isoformat(),
-        "effective_on": entry.effective_on.isoformat() if entry.effective_on else None,
-        "event_type": entry.event_type,
-        "actor_id": entry.actor_id,
-        "actor_role": entry.actor_role,
-        "reason": entry.reason,
-        "changes": [
-            {"field": change.field, "before": change.before, "after": change.after}
-            for change in entry.changes
-        ],
-    }
+Those of :meth:`goalpath.core.history.HistoryEntry.document` (``goal history``)
+and of the audit log's entries, with the log position, the client and whether
+the client was erased.
+"""
 
 
 def export_rows(
@@ -99,7 +85,7 @@ def _row(
     owner = getattr(domain_event, "client_id", None)
     if domain_event.originator_version == 1 and isinstance(owner, str):
         stream_clients[stream] = owner
-    row = history_document(builder.entry_for(domain_event))
+    row = builder.entry_for(domain_event).document()
     row["position"] = position
     row["client_id"] = stream_clients.get(stream)
     row["erased"] = False

@@ -137,16 +137,16 @@ def test_full_lifecycle_through_the_cli(db: Path) -> None:
     assert retired["status"] == "completed"
 
     history = run_json(db, "goal", "history", goal_id)
-    types = [event["type"] for event in history["events"]]
+    types = [event["event_type"] for event in history["events"]]
     assert types == [
         "Created", "Refined", "Activated", "Measured", "MeasurementCorrected",
         "Reviewed", "Reviewed", "Retired",
     ]  # fmt: skip
     assert [event["version"] for event in history["events"]] == list(range(1, 9))
     for event in history["events"]:
-        assert event["actor"] == {"id": "therapist-7", "role": "therapist"}
+        assert (event["actor_id"], event["actor_role"]) == ("therapist-7", "therapist")
         assert event["recorded_at"]
-    reasons = {event["type"]: event["reason"] for event in history["events"]}
+    reasons = {event["event_type"]: event["reason"] for event in history["events"]}
     assert reasons["Refined"] == "made SMART"
     assert reasons["MeasurementCorrected"] == "typed 12 for 2"
     assert reasons["Retired"] == "one a week now"

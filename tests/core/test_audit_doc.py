@@ -48,16 +48,20 @@ def test_every_command_in_the_audit_doc_runs(
 
     history = next(r for k, r in results.items() if "history" in k and "--json" in k)
     events = json.loads(history.stdout)["events"]
-    refined = next(e for e in events if e["type"] == "Refined")
+    refined = next(e for e in events if e["event_type"] == "Refined")
     assert refined["reason"] == "progress slower after a bereavement"
     assert {
         "field": "definition.target.due_on",
         "before": "2026-02-16",
         "after": "2026-03-02",
     } in refined["changes"]
-    corrected = next(e for e in events if e["type"] == "MeasurementCorrected")
-    assert {"field": "measurements[1].value", "before": 12.0, "after": 2.0} in corrected["changes"]
-    assert corrected["actor"] == {"id": "therapist-7", "role": "therapist"}
+    corrected = next(e for e in events if e["event_type"] == "MeasurementCorrected")
+    assert corrected["changes"] == [
+        {"field": "measurements[1].value", "before": 12.0, "after": 2.0},
+        {"field": "measurements[1].status", "before": "final", "after": "amended"},
+        {"field": "measurements[1].original_value", "before": None, "after": 12.0},
+    ]
+    assert (corrected["actor_id"], corrected["actor_role"]) == ("therapist-7", "therapist")
 
     exported = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(exported) == 6  # opened, goal added, created, refined, measured, corrected

@@ -96,7 +96,7 @@ def test_neither_tenant_sees_the_other_s_goals_read_models_or_audit(
                 with pytest.raises(NotFoundError):
                     read.plan_for_episode(other["episode_id"])
                 assert read.episode_ids_of_client(SHARED_CLIENT) == [built[mine]["episode_id"]]
-                logged = {entry.originator_id for entry in read.audit_log()}
+                logged = {entry.stream_id for entry in read.audit_log()}
                 assert logged == own_streams
                 assert len(read.audit_log()) == app.recorder.max_notification_id()
                 queued = {item.goal_id for item in read.reviews_due(within_days=365)}

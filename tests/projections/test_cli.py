@@ -143,11 +143,15 @@ def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -
     with db.app() as app:
         assert len(for_goal) == len(app.goal_events(demo["goal_ids"][0]))
     correction = next(e for e in for_goal if e["event_type"] == "MeasurementCorrected")
-    assert correction["changes"] == [{"field": "measurement 3", "before": 12.0, "after": 2.0}]
+    assert correction["changes"] == [
+        {"field": "measurements[3].value", "before": 12.0, "after": 2.0},
+        {"field": "measurements[3].status", "before": "final", "after": "amended"},
+        {"field": "measurements[3].original_value", "before": None, "after": 12.0},
+    ]
     assert correction["reason"].startswith("typed 12 for 2")
     refined = next(e for e in for_goal if e["event_type"] == "Refined")
-    assert {"field": "statement", "before": "I want to be less anxious"}.items() <= next(
-        c for c in refined["changes"] if c["field"] == "statement"
+    assert {"field": "definition.statement", "before": "I want to be less anxious"}.items() <= next(
+        c for c in refined["changes"] if c["field"] == "definition.statement"
     ).items()
     assert run_json(db, "audit", "log", "--actor", "someone-else")["entries"] == []
     assert len(run_json(db, "audit", "log", "--client", "client-0042")["entries"]) == head

@@ -58,7 +58,7 @@ def test_an_erased_client_leaves_no_rows_and_no_plaintext(tmp_path: Path) -> Non
         assert projections.episode_ids_of_client("client-secret") == []
         assert projections.audit_log(goal_id=goal_id) == []
         [erasure] = projections.audit_log(client_id="client-secret")
-        assert (erasure.aggregate, erasure.actor_id, erasure.reason) == (
+        assert (erasure.stream_type, erasure.actor_id, erasure.reason) == (
             "erasure",
             "sup-1",
             "request 42",
@@ -80,7 +80,7 @@ def test_a_rebuild_after_an_erasure_skips_the_unreadable_events(tmp_path: Path) 
             result = projections.rebuild()
             assert result.position == app.recorder.max_notification_id()
             assert projections.status().rows["gp_goals"] == 0
-            assert [e.aggregate for e in projections.audit_log()] == ["erasure"]
+            assert [e.stream_type for e in projections.audit_log()] == ["erasure"]
 
 
 def _rebuilt(app: GoalpathApp) -> object:
@@ -145,7 +145,7 @@ def test_an_erased_client_leaves_no_rows_and_no_plaintext_in_the_server_tables(
 
         assert projections.episode_ids_of_client("client-secret") == []
         assert projections.audit_log(goal_id=goal_id) == []
-        assert [e.aggregate for e in projections.audit_log(client_id="client-secret")] == [
+        assert [e.stream_type for e in projections.audit_log(client_id="client-secret")] == [
             "erasure"
         ]
         assert [g.goal_id for g in projections.plan_for_episode(other).goals] == [kept]

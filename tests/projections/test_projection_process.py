@@ -189,9 +189,9 @@ def test_killed_at_random_while_events_are_written_it_converges_to_a_rebuild(
             assert projections.runner.position() == head
             assert projections.dump() == _rebuilt(app)
             entries = projections.audit_log()
-            erased = {entry.client_id for entry in entries if entry.aggregate == "erasure"}
+            erased = {entry.client_id for entry in entries if entry.stream_type == "erasure"}
             assert erased  # the writer erased clients while the process was being killed
-            kept = {entry.client_id for entry in entries if entry.aggregate != "erasure"}
+            kept = {entry.client_id for entry in entries if entry.stream_type != "erasure"}
             assert not erased & kept
 
 

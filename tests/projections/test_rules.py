@@ -12,15 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.changes import StreamState, describe_changes
 from goalpath.core.goal import Goal
 from goalpath.core.smart import evaluate_smart
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from goalpath.projections import (
-    GoalState,
     Projections,
     assess_progress,
     build_plan,
-    describe_changes,
     plan_warnings,
 )
 from goalpath.projections.caseload import build_caseload_outcomes
@@ -365,25 +364,29 @@ def test_changes_of_a_refinement_are_field_by_field_before_and_after() -> None:
         app.correct_measurement(goal_id, 1, value=2, reason="typo", actor=THERAPIST)
         events = _goal_events(app, goal_id)
         before_refine = app.get_goal(goal_id, version=1)
-        changes = describe_changes(GoalState.from_goal(before_refine), events[1])
+        changes = describe_changes(StreamState.of(before_refine), events[1])
         assert {(c.field, c.before, c.after) for c in changes} == {
-            ("target.value", 1.0, 2.0),
-            ("target.due_on", panic.target.due_on.isoformat(), slower.target.due_on.isoformat()),  # type: ignore[union-attr]
-            ("priority", "medium-priority", "high-priority"),
+            ("definition.target.value", 1.0, 2.0),
+            (
+                "definition.target.due_on",
+                panic.target.due_on.isoformat(),  # type: ignore[union-attr]
+                slower.target.due_on.isoformat(),  # type: ignore[union-attr]
+            ),
+            ("definition.priority", "medium-priority", "high-priority"),
         }
-        before_correction = GoalState.from_goal(app.get_goal(goal_id, version=3))
-        [correction] = describe_changes(before_correction, events[3])
-        assert (correction.field, correction.before, correction.after) == (
-            "measurement 1",
-            3.0,
-            2.0,
-        )
+        before_correction = StreamState.of(app.get_goal(goal_id, version=3))
+        correction = describe_changes(before_correction, events[3])
+        assert [(c.field, c.before, c.after) for c in correction] == [
+            ("measurements[1].value", 3.0, 2.0),
+            ("measurements[1].status", "final", "amended"),
+            ("measurements[1].original_value", None, 3.0),
+        ]
         proposed = app.create_goal(episode_id, panic, actor=THERAPIST)
         app.activate_goal(proposed, actor=THERAPIST)
         activated = _goal_events(app, proposed)[1]
         assert isinstance(activated, Goal.Activated)
         [activation] = describe_changes(
-            GoalState.from_goal(app.get_goal(proposed, version=1)), activated
+            StreamState.of(app.get_goal(proposed, version=1)), activated
         )
         assert (activation.before, activation.after) == ("proposed", "active")
 
@@ -406,7 +409,9 @@ def test_a_voided_measurement_changes_to_none() -> None:
             [entry] = projections.audit_log(goal_id=goal_id, actor_id="sup-1")
         assert entry.event_type == "MeasurementCorrected"
         assert [(c.field, c.before, c.after) for c in entry.changes] == [
-            ("measurement 1", 4.0, None)
+            ("measurements[1].value", 4.0, None),
+            ("measurements[1].status", "final", "entered-in-error"),
+            ("measurements[1].original_value", None, 4.0),
         ]
         assert entry.reason == "wrong client"
         assert entry.actor_role == "supervisor"
