@@ -32,6 +32,7 @@ from goalpath.cli.render import (
     history_table,
     render_goal,
 )
+from goalpath.cli.smart_command import instrument_facts
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError
 from goalpath.core.history import history_of
@@ -83,7 +84,12 @@ def _definition_from_options(
     measure = measure_from_options(options)
     target = target_from_options(options, start_on)
     definition = draft_definition(
-        statement, start_on, measure=measure, target=target, area=options.get("area")
+        statement,
+        start_on,
+        measure=measure,
+        target=target,
+        area=options.get("area"),
+        instruments=instrument_facts(),
     )
     changes: dict[str, Any] = {}
     if options.get("practices"):

@@ -39,17 +39,20 @@ def smart(
 
     Numbers and time in the statement are read when no option gives them:
     "reduce my panic attacks from 3 to 1 per week within 6 weeks" has a
-    measure, a baseline, a target and a due date.
+    measure, a baseline, a target and a due date. The installed plugins'
+    instruments are recognised by code or name ("PHQ-9 from 20 to 2").
     """
     start_on = parse_date(start, "--start") or local_today()
+    instruments = instrument_facts()
     definition = draft_definition(
         statement,
         start_on,
         measure=measure_from_options(options),
         target=target_from_options(options, start_on),
         area=options.get("area"),
+        instruments=instruments,
     )
-    report = evaluate_smart(definition, concerns)
+    report = evaluate_smart(definition, concerns, instruments=instruments)
     if as_json:
         emit({"definition": jsonable(definition), "smart": smart_document(report)})
         return
