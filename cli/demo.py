@@ -13,7 +13,7 @@ from rich.rule import Rule
 
 from goalpath.cli.common import console as make_console
 from goalpath.cli.common import emit, json_option, refusals
-from goalpath.cli.projection_commands import render_plan, render_progress
+from goalpath.cli.read_model_render import render_plan, render_progress
 from goalpath.cli.render import history_table, smart_table
 from goalpath.core.application import GoalpathApp, local_today
 from goalpath.core.errors import NotSmartError

@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID
 
 import click
-from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -33,39 +32,24 @@ from goalpath.cli.common import (
     parse_time,
     refusals,
 )
-from goalpath.core.values import jsonable
-from goalpath.exports.charts import png_chart, text_chart
+from goalpath.cli.read_model_render import (
+    audit_document,
+    outcomes_document,
+    plan_document,
+    progress_document,
+    render_counts,
+    render_plan,
+    render_progress,
+    review_document,
+    status_document,
+)
+from goalpath.exports.charts import png_chart
 from goalpath.projections import (
-    AuditEntry,
-    CaseloadOutcomes,
-    OutcomeCounts,
-    Plan,
-    PlanGoal,
-    ProgressReport,
     Projections,
-    ProjectionStatus,
-    ReviewDue,
 )
 from goalpath.projections.runner import CatchUpResult
 
-__all__ = [
-    "audit_document",
-    "outcomes_document",
-    "plan_document",
-    "progress_document",
-    "register",
-    "render_plan",
-    "render_progress",
-    "review_document",
-]
-
-_STATUS_STYLE = {
-    "achieved": "cyan",
-    "on-track": "green",
-    "at-risk": "yellow",
-    "off-track": "red",
-    "not-assessable": "dim",
-}
+__all__ = ["register"]
 
 
 @contextmanager
@@ -75,221 +59,6 @@ def _projections(ctx: click.Context) -> Iterator[Projections]:
 
 
 # -- documents --------------------------------------------------------------------
-
-
-def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
-    record = goal.record
-    return {
-        "id": str(record.goal_id),
-        "status": record.status,
-        "statement": record.definition.statement,
-        "definition": jsonable(record.definition),
-        "focus": record.definition.effective_focus,
-        "smart": {
-            "passed": goal.smart.passed,
-            "summary": goal.smart.summary(),
-            "failed_letters": list(goal.smart.failed_letters),
-        },
-        "latest_measurement": jsonable(goal.latest),
-        "next_review_due": jsonable(goal.next_review_due),
-        "last_reviewed_on": jsonable(record.last_reviewed_on),
-        "latest_attainment": record.latest_attainment,
-        "version": record.version,
-    }
-
-
-def plan_document(plan: Plan) -> dict[str, Any]:
-    """A plan as JSON-ready data."""
-    episode = plan.episode
-    return {
-        "episode_id": str(episode.episode_id),
-        "client_id": episode.client_id,
-        "on": plan.on.isoformat(),
-        "therapist_ids": list(episode.therapist_ids),
-        "concerns": list(episode.concerns),
-        "opened_on": episode.opened_on.isoformat(),
-        "closed_on": jsonable(episode.closed_on),
-        "sessions_recorded": episode.sessions_recorded,
-        "goals": [_plan_goal_document(goal) for goal in plan.goals],
-        "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
-        "warnings": jsonable(plan.warnings),
-        "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
-    }
-
-
-def progress_document(report: ProgressReport) -> dict[str, Any]:
-    """A progress report as JSON-ready data."""
-    trajectory = report.trajectory
-    return {
-        "goal_id": str(report.goal_id),
-        "statement": report.statement,
-        "as_of": report.as_of.isoformat(),
-        "measure": jsonable(report.measure),
-        "target": jsonable(report.target),
-        "series": [
-            {"sequence": m.sequence, "value": m.value, "observed_on": m.observed_on.isoformat()}
-            for m in report.series
-        ],
-        "latest_value": report.latest_value,
-        "latest_on": jsonable(report.latest_on),
-        "percent": None if report.percent is None else round(report.percent, 1),
-        "trend_per_week": report.trend_per_week,
-        "expected_at_latest": report.expected_at_latest,
-        "expected_trajectory": None
-        if trajectory is None
-        else [{"on": day.isoformat(), "value": value} for day, value in trajectory],
-        "status": report.status,
-        "reason": report.reason,
-        "outcome": jsonable(report.outcome),
-    }
-
-
-def review_document(item: ReviewDue) -> dict[str, Any]:
-    """One review-queue entry as JSON-ready data."""
-    document: dict[str, Any] = jsonable(item)
-    return document
-
-
-def audit_document(entry: AuditEntry) -> dict[str, Any]:
-    """One audit-log row as JSON-ready data."""
-    document: dict[str, Any] = jsonable(entry)
-    return document
-
-
-def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
-    document: dict[str, Any] = jsonable(counts)
-    document["rates"] = counts.rates
-    return document
-
-
-def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
-    """Caseload outcomes as JSON-ready data."""
-    return {
-        "overall": _counts_document(outcomes.overall),
-        "by_therapist": {
-            therapist: _counts_document(counts)
-            for therapist, counts in outcomes.by_therapist.items()
-        },
-    }
-
-
-def _status_document(status: ProjectionStatus) -> dict[str, Any]:
-    return {
-        "store": status.store,
-        "position": status.position,
-        "head": status.head,
-        "lag": status.lag,
-        "batch_size": status.batch_size,
-        "rows": status.rows,
-    }
-
-
-# -- rendering ----------------------------------------------------------------------
-
-
-def render_plan(out: Console, plan: Plan) -> None:
-    """Print a plan: the episode's facts, its goals, the GAS T-score and plan warnings."""
-    episode = plan.episode
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
-    facts.add_row("episode", str(episode.episode_id))
-    facts.add_row("client", episode.client_id)
-    facts.add_row("therapists", ", ".join(episode.therapist_ids))
-    facts.add_row("sessions", str(episode.sessions_recorded))
-    if episode.closed_on is not None:
-        facts.add_row("closed", episode.closed_on.isoformat())
-    if plan.gas_t_score is not None:
-        facts.add_row("GAS T-score", f"{plan.gas_t_score:.2f}")
-    goals = Table(title=f"plan on {plan.on.isoformat()}")
-    for column in ("goal", "status", "SMART", "statement", "latest", "review due"):
-        goals.add_column(column)
-    for goal in plan.goals:
-        latest = goal.latest
-        goals.add_row(
-            str(goal.goal_id)[:8],
-            goal.record.status,
-            goal.smart.summary(),
-            goal.record.definition.statement,
-            "none yet"
-            if latest is None or latest.value is None
-            else f"{latest.value:g} on {latest.observed_on.isoformat()}",
-            "" if goal.next_review_due is None else goal.next_review_due.isoformat(),
-        )
-    parts: list[Any] = [facts, goals]
-    if plan.ended:
-        parts.append(
-            Text(
-                "ended: "
-                + "; ".join(f"{str(g.goal_id)[:8]} ({g.record.status})" for g in plan.ended),
-                style="dim",
-            )
-        )
-    for warning in plan.warnings:
-        which = f" [goal {str(warning.goal_id)[:8]}]" if warning.goal_id else ""
-        parts.append(Text(f"⚠ {warning.code}{which}: {warning.message}", style="yellow"))
-    if not plan.warnings:
-        parts.append(Text("no plan warnings", style="green"))
-    out.print(Panel(Group(*parts), title="plan", expand=False))
-
-
-def render_progress(out: Console, report: ProgressReport) -> None:
-    """Print a goal's progress with a chart of measurements against the expected trajectory."""
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
-    facts.add_row("goal", str(report.goal_id))
-    facts.add_row("statement", report.statement)
-    facts.add_row("status", Text(report.status, style=_STATUS_STYLE.get(report.status, "")))
-    facts.add_row("why", report.reason)
-    if report.percent is not None:
-        facts.add_row("of the way", f"{report.percent:.0f}% from baseline to target")
-    if report.trend_per_week is not None:
-        unit = report.measure.unit if report.measure else ""
-        facts.add_row("trend", f"{report.trend_per_week:+.2f} a week ({unit})")
-    if report.outcome is not None:
-        outcome = report.outcome
-        flags = [
-            name.replace("_", " ")
-            for name in (
-                "reliable_improvement",
-                "reliable_deterioration",
-                "recovery",
-                "reliable_recovery",
-            )
-            if getattr(outcome, name)
-        ]
-        facts.add_row(
-            outcome.instrument.upper(),
-            f"{outcome.first:g} → {outcome.last:g}; case at start: "
-            f"{'yes' if outcome.case_at_start else 'no'}; "
-            f"{', '.join(flags) or 'no reliable change'}",
-        )
-    parts: list[Any] = [facts]
-    chart = text_chart(report)
-    if chart:
-        parts.append(Text("\n" + chart))
-    out.print(Panel(Group(*parts), title="progress", expand=False))
-
-
-def _render_counts(table: Table, who: str, counts: OutcomeCounts) -> None:
-    rates = counts.rates
-
-    def cell(count: int, rate: float | None) -> str:
-        return f"{count}" if rate is None else f"{count} ({rate:.0%})"
-
-    table.add_row(
-        who,
-        str(counts.episodes_measured),
-        str(counts.cases_at_start),
-        cell(counts.reliable_improvement, rates["reliable_improvement"]),
-        cell(counts.reliable_deterioration, rates["reliable_deterioration"]),
-        cell(counts.recovery, rates["recovery"]),
-        cell(counts.reliable_recovery, rates["reliable_recovery"]),
-    )
-
-
-# -- commands -------------------------------------------------------------------------
 
 
 @click.group("plan")
@@ -533,9 +302,9 @@ def outcomes(ctx: click.Context, /, therapist_id: str | None, as_json: bool) -> 
     ):
         table.add_column(column)
     for therapist, counts in result.by_therapist.items():
-        _render_counts(table, therapist, counts)
+        render_counts(table, therapist, counts)
     if therapist_id is None:
-        _render_counts(table, "overall", result.overall)
+        render_counts(table, "overall", result.overall)
     console().print(table)
 
 
@@ -553,7 +322,7 @@ def projections_status(ctx: click.Context, /, as_json: bool) -> None:
     with _projections(ctx) as projections:
         status = projections.status()
     if as_json:
-        emit(_status_document(status))
+        emit(status_document(status))
         return
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -577,7 +346,7 @@ def projections_rebuild(ctx: click.Context, /, as_json: bool) -> None:
         result = projections.rebuild() if as_json else _rebuild_with_bar(projections)
         status = projections.status()
     if as_json:
-        emit({"applied": result.applied, "batches": result.batches, **_status_document(status)})
+        emit({"applied": result.applied, "batches": result.batches, **status_document(status)})
         return
     click.echo(f"rebuilt: {result.applied} events in {result.batches} batches")
 

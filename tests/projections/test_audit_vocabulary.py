@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from goalpath.cli.main import cli
+from goalpath.cli.read_model_render import audit_document
 from goalpath.core.application import GoalpathApp
 from goalpath.core.application.audit import export_rows
 from goalpath.core.history import HistoryBuilder
@@ -54,15 +55,9 @@ def test_history_audit_log_and_export_describe_every_event_alike(
         exported = list(export_rows(app))
         with Projections(app, store=SQLiteReadModelStore(":memory:")) as projections:
             projections.catch_up()
-            logged = [_audit_document(entry) for entry in projections.audit_log()]
+            logged = [audit_document(entry) for entry in projections.audit_log()]
     assert [_shared(row) for row in exported] == [_shared(row) for row in replayed]
     assert [_shared(row) for row in logged] == [_shared(row) for row in replayed]
-
-
-def _audit_document(entry: Any) -> dict[str, Any]:
-    from goalpath.cli.projection_commands import audit_document  # noqa: PLC0415
-
-    return audit_document(entry)
 
 
 def _run(*args: str) -> Any:
