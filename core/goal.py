@@ -5,6 +5,12 @@ rules and raise a typed error before anything happens; only then do they
 trigger an event, whose ``apply`` method changes state. Replaying stored
 events runs only the ``apply`` methods, so it never re-checks rules that
 depend on the day the command was given.
+
+This module is over 500 lines because it is one aggregate: its events, its
+command methods with the rules each checks, its apply methods, and the
+status transitions every reader of its events asks (:func:`status_after`)
+belong together, as in eventsourcing's own aggregates; splitting them would
+put the rules of one goal in several places.
 """
 
 from __future__ import annotations

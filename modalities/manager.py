@@ -12,6 +12,11 @@ one broken plugin is reported and skipped while the others load:
   both, with an error naming both; their other contributions stay;
 - a plugin named in ``disabled`` or in ``GOALPATH_DISABLED_PLUGINS``
   (comma-separated names) is not even imported.
+
+This module is a little over 500 lines because finding, isolating and
+querying one set of plugins is one concept (the :class:`Plugins` object and
+the functions that build it); the hook specifications, registries and
+templates are in modules of their own.
 """
 
 from __future__ import annotations
