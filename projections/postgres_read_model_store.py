@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
 from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from goalpath.core.storage.locations import StoreSpec, redact_url
 from goalpath.core.storage.postgres import postgres_conninfo
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from psycopg import Connection
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "KEY_TABLE",
     "NUL_STAND_IN",
     "READ_MODEL_PREFIX",
@@ -51,6 +53,9 @@ KEY_TABLE: Final = "goalpath_client_keys"
 """The client-key table of a tenant (see
 :class:`goalpath.core.storage.keys.PostgresClientKeyStore`), rewritten after an
 erasure so a destroyed key's old row version does not linger."""
+
+DEFAULT_MAX_CONNECTIONS: Final = 10
+"""Connections a read-model store opens to the server at most (one per concurrent transaction)."""
 
 _INTEGER: Final = re.compile(r"\bINTEGER\b")
 
@@ -113,12 +118,17 @@ class _PostgresTransaction(StoreTransaction):
 
 
 class PostgresReadModelStore(ReadModelStore):
-    """Read models in one schema of a PostgreSQL database, on a connection of their own.
+    """Read models in one schema of a PostgreSQL database, on a pool of connections of their own.
 
     ``conninfo`` is a psycopg connection string; ``schema`` the tenant's
     schema (created if missing); ``where`` a printable description for
     messages (never the password). Use :meth:`for_store` to open the read
     models of a goalpath PostgreSQL store.
+
+    Safe to share between threads: every transaction borrows a connection
+    of its own from a ``psycopg_pool.ConnectionPool`` of at most
+    ``max_connections`` (a borrower waits up to the lock timeout for one to
+    come free). A connection the server dropped is replaced on its next use.
     """
 
     def __init__(
@@ -129,14 +139,34 @@ class PostgresReadModelStore(ReadModelStore):
         where: str = "PostgreSQL",
         lock_timeout_seconds: float = 10,
         secret: str | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.schema = schema
         self.location = f"{where}, schema {schema}"
         self._conninfo = conninfo
         self._secret = secret
+        self._lock_timeout_seconds = lock_timeout_seconds
         self._lock_timeout_ms = max(int(lock_timeout_seconds * 1000), 1)
         self._lock_key = _lock_key(schema)
-        self._connection = self._connect()
+        self._create_schema()
+        self._pool: ConnectionPool[Connection[Any]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max(max_connections, 1),
+            kwargs={"autocommit": True},
+            configure=self._configure,
+            check=ConnectionPool.check_connection,
+            timeout=lock_timeout_seconds,
+            name=f"goalpath read models {schema}",
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=lock_timeout_seconds)
+        except psycopg.Error as error:
+            self._pool.close()
+            raise ProjectionError(
+                f"cannot open the read models at {self.location}: {self._redacted(error)}"
+            ) from None
 
     @classmethod
     def for_store(cls, spec: StoreSpec, *, schema: str | None = None) -> PostgresReadModelStore:
@@ -163,7 +193,8 @@ class PostgresReadModelStore(ReadModelStore):
             text = text.replace(self._secret, "***")
         return text
 
-    def _connect(self) -> Connection[Any]:
+    def _create_schema(self) -> None:
+        # On a connection of its own, so a server that cannot be used is refused with its reason.
         try:
             connection = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.Error as error:
@@ -178,56 +209,67 @@ class PostgresReadModelStore(ReadModelStore):
                 connection.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
                 )
-            connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            connection.execute(
-                sql.SQL("SET lock_timeout = {}").format(sql.Literal(self._lock_timeout_ms))
-            )
         except psycopg.Error as error:
-            connection.close()
             raise ProjectionError(
                 f"cannot prepare the read models at {self.location}: {self._redacted(error)}"
             ) from None
-        return connection
+        finally:
+            connection.close()
 
-    def _live_connection(self) -> Connection[Any]:
-        # A long-running projection process outlives a server restart: reconnect then.
-        if self._connection.closed or self._connection.broken:
-            self._connection = self._connect()
-        return self._connection
+    def _configure(self, connection: Connection[Any]) -> None:
+        """Set up each new connection of the pool: the schema, and how long to wait for a lock."""
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        connection.execute(
+            sql.SQL("SET lock_timeout = {}").format(sql.Literal(self._lock_timeout_ms))
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection[Any]]:
+        try:
+            with self._pool.connection() as connection:
+                yield connection
+        except PoolClosed:
+            raise ProjectionError(f"the read models at {self.location} were closed") from None
+        except PoolTimeout as error:
+            raise ProjectionError(
+                f"no connection to the read models at {self.location} came free within "
+                f"{self._lock_timeout_seconds:g} s: {self._redacted(error)}; try again, or "
+                "give the store more connections (max_connections)"
+            ) from None
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreTransaction]:
         """Open a transaction (a write takes the schema's advisory lock); commit or roll back."""
-        connection = self._live_connection()
-        try:
-            if write:
-                connection.execute("BEGIN")
-                connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            else:
-                connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        except psycopg.errors.LockNotAvailable as error:
-            self._rollback(connection)
-            raise ProjectionError(
-                f"the read models at {self.location} are locked by another writer: "
-                f"{self._redacted(error)}; try again when it has finished"
-            ) from None
-        except psycopg.Error as error:
-            self._rollback(connection)
-            raise ProjectionError(
-                f"cannot use the read models at {self.location}: {self._redacted(error)}"
-            ) from None
-        try:
-            yield _PostgresTransaction(connection)
-        except BaseException:
-            self._rollback(connection)
-            raise
-        try:
-            connection.execute("COMMIT")
-        except psycopg.Error as error:
-            self._rollback(connection)
-            raise ProjectionError(
-                f"the read models could not be saved: {self._redacted(error)}"
-            ) from None
+        with self._connection() as connection:
+            try:
+                if write:
+                    connection.execute("BEGIN")
+                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                else:
+                    connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            except psycopg.errors.LockNotAvailable as error:
+                self._rollback(connection)
+                raise ProjectionError(
+                    f"the read models at {self.location} are locked by another writer: "
+                    f"{self._redacted(error)}; try again when it has finished"
+                ) from None
+            except psycopg.Error as error:
+                self._rollback(connection)
+                raise ProjectionError(
+                    f"cannot use the read models at {self.location}: {self._redacted(error)}"
+                ) from None
+            try:
+                yield _PostgresTransaction(connection)
+            except BaseException:
+                self._rollback(connection)
+                raise
+            try:
+                connection.execute("COMMIT")
+            except psycopg.Error as error:
+                self._rollback(connection)
+                raise ProjectionError(
+                    f"the read models could not be saved: {self._redacted(error)}"
+                ) from None
 
     @staticmethod
     def _rollback(connection: Connection[Any]) -> None:
@@ -244,7 +286,10 @@ class PostgresReadModelStore(ReadModelStore):
         Waits (up to the lock timeout) for transactions reading those tables
         to end; the rewritten files hold no trace of the deleted rows.
         """
-        connection = self._live_connection()
+        with self._connection() as connection:
+            self._vacuum(connection)
+
+    def _vacuum(self, connection: Connection[Any]) -> None:
         try:
             tables = [
                 name
@@ -268,5 +313,5 @@ class PostgresReadModelStore(ReadModelStore):
             ) from None
 
     def close(self) -> None:
-        """Close the connection."""
-        self._connection.close()
+        """Close the pool's connections (one in use closes when its transaction ends)."""
+        self._pool.close()

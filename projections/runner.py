@@ -8,6 +8,14 @@ committed position. Two runners on one store serialise on the store's
 write lock, and a runner that finds the position moved under it drops its
 batch and reads again, so no notification is applied twice.
 
+One runner may be shared by many threads (every read of a shared
+``Projections`` catches up): its batches are applied one at a time (the
+projectors buffer a batch's rows, so two batches must not interleave in
+them), and a thread that waited for another's batch finds the position
+moved and reads on from there. Every failure is a
+:class:`~goalpath.projections.errors.ProjectionError` or another
+:class:`~goalpath.core.errors.GoalpathError`.
+
 Events of an erased client cannot be read: they are skipped, and the
 erasure record itself makes every projector drop the client's rows, after
 which the store purges what deleted rows left behind (so an incremental
@@ -23,12 +31,14 @@ eventsourcing's own ``ProjectionRunner`` needs a recorder that can
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final, Protocol
 
 import attrs
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import PersistenceError, Tracking
 
 from goalpath.core.erasure import ClientErasure
 from goalpath.core.errors import ClientErasedError
@@ -119,6 +129,8 @@ class ProjectionRunner:
         self.name = name
         self.schema_version = schema_version
         self.batch_size = batch_size
+        # The projectors hold a batch's buffered rows: one batch at a time in this process.
+        self._applying = threading.Lock()
         self._ensure_schema()
 
     @property
@@ -171,7 +183,8 @@ class ProjectionRunner:
 
     def head(self) -> int:
         """The notification id of the newest stored event (0 for an empty log)."""
-        return int(self.app.recorder.max_notification_id() or 0)
+        with _events_read():
+            return int(self.app.recorder.max_notification_id() or 0)
 
     def catch_up(
         self, *, limit: int | None = None, progress: ProgressCallback | None = None
@@ -185,7 +198,10 @@ class ProjectionRunner:
         head = self.head() if progress else 0
         while limit is None or applied < limit:
             size = self.batch_size if limit is None else min(self.batch_size, limit - applied)
-            notifications = self.app.recorder.select_notifications(start=position + 1, limit=size)
+            with _events_read():
+                notifications = self.app.recorder.select_notifications(
+                    start=position + 1, limit=size
+                )
             if not notifications:
                 break
             try:
@@ -205,6 +221,10 @@ class ProjectionRunner:
         return CatchUpResult(start, position, applied, batches)
 
     def _apply_batch(self, expected: int, notifications: Sequence[Any]) -> int | None:
+        with self._applying:
+            return self._apply_batch_alone(expected, notifications)
+
+    def _apply_batch_alone(self, expected: int, notifications: Sequence[Any]) -> int | None:
         mapper = self.app.mapper
         with self._write() as transaction:
             current = self._read_position(transaction, self.name)
@@ -230,7 +250,7 @@ class ProjectionRunner:
 
     def clear(self) -> None:
         """Empty every read-model table and reset the position to 0, in one transaction."""
-        with self._write() as transaction:
+        with self._applying, self._write() as transaction:
             for table in self.tables:
                 transaction.execute(f"DELETE FROM {table}")
             self._set_position(transaction, 0)
@@ -247,3 +267,14 @@ class ProjectionRunner:
                 table: sorted(transaction.query(f"SELECT * FROM {table}"), key=repr)
                 for table in self.tables
             }
+
+
+@contextmanager
+def _events_read() -> Iterator[None]:
+    """Report a failure to read the event log as a typed error."""
+    try:
+        yield
+    except PersistenceError as error:
+        raise ProjectionError(
+            f"the events could not be read for the read models: {error}"
+        ) from error
