@@ -11,11 +11,15 @@ import click
 
 from goalpath.cli.common import json_option, open_app, parse_time, refusals
 from goalpath.exports.fhir import (
+    BUNDLE_TYPES,
     FHIR_VERSIONS,
+    ReferenceFor,
     export_client,
     export_episode,
     validate_bundle,
 )
+
+_MAPPING_KINDS = ("client", "actor")
 
 __all__ = ["export_fhir", "register"]
 
@@ -43,6 +47,20 @@ __all__ = ["export_fhir", "register"]
     help="Write the bundle to this file instead of printing it.",
 )
 @click.option(
+    "--bundle-type",
+    type=click.Choice(BUNDLE_TYPES, case_sensitive=False),
+    default="collection",
+    show_default=True,
+    help="collection to read or archive; transaction to post to a FHIR server.",
+)
+@click.option(
+    "--map",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON file mapping ids to the host\'s references: {"client": {"client-0042": '
+    '"Patient/123"}, "actor": {"therapist-7": "Practitioner/9"}}; others go by identifier.',
+)
+@click.option(
     "--validate",
     is_flag=True,
     help="Check every resource with fhir.resources first (needs the goalpath[fhir] extra).",
@@ -58,27 +76,34 @@ def export_fhir(
     fhir_version: str,
     as_of: str | None,
     output: Path | None,
+    bundle_type: str,
+    mapping_file: Path | None,
     validate: bool,
     as_json: bool,
 ) -> None:
     """Export a plan as a FHIR Bundle: every episode of CLIENT, or one --episode.
 
-    The bundle (type collection) is the one JSON document printed, with or
-    without --json: a CarePlan per episode, a Goal per goal, an Observation
-    per measurement and a Provenance per goal event.
+    The bundle is the one JSON document printed, with or without --json: a
+    CarePlan per episode, a Goal per goal, an Observation per measurement and
+    a Provenance per goal event. A transaction bundle can be posted to a FHIR
+    server's base URL as it is.
     """
     del as_json  # the bundle is always JSON; the flag is accepted like everywhere else
     if (client is None) == (episode_id is None):
         raise click.UsageError("name a CLIENT or give --episode ID (one of the two)")
     moment = parse_time(as_of, "--as-of")
+    options: dict[str, Any] = {
+        "fhir_version": fhir_version,
+        "as_of": moment,
+        "bundle_type": bundle_type.lower(),
+        "reference_for": None if mapping_file is None else _mapping(mapping_file),
+    }
     with open_app(ctx) as app:
         bundle: dict[str, Any]
         if client is not None:
-            bundle = export_client(app, client, fhir_version=fhir_version, as_of=moment)
+            bundle = export_client(app, client, **options)
         else:
-            bundle = export_episode(
-                app, _episode_uuid(episode_id or ""), fhir_version=fhir_version, as_of=moment
-            )
+            bundle = export_episode(app, _episode_uuid(episode_id or ""), **options)
     if validate:
         validate_bundle(bundle)
     document = json.dumps(bundle, indent=2, ensure_ascii=False)
@@ -90,6 +115,30 @@ def export_fhir(
         f"wrote a FHIR {fhir_version} bundle of {len(bundle['entry'])} resources to {output}",
         err=True,
     )
+
+
+def _mapping(path: Path) -> ReferenceFor:
+    """The host's id mapping from a JSON file, checked before anything is exported."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.BadParameter(
+            f"{path} is not a JSON file: {error}", param_hint="--map"
+        ) from None
+    if not isinstance(document, dict) or not set(document) <= set(_MAPPING_KINDS):
+        raise click.BadParameter(
+            f"{path} must be a JSON object with the keys {' and '.join(_MAPPING_KINDS)} only",
+            param_hint="--map",
+        )
+    for kind, ids in document.items():
+        if not isinstance(ids, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in ids.items()
+        ):
+            raise click.BadParameter(
+                f"{path}: {kind!r} must map ids to references, each a string",
+                param_hint="--map",
+            )
+    return lambda kind, local_id: document.get(kind, {}).get(local_id)
 
 
 def _episode_uuid(value: str) -> UUID:

@@ -39,6 +39,7 @@ from goalpath.exports.fhir_vocabulary import (
     ACHIEVEMENT_DISPLAYS,
     ACHIEVEMENT_SYSTEM,
     ACTOR_ROLE_SYSTEM,
+    BUNDLE_TYPES,
     DATA_OPERATION_SYSTEM,
     FHIR_VERSIONS,
     GOAL_AREA_SYSTEM,
@@ -55,6 +56,7 @@ from goalpath.exports.fhir_vocabulary import (
     ReferenceFor,
     bundle_version,
     check_as_of,
+    check_bundle_type,
     check_fhir_version,
     measure_concept,
     provenance_activity,
@@ -66,6 +68,7 @@ __all__ = [
     "ACHIEVEMENT_DISPLAYS",
     "ACHIEVEMENT_SYSTEM",
     "ACTOR_ROLE_SYSTEM",
+    "BUNDLE_TYPES",
     "DATA_OPERATION_SYSTEM",
     "FHIR_VERSIONS",
     "GOAL_AREA_SYSTEM",
@@ -101,17 +104,23 @@ def export_episode(
     generated_at: datetime | None = None,
     bundle_id: UUID | None = None,
     plugins: Plugins | None = None,
+    bundle_type: str = "collection",
 ) -> dict[str, Any]:
-    """Export one episode's plan as a FHIR Bundle of type ``collection``.
+    """Export one episode's plan as a FHIR Bundle (``collection``, or ``transaction``).
 
     ``as_of`` (a time with a time zone) exports the plan as it stood then;
     ``reference_for`` maps client and actor ids to the host's references;
     ``generated_at`` and ``bundle_id`` fix the bundle's timestamp and id
     (default: now, and a random UUID); instruments (for LOINC codes) come from
-    ``plugins``, by default the installed ones.
+    ``plugins``, by default the installed ones. A ``transaction`` bundle can
+    be posted to a FHIR server as it is: every entry has its request, and
+    clients and actors are conditional references by identifier.
     """
     exporter = BundleExporter(
-        check_fhir_version(fhir_version), reference_for, _instruments_of(plugins)
+        check_fhir_version(fhir_version),
+        reference_for,
+        _instruments_of(plugins),
+        check_bundle_type(bundle_type),
     )
     exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
@@ -127,17 +136,19 @@ def export_client(
     generated_at: datetime | None = None,
     bundle_id: UUID | None = None,
     plugins: Plugins | None = None,
+    bundle_type: str = "collection",
 ) -> dict[str, Any]:
     """Export every episode of a client (opened by ``as_of``, when given) as one FHIR Bundle.
 
     The arguments are those of :func:`export_episode`.
     """
     version = check_fhir_version(fhir_version)
+    kind = check_bundle_type(bundle_type)
     episode_ids = client_episode_ids(app, client_id, as_of=as_of)
     if not episode_ids:
         when = f" as of {as_of.isoformat()}" if as_of is not None else ""
         raise NotFoundError("client", f"{client_id}{when} (no episode of care is recorded)")
-    exporter = BundleExporter(version, reference_for, _instruments_of(plugins))
+    exporter = BundleExporter(version, reference_for, _instruments_of(plugins), kind)
     for episode_id in episode_ids:
         exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import attrs
@@ -33,11 +34,12 @@ from goalpath.exports.fhir_vocabulary import (
     DATA_ABSENT_SYSTEM,
     DATA_OPERATION_SYSTEM,
     EVENT_TYPE_SYSTEM,
-    FHIR_ID,
     FHIR_VERSION_TAG_SYSTEM,
     GOAL_AREA_DISPLAYS,
     GOAL_AREA_SYSTEM,
     GOAL_CATEGORY_SYSTEM,
+    GOAL_VERSION_SYSTEM,
+    GOAL_VERSION_URL,
     ID_SYSTEM_PREFIX,
     LIFECYCLE_STATUS_CODES,
     OBSERVATION_CATEGORY_SYSTEM,
@@ -46,6 +48,7 @@ from goalpath.exports.fhir_vocabulary import (
     PRIORITY_DISPLAYS,
     PRIORITY_SYSTEM,
     TARGET_BASELINE_URL,
+    BundleType,
     FhirExportError,
     FhirVersion,
     ReferenceFor,
@@ -64,6 +67,13 @@ from goalpath.exports.fhir_vocabulary import (
 from goalpath.modalities.instruments import Instrument
 
 __all__ = ["BundleExporter", "observation_id", "provenance_id"]
+
+
+def _identifier_query(identifier: Mapping[str, str]) -> str:
+    """An ``identifier=system|value`` search, each part URL-encoded."""
+    return (
+        f"identifier={quote(identifier['system'], safe='')}|{quote(identifier['value'], safe='')}"
+    )
 
 
 def observation_id(goal_id: UUID, sequence: int) -> UUID:
@@ -111,6 +121,7 @@ class BundleExporter:
     version: FhirVersion
     reference_for: ReferenceFor | None
     instruments: Mapping[str, Instrument]
+    bundle_type: BundleType = "collection"
     entries: list[dict[str, Any]] = attrs.field(factory=list)
 
     # -- bundle -----------------------------------------------------------------
@@ -123,14 +134,25 @@ class BundleExporter:
             "resourceType": "Bundle",
             "id": str(bundle_id or uuid.uuid4()),
             "meta": {"tag": [fhir_coding(FHIR_VERSION_TAG_SYSTEM, self.version)]},
-            "type": "collection",
+            "type": self.bundle_type,
             "timestamp": fhir_instant(moment),
             "entry": self.entries,
         }
 
     def add(self, resource_id: UUID, resource: dict[str, Any]) -> None:
-        """Add a resource with its ``urn:uuid:`` full URL."""
-        self.entries.append({"fullUrl": fhir_urn(resource_id), "resource": resource})
+        """Add a resource with its ``urn:uuid:`` full URL (and, in a transaction, its request).
+
+        In a transaction every resource is created (``POST``); one that has an
+        identifier is created only if the server holds none with it
+        (``ifNoneExist``), so posting the same export twice creates nothing new.
+        """
+        entry: dict[str, Any] = {"fullUrl": fhir_urn(resource_id), "resource": resource}
+        if self.bundle_type == "transaction":
+            request = {"method": "POST", "url": resource["resourceType"]}
+            if "identifier" in resource:
+                request["ifNoneExist"] = _identifier_query(resource["identifier"][0])
+            entry["request"] = request
+        self.entries.append(entry)
 
     def add_episode(self, app: GoalpathApp, episode_id: UUID, as_of: datetime | None) -> None:
         """Add an episode's CarePlan and, per goal, its Goal, Observations and Provenances."""
@@ -166,9 +188,15 @@ class BundleExporter:
     # -- references -------------------------------------------------------------
 
     def reference(self, kind: str, local_id: str, resource_type: str) -> dict[str, Any]:
-        """A Reference to a client or actor, through the host's mapping when one is given."""
-        if self.reference_for is not None:
-            mapped = self.reference_for(kind, local_id)
+        """A Reference to a client or actor, through the host's mapping when one is given.
+
+        Without a mapping, goalpath's id becomes an identifier: a logical
+        reference in a collection (nothing to resolve), and in a transaction
+        also a conditional reference (``Patient?identifier=…``) that the
+        server resolves to its own resource. Neither dangles.
+        """
+        mapped = None if self.reference_for is None else self.reference_for(kind, local_id)
+        if mapped is not None:
             if (
                 not isinstance(mapped, str)
                 or not mapped.strip()
@@ -176,16 +204,14 @@ class BundleExporter:
             ):
                 raise FhirExportError(
                     f"reference_for({kind!r}, {local_id!r}) returned {mapped!r}; it must return "
-                    "a reference such as 'Patient/123' or an absolute URL"
+                    "a reference such as 'Patient/123' or an absolute URL, or None"
                 )
             return {"reference": mapped}
-        if FHIR_ID.fullmatch(local_id):
-            return {"reference": f"{resource_type}/{local_id}"}
-        # Not a valid FHIR id: refer by identifier, which any text may be.
-        return {
-            "type": resource_type,
-            "identifier": {"system": f"{ID_SYSTEM_PREFIX}{kind}-id", "value": fhir_text(local_id)},
-        }
+        identifier = {"system": f"{ID_SYSTEM_PREFIX}{kind}-id", "value": fhir_text(local_id)}
+        reference: dict[str, Any] = {"type": resource_type, "identifier": identifier}
+        if self.bundle_type == "transaction":
+            reference["reference"] = f"{resource_type}?{_identifier_query(identifier)}"
+        return reference
 
     def client(self, client_id: str) -> dict[str, Any]:
         """The Reference to the client (a Patient unless the host maps it)."""
@@ -379,7 +405,14 @@ class BundleExporter:
     ) -> dict[str, Any]:
         """The Provenance of one goal event: which version it made, when, who, why, what."""
         version = domain_event.originator_version
-        targets: list[dict[str, Any]] = [{"reference": f"Goal/{goal.id}/_history/{version}"}]
+        # The Goal in the bundle is its latest version; which version this event
+        # made is said by an extension, so the reference resolves in the bundle.
+        targets: list[dict[str, Any]] = [
+            {
+                "reference": fhir_urn(goal.id),
+                "extension": [{"url": GOAL_VERSION_URL, "valuePositiveInt": version}],
+            }
+        ]
         if isinstance(domain_event, Goal.Measured | Goal.MeasurementCorrected):
             targets.append({"reference": fhir_urn(observation_id(goal.id, domain_event.sequence))})
         resource: dict[str, Any] = {
@@ -418,7 +451,13 @@ class BundleExporter:
             resource["entity"] = [
                 {
                     "role": "revision",
-                    "what": {"reference": f"Goal/{goal.id}/_history/{version - 1}"},
+                    "what": {
+                        "identifier": {
+                            "system": GOAL_VERSION_SYSTEM,
+                            "value": f"{goal.id}/_history/{version - 1}",
+                        },
+                        "display": f"Goal {goal.id} version {version - 1}",
+                    },
                 }
             ]
         return resource

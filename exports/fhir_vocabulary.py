@@ -29,6 +29,7 @@ __all__ = [
     "ACHIEVEMENT_DISPLAYS",
     "ACHIEVEMENT_SYSTEM",
     "ACTOR_ROLE_SYSTEM",
+    "BUNDLE_TYPES",
     "DATA_OPERATION_SYSTEM",
     "FHIR_VERSIONS",
     "GOAL_AREA_SYSTEM",
@@ -38,12 +39,14 @@ __all__ = [
     "PERTAINS_TO_GOAL_URL",
     "PRIORITY_DISPLAYS",
     "TARGET_BASELINE_URL",
+    "BundleType",
     "FhirExportError",
     "FhirValidationUnavailableError",
     "FhirVersion",
     "ReferenceFor",
     "bundle_version",
     "check_as_of",
+    "check_bundle_type",
     "check_fhir_version",
     "measure_concept",
     "provenance_activity",
@@ -51,10 +54,18 @@ __all__ = [
 
 FhirVersion = Literal["R5", "R4B"]
 """The FHIR releases goalpath exports."""
+
+BundleType = Literal["collection", "transaction"]
+"""``collection`` for reading and archiving; ``transaction`` for posting to a FHIR server."""
+
+BUNDLE_TYPES: Final[tuple[str, ...]] = get_args(BundleType)
 FHIR_VERSIONS: Final[tuple[str, ...]] = get_args(FhirVersion)
 
-ReferenceFor = Callable[[str, str], str]
-"""A host's id mapping: ``(kind, local_id) -> reference``, kind ``"client"`` or ``"actor"``."""
+ReferenceFor = Callable[[str, str], str | None]
+"""A host's id mapping: ``(kind, local_id) -> reference``, kind ``"client"`` or ``"actor"``.
+
+``None`` for an id the host does not map: goalpath then refers to it by identifier.
+"""
 
 ACHIEVEMENT_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PRIORITY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/goal-priority"
@@ -72,6 +83,11 @@ FHIR_VERSION_TAG_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/fhir-vers
 ID_SYSTEM_PREFIX: Final = "https://goalpath.dev/fhir/NamingSystem/"
 PERTAINS_TO_GOAL_URL: Final = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal"
 TARGET_BASELINE_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/goal-target-baseline"
+GOAL_VERSION_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/goal-version"
+"""Extension on a Provenance target: the version of the Goal that the event made."""
+GOAL_VERSION_SYSTEM: Final = "https://goalpath.dev/fhir/NamingSystem/goal-version"
+"""Identifier system of one version of a goal (``<goal id>/_history/<version>``)."""
+UUID_IDENTIFIER_SYSTEM: Final = "urn:ietf:rfc:3986"
 
 LIFECYCLE_STATUS_CODES: Final[dict[str, str]] = {
     "proposed": "proposed",
@@ -149,6 +165,15 @@ def check_fhir_version(value: object) -> FhirVersion:
     return cast("FhirVersion", value)
 
 
+def check_bundle_type(value: object) -> BundleType:
+    """``value`` as a bundle type goalpath exports, or :class:`FhirExportError`."""
+    if value not in BUNDLE_TYPES:
+        raise FhirExportError(
+            f"bundle type must be one of {', '.join(BUNDLE_TYPES)}; got {value!r}"
+        )
+    return cast("BundleType", value)
+
+
 def check_as_of(as_of: object) -> None:
     """Refuse a moment that is not a date and time with a time zone (``None`` passes)."""
     if as_of is not None and (not isinstance(as_of, datetime) or as_of.tzinfo is None):
@@ -206,7 +231,7 @@ def fhir_urn(resource_id: UUID) -> str:
 
 def fhir_uuid_identifier(resource_id: UUID) -> list[dict[str, str]]:
     """A resource's id as a FHIR Identifier list (RFC 3986 URN)."""
-    return [{"system": "urn:ietf:rfc:3986", "value": fhir_urn(resource_id)}]
+    return [{"system": UUID_IDENTIFIER_SYSTEM, "value": fhir_urn(resource_id)}]
 
 
 def fhir_quantity(value: float, unit: str) -> dict[str, Any]:

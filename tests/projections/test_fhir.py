@@ -318,16 +318,33 @@ def goal_observations(bundle: dict[str, Any], goal_id: UUID) -> list[dict[str, A
 
 def goal_provenances(bundle: dict[str, Any], goal_id: UUID) -> list[dict[str, Any]]:
     """The Provenances of a goal's events, in version order."""
-    prefix = f"Goal/{goal_id}/_history/"
     return [
-        r for r in resources(bundle, "Provenance") if r["target"][0]["reference"].startswith(prefix)
+        r
+        for r in resources(bundle, "Provenance")
+        if r["target"][0]["reference"] == f"urn:uuid:{goal_id}"
     ]
 
 
+def target_version(provenance: dict[str, Any]) -> int:
+    """The version of its Goal that a Provenance's event made."""
+    [extension] = provenance["target"][0]["extension"]
+    assert extension["url"] == "https://goalpath.dev/fhir/StructureDefinition/goal-version"
+    return int(extension["valuePositiveInt"])
+
+
+def by_identifier(kind: str, resource_type: str, local_id: str) -> dict[str, Any]:
+    """The logical reference of a client or actor that the host does not map."""
+    return {
+        "type": resource_type,
+        "identifier": {
+            "system": f"https://goalpath.dev/fhir/NamingSystem/{kind}-id",
+            "value": local_id,
+        },
+    }
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_LOCAL_REFERENCE = re.compile(
-    r"(Patient|Practitioner|Device)/[A-Za-z0-9\-.]{1,64}|Goal/[0-9a-f-]{36}/_history/[1-9][0-9]*"
-)
+_CONDITIONAL_REFERENCE = re.compile(r"(Patient|Practitioner|Device)\?identifier=[^|]+\|.+")
 _NOT_DEVICE_PATHS: Final = ("authorReference", "performer")
 
 
@@ -341,6 +358,20 @@ def _walk(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, .
             yield from _walk(item, path)
 
 
+def check_reference(
+    bundle: dict[str, Any], full_urls: list[str], path: tuple[str, ...], value: object
+) -> None:
+    """A reference resolves inside the bundle, or is a conditional one in a transaction."""
+    assert isinstance(value, str)
+    if value.startswith("urn:uuid:"):
+        assert value in full_urls, f"{path} = {value} does not resolve in the bundle"
+    else:
+        assert bundle["type"] == "transaction", f"{path} = {value!r} in a collection"
+        assert _CONDITIONAL_REFERENCE.fullmatch(value), f"{path} = {value!r}"
+    if any(part in path for part in _NOT_DEVICE_PATHS):
+        assert not value.startswith("Device"), f"{path} cannot refer to a Device"
+
+
 def check_conformance(bundle: dict[str, Any]) -> None:
     """What fhir.resources does not check: ids, references, codes, string characters."""
     full_urls = [entry["fullUrl"] for entry in bundle["entry"]]
@@ -352,16 +383,12 @@ def check_conformance(bundle: dict[str, Any]) -> None:
         if isinstance(value, str):
             assert not _CONTROL.search(value), f"control character in {path}"
         if path and path[-1] == "reference":
-            assert isinstance(value, str)
-            if value.startswith("urn:uuid:"):
-                assert value in full_urls, f"{path} = {value} does not resolve in the bundle"
-            else:
-                assert _LOCAL_REFERENCE.fullmatch(value), f"{path} = {value!r}"
-            if value.startswith("Goal/"):
-                _, goal_id, _, version = value.split("/")
-                assert 1 <= int(version) <= goal_versions[goal_id]
-            if any(part in path for part in _NOT_DEVICE_PATHS):
-                assert not value.startswith("Device/"), f"{path} cannot refer to a Device"
+            check_reference(bundle, full_urls, path, value)
+        if path and path[-1] == "type" and any(part in path for part in _NOT_DEVICE_PATHS):
+            assert value != "Device", f"{path} cannot refer to a Device"
+    for provenance in resources(bundle, "Provenance"):
+        goal_id = provenance["target"][0]["reference"].removeprefix("urn:uuid:")
+        assert 1 <= target_version(provenance) <= goal_versions[goal_id]
     for goal in resources(bundle, "Goal"):
         assert goal["lifecycleStatus"] in EXPECTED_LIFECYCLE.values()
         if "achievementStatus" in goal:
@@ -428,7 +455,7 @@ def test_bundle_holds_a_care_plan_goals_observations_and_provenances(
     (plan,) = resources(bundle, "CarePlan")
     assert plan["id"] == str(EPISODE_ID)
     assert plan["status"] == "active"
-    assert plan["subject"] == {"reference": "Patient/client-0042"}
+    assert plan["subject"] == by_identifier("client", "Patient", "client-0042")
     assert plan["period"] == {"start": "2026-03-02"}
     assert plan["goal"] == [
         {"reference": f"urn:uuid:{goal}"} for goal in (PANIC_GOAL, PARTNER_GOAL, MOOD_GOAL)
@@ -444,9 +471,7 @@ def test_bundle_holds_a_care_plan_goals_observations_and_provenances(
     for goal_id in (PANIC_GOAL, PARTNER_GOAL, MOOD_GOAL):
         events = scenario.goal_events(goal_id)
         provenances = goal_provenances(bundle, goal_id)
-        assert [p["target"][0]["reference"] for p in provenances] == [
-            f"Goal/{goal_id}/_history/{v}" for v in range(1, len(events) + 1)
-        ]
+        assert [target_version(p) for p in provenances] == list(range(1, len(events) + 1))
         assert [p["recorded"] for p in provenances] == [e.timestamp.isoformat() for e in events]
 
 
@@ -457,7 +482,7 @@ def test_goal_carries_the_definition_status_and_latest_review(scenario: Goalpath
         {"system": GOAL_ACHIEVEMENT, "code": "improving", "display": "Improving"}
     ]
     assert goal["description"] == {"text": PANIC_STATEMENT}
-    assert goal["subject"] == {"reference": "Patient/client-0042"}
+    assert goal["subject"] == by_identifier("client", "Patient", "client-0042")
     assert goal["startDate"] == "2026-03-02"
     assert goal["priority"]["coding"][0] == {
         "system": "http://terminology.hl7.org/CodeSystem/goal-priority",
@@ -472,10 +497,10 @@ def test_goal_carries_the_definition_status_and_latest_review(scenario: Goalpath
     assert target["extension"][0]["valueQuantity"] == {"value": 3, "unit": "per week"}
     # Activated at session 2; the client stated the goal, in their own words, at session 1.
     assert goal["statusDate"] == "2026-03-09"
-    assert goal["source"] == {"reference": "Patient/client-0042"}
+    assert goal["source"] == by_identifier("actor", "Patient", "client-0042")
     review_note = goal["note"][-1]
     assert review_note["time"] == "2026-04-06"
-    assert review_note["authorReference"] == {"reference": "Practitioner/therapist-7"}
+    assert review_note["authorReference"] == by_identifier("actor", "Practitioner", "therapist-7")
     assert "improving" in review_note["text"]
     assert "GAS attainment +0" in review_note["text"]
     assert goal["meta"]["versionId"] == str(len(scenario.goal_events(PANIC_GOAL)))
@@ -741,12 +766,21 @@ def test_provenance_records_who_when_why_and_what(scenario: GoalpathApp) -> None
             type(e).__name__ for e in events
         ]
         created, refined = provenances[0], provenances[1]
-        assert created["agent"][0]["who"] == {"reference": "Patient/client-0042"}
+        assert created["agent"][0]["who"] == by_identifier("actor", "Patient", "client-0042")
         assert created["agent"][0]["role"][0]["coding"][0]["code"] == "client"
         assert "entity" not in created
-        assert refined["agent"][0]["who"] == {"reference": "Practitioner/therapist-7"}
+        assert refined["agent"][0]["who"] == by_identifier("actor", "Practitioner", "therapist-7")
         assert refined["entity"] == [
-            {"role": "revision", "what": {"reference": f"Goal/{PANIC_GOAL}/_history/1"}}
+            {
+                "role": "revision",
+                "what": {
+                    "identifier": {
+                        "system": "https://goalpath.dev/fhir/NamingSystem/goal-version",
+                        "value": f"{PANIC_GOAL}/_history/1",
+                    },
+                    "display": f"Goal {PANIC_GOAL} version 1",
+                },
+            }
         ]
         with_reason = [p for p in provenances if reason_field in p]
         assert len(with_reason) == 2  # the refinement and the correction
@@ -851,12 +885,21 @@ def test_host_maps_client_and_actor_ids(scenario: GoalpathApp) -> None:
     validate_with_fhir_resources(bundle, "R5")
 
 
-@pytest.mark.parametrize("bad", ["", "   ", None, 42, "Patient/\x00"])
+@pytest.mark.parametrize("bad", ["", "   ", 42, "Patient/\x00"])
 def test_a_host_mapping_that_returns_no_reference_is_refused(
     scenario: GoalpathApp, bad: object
 ) -> None:
     with pytest.raises(FhirExportError, match="reference_for"):
         export(scenario, reference_for=lambda _kind, _id: bad)
+
+
+def test_ids_the_host_does_not_map_are_referred_to_by_identifier(scenario: GoalpathApp) -> None:
+    def host_reference(kind: str, _local_id: str) -> str | None:
+        return "https://ehr.example/fhir/Patient/42" if kind == "client" else None
+
+    goal = resource(export(scenario, reference_for=host_reference), "Goal", PANIC_GOAL)
+    assert goal["subject"] == {"reference": "https://ehr.example/fhir/Patient/42"}
+    assert goal["source"] == by_identifier("actor", "Patient", "client-0042")
 
 
 def test_ids_that_are_not_fhir_ids_are_referred_to_by_identifier(memory_app: GoalpathApp) -> None:
