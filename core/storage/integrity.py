@@ -5,6 +5,11 @@ aggregates), recomputes each record's keyed chain hash from its place, its
 sealed content and the previous record's hash, and names the first stream
 and version that does not match. It needs the master key but no client key,
 so an erased client's streams still verify.
+
+It also checks the key table against the log: every key a stream is
+encrypted under has its row, every row its keyed hash (so a swapped client
+lookup, or a key destroyed or put back outside goalpath, shows), every
+destroyed key an erasure record and every erasure record a destroyed key.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from uuid import UUID
 
 import attrs
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.utils import get_topic
 
+from goalpath.core.erasure import ClientErasure, erasure_id
 from goalpath.core.errors import TamperedError
-from goalpath.core.storage.keys import ClientKeyStore
+from goalpath.core.storage.keys import SYSTEM_KEY_ID, ClientKeyStore
 from goalpath.core.storage.mapper import GENESIS, chain_hash, open_envelope
 from goalpath.core.storage.sealed_recorders import (
     SealedState,
@@ -31,8 +38,26 @@ from goalpath.core.storage.sealed_recorders import (
 __all__ = ["ChainProblem", "VerificationReport", "verify_chains"]
 
 ProblemKind = Literal[
-    "altered", "missing", "reordered", "deleted-notification", "truncated", "unsealed"
+    "altered",
+    "missing",
+    "reordered",
+    "deleted-notification",
+    "truncated",
+    "unsealed",
+    "rolled-back",
+    "inconsistent",
+    "wrong-master-key",
+    "key-missing",
+    "key-altered",
+    "erasure-unrecorded",
+    "erasure-undone",
 ]
+"""What went wrong: the first six from the chains, heads and seal; ``rolled-back`` and
+``inconsistent`` against a checkpoint; the rest from the key table."""
+
+ERASURE_TOPIC: Final = get_topic(ClientErasure.Recorded)
+KEY_TABLE: Final = "key-table"
+"""The ``stream_id`` of a problem found in the key table rather than in a stream."""
 
 BATCH: Final = 1000
 
@@ -185,6 +210,9 @@ def verify_chains(
     """
     streams: dict[str, _Stream] = {}
     problems: list[ChainProblem] = []
+    if keys.master_key_problem is not None:
+        problems.append(ChainProblem("store", 0, "wrong-master-key", keys.master_key_problem))
+    erasure_records: set[str] = set()
     checked = 0
     position = 1
     last_id = 0
@@ -209,6 +237,8 @@ def verify_chains(
                     )
                 )
             last_id = record.id
+            if record.topic == ERASURE_TOPIC:
+                erasure_records.add(stream_name)
             stream = streams.setdefault(stream_name, _Stream())
             if stream.broken:
                 continue
@@ -222,6 +252,7 @@ def verify_chains(
     if sealed is not None and seal_key is not None:
         problems.extend(_check_heads(streams, sealed.heads, seal_key))
         problems.extend(_check_seal(sealed.seal, seal_key, checked, last_id))
+    problems.extend(check_key_table(keys, streams, erasure_records))
     erased = _count_erased(streams, keys)
     return VerificationReport(
         records_checked=checked,
@@ -275,6 +306,77 @@ def _check_record(stored: Notification, stream: _Stream, chain_key: bytes) -> Ch
     if stream.key_id is None:
         stream.key_id = envelope.key_id
     return None
+
+
+def check_key_table(
+    keys: ClientKeyStore, streams: dict[str, _Stream], erasure_records: set[str]
+) -> list[ChainProblem]:
+    """Compare the key table with the log: rows, their keyed hashes, erasures and their records.
+
+    ``streams`` are the streams read, with the key their first record is
+    sealed under; ``erasure_records`` the ids of the erasure records' streams.
+    """
+    rows = keys.stored_rows()
+    if rows is None:
+        return []
+    problems: list[ChainProblem] = []
+    by_key = {row.key_id: row for row in rows}
+    for row in rows:
+        if not row.client_ref and row.seal is None:
+            problems.append(
+                ChainProblem(
+                    KEY_TABLE, 0, "key-missing", f"the row of key {row.key_id} was deleted"
+                )
+            )
+            continue
+        if row.seal is None or not hmac.compare_digest(
+            row.seal, keys.row_seal(row.key_id, row.client_ref, row.erased_on)
+        ):
+            problems.append(
+                ChainProblem(
+                    KEY_TABLE,
+                    0,
+                    "key-altered",
+                    f"the row of key {row.key_id} was changed outside goalpath (its client "
+                    "lookup swapped, its key destroyed or put back, or the row forged)",
+                )
+            )
+        if row.destroyed and str(erasure_id(row.key_id)) not in erasure_records:
+            problems.append(
+                ChainProblem(
+                    KEY_TABLE,
+                    0,
+                    "erasure-unrecorded",
+                    f"key {row.key_id} is destroyed but no erasure record says who erased "
+                    "the client, when and why: it was destroyed outside goalpath",
+                )
+            )
+    for name, stream in sorted(streams.items()):
+        if stream.key_id not in {None, SYSTEM_KEY_ID} and stream.key_id not in by_key:
+            problems.append(
+                ChainProblem(
+                    name,
+                    1,
+                    "key-missing",
+                    f"the stream is sealed under key {stream.key_id}, which has no row in "
+                    "the key table: the row was deleted and the content cannot be read",
+                )
+            )
+    erased_by_record = {str(erasure_id(row.key_id)): row for row in rows}
+    for record in sorted(erasure_records):
+        recorded = erased_by_record.get(record)
+        if recorded is not None and not recorded.destroyed:
+            problems.append(
+                ChainProblem(
+                    record,
+                    1,
+                    "erasure-undone",
+                    f"the erasure record says key {recorded.key_id} was destroyed, but its row "
+                    "holds a key: it was put back from a copy, or the erasure did not complete "
+                    "(`goalpath client erase` again completes it)",
+                )
+            )
+    return problems
 
 
 def _count_erased(streams: dict[str, _Stream], keys: ClientKeyStore) -> int:

@@ -8,6 +8,23 @@ opaque lookup value, so the key table never holds a client id in clear.
 Client keys are random AES-256 keys, one per client, stored wrapped. Erasing
 a client destroys its key (crypto-shredding): what was encrypted under it
 can no longer be read by anyone.
+
+Beside the key table, two small tables keep it honest:
+
+- a key-check value (``goalpath_key_check``), a keyed hash of a constant
+  under the master key: a store opened with another master key refuses
+  every read and write of a client key, so nothing is ever written under
+  the wrong key. An old store gets its value on first open, once a stored
+  client key has been seen to open with the configured master key;
+- a keyed hash of every key row (``goalpath_key_seals``) over its key id,
+  its client lookup value and whether (and when) it was destroyed, written
+  in the same transaction as the row: a swapped lookup, a key destroyed or
+  put back behind goalpath's back, shows in ``audit verify``.
+
+This module is over 500 lines because it holds one concept, the store's
+keys: the rules (wrapping, lookups, erasure, the key check and the row
+seals) are written once in :class:`ClientKeyStore`, and each of the three
+stores beside it is only its database's statements for them.
 """
 
 from __future__ import annotations
@@ -20,9 +37,11 @@ import secrets
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 import attrs
@@ -35,8 +54,10 @@ from goalpath.core.errors import ClientErasedError, StoreError
 from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
 
 __all__ = [
+    "KEY_CHECK_TABLE",
     "KEY_ENV",
     "KEY_FILE_ENV",
+    "KEY_SEALS_TABLE",
     "PRODUCTION_ENV",
     "SYSTEM_KEY_ID",
     "ClientKeyStore",
@@ -45,6 +66,7 @@ __all__ = [
     "MemoryClientKeyStore",
     "PostgresClientKeyStore",
     "SQLiteClientKeyStore",
+    "StoredKeyRow",
     "resolve_master_key",
 ]
 
@@ -65,6 +87,14 @@ MASTER_KEY_BYTES: Final = 32
 
 MAX_CACHED_KEYS: Final = 10_000
 """Unwrapped client keys kept in memory at most (then the cache starts again)."""
+
+KEY_CHECK_TABLE: Final = "goalpath_key_check"
+"""The table holding the store's key-check value (one row)."""
+
+KEY_SEALS_TABLE: Final = "goalpath_key_seals"
+"""The table holding a keyed hash of every key row, by key id."""
+
+_KEY_CHECK_MESSAGE: Final = b"goalpath key check v1"
 
 
 class KeyConfigurationError(StoreError):
@@ -186,6 +216,17 @@ class ClientKeyRecord:
     erased_on: str | None
 
 
+@attrs.frozen
+class StoredKeyRow:
+    """One row of the key table as stored, with its keyed hash, for verification."""
+
+    key_id: UUID
+    client_ref: bytes
+    destroyed: bool
+    erased_on: str | None
+    seal: bytes | None
+
+
 class ClientKeyStore(ABC):
     """Per-client keys, stored wrapped by the master key."""
 
@@ -193,8 +234,67 @@ class ClientKeyStore(ABC):
         self._wrapping = AESGCM(master.derive("wrap-client-keys"))
         self._lookup_key = master.derive("client-lookup")
         self._system_key = master.derive("system-records")
+        self._key_check = hmac.digest(master.derive("key-check"), _KEY_CHECK_MESSAGE, "sha256")
+        self._row_seal_key = master.derive("key-row-seal")
         self._cache: dict[UUID, bytes] = {}
         self._lock = threading.Lock()
+        self.master_key_problem: str | None = None
+        """Why the configured master key is not this store's, or ``None`` if it is."""
+
+    # -- the key-check value and the key rows' seals ---------------------------------------
+
+    def row_seal(self, key_id: UUID, client_ref: bytes, erased_on: str | None) -> bytes:
+        """The keyed hash of one key row: its id, its lookup value, whether it was destroyed."""
+        state = b"live" if erased_on is None else b"erased|" + erased_on.encode()
+        message = b"key-row|" + key_id.bytes + b"|" + client_ref + b"|" + state
+        return hmac.digest(self._row_seal_key, message, "sha256")
+
+    def _check_master_key(self) -> None:
+        """Compare the master key with the store's key-check value; record one if there is none.
+
+        Implementations call this at the end of their constructor. A mismatch
+        writes nothing and sets :attr:`master_key_problem`, so that every use
+        of a key is refused (the application still opens, and says why).
+        """
+        stored = self._stored_key_check()
+        if stored is None:
+            sample = self._any_wrapped_key()
+            if sample is not None:
+                try:
+                    self._unwrap(*sample)
+                except KeyConfigurationError:
+                    self.master_key_problem = _WRONG_MASTER_KEY
+                    return
+            self._record_key_check(self._key_check)
+            stored = self._stored_key_check()
+        if stored is not None and not hmac.compare_digest(stored, self._key_check):
+            self.master_key_problem = _WRONG_MASTER_KEY
+
+    def _refuse_wrong_master_key(self) -> None:
+        if self.master_key_problem is not None:
+            raise KeyConfigurationError(self.master_key_problem)
+
+    def _stored_key_check(self) -> bytes | None:
+        """The stored key-check value; a store that keeps none returns ``None`` always."""
+        return None
+
+    def _record_key_check(self, value: bytes) -> None:  # noqa: B027  # optional: see above
+        """Store the key-check value if none is stored; seal every key row if none is sealed.
+
+        Rows are sealed here only in a store that has no seal at all (written
+        before seals existed): where seals exist, a missing one was deleted.
+        """
+
+    def _any_wrapped_key(self) -> tuple[UUID, bytes] | None:
+        """One stored key that was not destroyed, to try the master key on."""
+        return None
+
+    def stored_rows(self) -> list[StoredKeyRow] | None:
+        """Every key row with its seal, for ``audit verify``.
+
+        ``None`` if the store keeps no seals (another implementation's).
+        """
+        return None
 
     def client_ref(self, client_id: str) -> bytes:
         """The opaque lookup value of a client id (a keyed hash)."""
@@ -218,6 +318,7 @@ class ClientKeyStore(ABC):
 
         The key is committed before any record encrypted under it is written.
         """
+        self._refuse_wrong_master_key()
         ref = self.client_ref(client_id)
         record = self._find(ref)
         if record is not None:
@@ -236,6 +337,7 @@ class ClientKeyStore(ABC):
 
     def key(self, key_id: UUID) -> bytes:
         """The key with the given id; raises ClientErasedError if it was destroyed."""
+        self._refuse_wrong_master_key()
         if key_id == SYSTEM_KEY_ID:
             return self._system_key
         with self._lock:
@@ -260,6 +362,7 @@ class ClientKeyStore(ABC):
 
     def erase(self, client_id: str) -> UUID:
         """Destroy a client's key; return its id. Erasing twice is refused."""
+        self._refuse_wrong_master_key()
         record = self.lookup(client_id)
         if record is None:
             raise ClientErasedError(f"goalpath holds no records of client {client_id}")
@@ -313,6 +416,7 @@ class MemoryClientKeyStore(ClientKeyStore):
         super().__init__(master)
         self._by_ref: dict[bytes, UUID] = {}
         self._rows: dict[UUID, tuple[bytes | None, str | None]] = {}
+        self._seals: dict[UUID, bytes] = {}
 
     def _find(self, ref: bytes) -> ClientKeyRecord | None:
         key_id = self._by_ref.get(ref)
@@ -325,12 +429,30 @@ class MemoryClientKeyStore(ClientKeyStore):
             if ref not in self._by_ref:
                 self._by_ref[ref] = key_id
                 self._rows[key_id] = (wrapped, None)
+                self._seals[key_id] = self.row_seal(key_id, ref, None)
 
     def _load(self, key_id: UUID) -> tuple[bytes | None, str | None]:
         return self._rows.get(key_id, (None, None))
 
     def _destroy(self, key_id: UUID, erased_on: str) -> None:
-        self._rows[key_id] = (None, erased_on)
+        with self._lock:
+            self._rows[key_id] = (None, erased_on)
+            ref = next(ref for ref, known in self._by_ref.items() if known == key_id)
+            self._seals[key_id] = self.row_seal(key_id, ref, erased_on)
+
+    def stored_rows(self) -> list[StoredKeyRow]:
+        """Every key row with its seal."""
+        with self._lock:
+            return [
+                StoredKeyRow(
+                    key_id,
+                    ref,
+                    self._rows[key_id][0] is None,
+                    self._rows[key_id][1],
+                    self._seals.get(key_id),
+                )
+                for ref, key_id in self._by_ref.items()
+            ]
 
 
 class SQLiteClientKeyStore(ClientKeyStore):
@@ -355,6 +477,89 @@ class SQLiteClientKeyStore(ClientKeyStore):
             "key_id TEXT PRIMARY KEY, client_ref BLOB NOT NULL UNIQUE, "
             "wrapped_key BLOB, erased_on TEXT)"
         )
+        self._connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {KEY_CHECK_TABLE} ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL)"
+        )
+        self._connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {KEY_SEALS_TABLE} ("
+            "key_id TEXT PRIMARY KEY, mac BLOB NOT NULL)"
+        )
+        self._check_master_key()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (the connection is in autocommit mode otherwise)."""
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    def _stored_key_check(self) -> bytes | None:
+        with self._lock:
+            row = self._connection.execute(
+                f"SELECT value FROM {KEY_CHECK_TABLE} WHERE id = 1"  # noqa: S608
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _any_wrapped_key(self) -> tuple[UUID, bytes] | None:
+        with self._lock:
+            row = self._connection.execute(
+                f"SELECT key_id, wrapped_key FROM {self.TABLE} "  # noqa: S608
+                "WHERE wrapped_key IS NOT NULL LIMIT 1"
+            ).fetchone()
+        return None if row is None else (UUID(row[0]), bytes(row[1]))
+
+    def _record_key_check(self, value: bytes) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                f"INSERT OR IGNORE INTO {KEY_CHECK_TABLE} (id, value) VALUES (1, ?)",  # noqa: S608
+                (value,),
+            )
+            if connection.execute(f"SELECT 1 FROM {KEY_SEALS_TABLE} LIMIT 1").fetchone():  # noqa: S608
+                return  # seals exist: a missing one is a deleted one, never made up again
+            unsealed = connection.execute(
+                f"SELECT key_id, client_ref, erased_on FROM {self.TABLE}"  # noqa: S608
+            ).fetchall()
+            connection.executemany(
+                f"INSERT INTO {KEY_SEALS_TABLE} (key_id, mac) VALUES (?, ?)",  # noqa: S608
+                [
+                    (key_id, self.row_seal(UUID(key_id), bytes(ref), erased_on))
+                    for key_id, ref, erased_on in unsealed
+                ],
+            )
+
+    def stored_rows(self) -> list[StoredKeyRow]:
+        """Every key row with its seal."""
+        with self._lock:
+            rows = self._connection.execute(
+                f"SELECT k.key_id, k.client_ref, k.wrapped_key IS NULL, k.erased_on, s.mac "  # noqa: S608
+                f"FROM {self.TABLE} k LEFT JOIN {KEY_SEALS_TABLE} s ON s.key_id = k.key_id"
+            ).fetchall()
+            orphans = self._connection.execute(
+                f"SELECT s.key_id FROM {KEY_SEALS_TABLE} s LEFT JOIN {self.TABLE} k "  # noqa: S608
+                "ON k.key_id = s.key_id WHERE k.key_id IS NULL"
+            ).fetchall()
+        found = [
+            StoredKeyRow(
+                UUID(key_id),
+                bytes(ref),
+                bool(destroyed),
+                erased_on,
+                None if mac is None else bytes(mac),
+            )
+            for key_id, ref, destroyed, erased_on, mac in rows
+        ]
+        # A seal whose row is gone: the row was deleted.
+        found.extend(
+            StoredKeyRow(UUID(key_id), b"", destroyed=True, erased_on=None, seal=None)
+            for (key_id,) in orphans
+        )
+        return found
 
     def _find(self, ref: bytes) -> ClientKeyRecord | None:
         with self._lock:
@@ -365,13 +570,18 @@ class SQLiteClientKeyStore(ClientKeyStore):
         return None if row is None else ClientKeyRecord(UUID(row[0]), row[1])
 
     def _insert(self, key_id: UUID, ref: bytes, wrapped: bytes) -> None:
-        with self._lock:
+        with self._transaction() as connection:
             # A racing writer may have created this client's key: keep theirs.
-            self._connection.execute(
+            inserted = connection.execute(
                 f"INSERT OR IGNORE INTO {self.TABLE} (key_id, client_ref, wrapped_key) "  # noqa: S608
                 "VALUES (?, ?, ?)",
                 (str(key_id), ref, wrapped),
-            )
+            ).rowcount
+            if inserted:
+                connection.execute(
+                    f"INSERT OR REPLACE INTO {KEY_SEALS_TABLE} (key_id, mac) VALUES (?, ?)",  # noqa: S608
+                    (str(key_id), self.row_seal(key_id, ref, None)),
+                )
 
     def _load(self, key_id: UUID) -> tuple[bytes | None, str | None]:
         with self._lock:
@@ -382,11 +592,19 @@ class SQLiteClientKeyStore(ClientKeyStore):
         return (None, None) if row is None else (row[0], row[1])
 
     def _destroy(self, key_id: UUID, erased_on: str) -> None:
-        with self._lock:
-            self._connection.execute(
+        with self._transaction() as connection:
+            connection.execute(
                 f"UPDATE {self.TABLE} SET wrapped_key = NULL, erased_on = ? "  # noqa: S608
                 "WHERE key_id = ?",
                 (erased_on, str(key_id)),
+            )
+            (ref,) = connection.execute(
+                f"SELECT client_ref FROM {self.TABLE} WHERE key_id = ?",  # noqa: S608
+                (str(key_id),),
+            ).fetchone()
+            connection.execute(
+                f"INSERT OR REPLACE INTO {KEY_SEALS_TABLE} (key_id, mac) VALUES (?, ?)",  # noqa: S608
+                (str(key_id), self.row_seal(key_id, bytes(ref), erased_on)),
             )
         self.truncate_log()
 
@@ -421,12 +639,96 @@ class PostgresClientKeyStore(ClientKeyStore):
         self._sql = sql
         self._connection = psycopg.connect(conninfo, autocommit=True)
         self._table = sql.Identifier(schema, self.TABLE)
+        self._check_table = sql.Identifier(schema, KEY_CHECK_TABLE)
+        self._seals = sql.Identifier(schema, KEY_SEALS_TABLE)
         self._connection.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
                 "client_ref bytea NOT NULL UNIQUE, wrapped_key bytea, erased_on text)"
             ).format(self._table)
         )
+        self._connection.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), "
+                "value bytea NOT NULL)"
+            ).format(self._check_table)
+        )
+        self._connection.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, mac bytea NOT NULL)"
+            ).format(self._seals)
+        )
+        self._check_master_key()
+
+    def _rows_of(self, text: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a statement; ``{table}``, ``{check}``, ``{seals}`` name the tables."""
+        statement = self._sql.SQL(text).format(
+            table=self._table, check=self._check_table, seals=self._seals
+        )
+        with self._lock:
+            return self._connection.execute(statement, parameters).fetchall()
+
+    def _stored_key_check(self) -> bytes | None:
+        rows = self._rows_of("SELECT value FROM {check} WHERE id = 1")
+        return bytes(rows[0][0]) if rows else None
+
+    def _any_wrapped_key(self) -> tuple[UUID, bytes] | None:
+        rows = self._rows_of(
+            "SELECT key_id, wrapped_key FROM {table} WHERE wrapped_key IS NOT NULL LIMIT 1"
+        )
+        return (UUID(str(rows[0][0])), bytes(rows[0][1])) if rows else None
+
+    def _record_key_check(self, value: bytes) -> None:
+        sql = self._sql
+        names = {"table": self._table, "check": self._check_table, "seals": self._seals}
+        with self._lock, self._connection.transaction():
+            self._connection.execute(
+                sql.SQL("LOCK TABLE {table} IN EXCLUSIVE MODE").format(**names)
+            )
+            self._connection.execute(
+                sql.SQL(
+                    "INSERT INTO {check} (id, value) VALUES (1, %s) ON CONFLICT (id) DO NOTHING"
+                ).format(**names),
+                (value,),
+            )
+            if self._connection.execute(
+                sql.SQL("SELECT 1 FROM {seals} LIMIT 1").format(**names)
+            ).fetchone():
+                return  # seals exist: a missing one is a deleted one, never made up again
+            rows = self._connection.execute(
+                sql.SQL("SELECT key_id, client_ref, erased_on FROM {table}").format(**names)
+            ).fetchall()
+            for key_id, ref, erased_on in rows:
+                self._connection.execute(
+                    sql.SQL("INSERT INTO {seals} (key_id, mac) VALUES (%s, %s)").format(**names),
+                    (key_id, self.row_seal(UUID(str(key_id)), bytes(ref), _text(erased_on))),
+                )
+
+    def stored_rows(self) -> list[StoredKeyRow]:
+        """Every key row with its seal."""
+        rows = self._rows_of(
+            "SELECT k.key_id, k.client_ref, k.wrapped_key IS NULL, k.erased_on, s.mac "
+            "FROM {table} k LEFT JOIN {seals} s ON s.key_id = k.key_id"
+        )
+        orphans = self._rows_of(
+            "SELECT s.key_id FROM {seals} s LEFT JOIN {table} k ON k.key_id = s.key_id "
+            "WHERE k.key_id IS NULL"
+        )
+        found = [
+            StoredKeyRow(
+                UUID(str(key_id)),
+                bytes(ref),
+                bool(destroyed),
+                _text(erased_on),
+                None if mac is None else bytes(mac),
+            )
+            for key_id, ref, destroyed, erased_on, mac in rows
+        ]
+        found.extend(
+            StoredKeyRow(UUID(str(key_id)), b"", destroyed=True, erased_on=None, seal=None)
+            for (key_id,) in orphans
+        )
+        return found
 
     def _query(self, text: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
         with self._lock:
@@ -441,11 +743,23 @@ class PostgresClientKeyStore(ClientKeyStore):
         return None if row is None else ClientKeyRecord(UUID(str(row[0])), _text(row[1]))
 
     def _insert(self, key_id: UUID, ref: bytes, wrapped: bytes) -> None:
-        self._query(
-            "INSERT INTO {} (key_id, client_ref, wrapped_key) VALUES (%s, %s, %s) "
-            "ON CONFLICT (client_ref) DO NOTHING",
-            (str(key_id), ref, wrapped),
-        )
+        sql = self._sql
+        with self._lock, self._connection.transaction():
+            inserted = self._connection.execute(
+                sql.SQL(
+                    "INSERT INTO {} (key_id, client_ref, wrapped_key) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (client_ref) DO NOTHING"
+                ).format(self._table),
+                (str(key_id), ref, wrapped),
+            ).rowcount
+            if inserted:
+                self._connection.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (key_id, mac) VALUES (%s, %s) "
+                        "ON CONFLICT (key_id) DO UPDATE SET mac = excluded.mac"
+                    ).format(self._seals),
+                    (str(key_id), self.row_seal(key_id, ref, None)),
+                )
 
     def _load(self, key_id: UUID) -> tuple[bytes | None, str | None]:
         row = self._query("SELECT wrapped_key, erased_on FROM {} WHERE key_id = %s", (str(key_id),))
@@ -457,10 +771,23 @@ class PostgresClientKeyStore(ClientKeyStore):
         return (bytes(wrapped) if wrapped is not None else None), _text(row[1])
 
     def _destroy(self, key_id: UUID, erased_on: str) -> None:
-        self._query(
-            "UPDATE {} SET wrapped_key = NULL, erased_on = %s WHERE key_id = %s",
-            (erased_on, str(key_id)),
-        )
+        sql = self._sql
+        with self._lock, self._connection.transaction():
+            row = self._connection.execute(
+                sql.SQL(
+                    "UPDATE {} SET wrapped_key = NULL, erased_on = %s WHERE key_id = %s "
+                    "RETURNING client_ref"
+                ).format(self._table),
+                (erased_on, str(key_id)),
+            ).fetchone()
+            if row is not None:
+                self._connection.execute(
+                    sql.SQL(
+                        "INSERT INTO {} (key_id, mac) VALUES (%s, %s) "
+                        "ON CONFLICT (key_id) DO UPDATE SET mac = excluded.mac"
+                    ).format(self._seals),
+                    (str(key_id), self.row_seal(key_id, bytes(row[0]), erased_on)),
+                )
         self.purge()
 
     def purge(self) -> None:
@@ -477,6 +804,12 @@ class PostgresClientKeyStore(ClientKeyStore):
         """Close the key table's connection."""
         with self._lock:
             self._connection.close()
+
+
+_WRONG_MASTER_KEY: Final = (
+    "the configured master key is not this store's (its key-check value differs): the "
+    "wrong key file or GOALPATH_KEY is configured; nothing was read or written with it"
+)
 
 
 def _erased(erased_on: str) -> ClientErasedError:
