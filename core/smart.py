@@ -86,6 +86,7 @@ _AREA_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
         "bus", "supermarket", "café", "cafe", "lift", "hierarchy", "grounding", "mindful",
         "journal", "weight", "kg", "calories", "dating app", "emails", "pleasant", "enjoyable",
         "achievement", "out of bed", "helpline", "coping", "aa meetings", "alcohol-free",
+        "danc", "yoga", "class",
     ),
     "relationships": (
         "partner", "friend", "family", "conversation", "social", "relationship", "listen",

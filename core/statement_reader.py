@@ -166,6 +166,13 @@ _SPELLING: Final = (
     (re.compile(r"\bcent(er)(s)?\b"), r"centre\2"),
     (re.compile(r"\bcounselor"), "counsellor"),
     (re.compile(r"\bpractic(e|es|ed|ing)\b"), r"practis\1"),
+    (re.compile(r"\b(anal|paral|catal)yz(e|ed|es|ing)\b"), r"\1ys\2"),
+    (re.compile(r"\bprogram(s)?\b"), r"programme\1"),
+    (re.compile(r"\b(travel|cancel|model|label|counsel|fuel|signal)(ed|ing|er|ers)\b"), r"\1l\2"),
+    (re.compile(r"\bjudgment(s)?\b"), r"judgement\1"),
+    (re.compile(r"\bdefense(s)?\b"), r"defence\1"),
+    (re.compile(r"\bgray\b"), "grey"),
+    (re.compile(r"\bmom(s)?\b"), r"mum\1"),
     (re.compile(r"\b(\d+)x\b"), r"\1 times"),
     (re.compile(r"\b(\d+(?:\.\d+)?)\s*-+>\s*(\d+(?:\.\d+)?)"), r"from \1 to \2"),
 )
@@ -231,6 +238,16 @@ _FREQUENCY: Final = re.compile(
     rf"|\b(?P<every>every|each)\s+(?P<when>day|morning|evening|night|lunchtime|session|week)\b"
     rf"|\b(?P<daily>daily|twice daily)\b"
 )
+_TO_VALUE: Final = re.compile(
+    r"\b(?:reduce|decrease|lower|bring|get|cut|increase|raise|improve)\b[^,;.()]{0,40}?"
+    rf"\b(?:down\s+|up\s+)?to\s+(?P<value>{_NUM})\b(?!\s*(?:%|/|out of))(?P<rest>[^,;]{{0,40}})"
+)
+_UNIT_WORDS: Final = re.compile(
+    r"(?:\s+(?:units?|points?|times?|hours?|minutes?|days?|nights?|kg|"
+    r"(?:a|per|each|every)\s+(?:day|week|month|fortnight|evening|night|morning|session)))*"
+)
+"""The unit words that follow a value ('14 units a week'), to quote a value with its unit."""
+"""A value to reach after a verb of change, with no baseline ('reduce my PHQ-9 score to 8')."""
 _CHANGE: Final = re.compile(
     rf"\b(?P<verb>lose|gain|put on)\s+(?P<value>{_NUM})\s*(?P<unit>kg|kilos?|lbs?|pounds|stone)\b"
 )
@@ -496,6 +513,7 @@ def _parse_with_dateparser(phrase: str, start_on: date) -> date | None:
 # -- behaviour, situation, wish ----------------------------------------------------
 
 _ACTION_STEMS: Final = (
+    "analys", "priorit", "attend", "volunteer",
     "reduc", "increas", "practis", "attend", "complet", "walk", "call", "phone", "ring", "text",
     "record", "write", "writ", "use", "go", "going", "spend", "do", "meet", "exercis", "sleep",
     "limit", "stop", "start", "keep", "join", "express", "speak", "say", "ask", "notic",
@@ -539,7 +557,8 @@ _SITUATION: Final = re.compile(
     r"instead of|using|use|with (?:my|a|an|the|friends|nicotine|interoceptive|weekly|paced|"
     r"grounding|regular|exposure)|through|by (?:practis|using|doing|going|keeping|planning|"
     r"walking|eating|leaving|switching|talking|riding|postponing|following|not|cutting|"
-    r"scheduling|continuing|joining)\w*|via|following|as part of|at (?:work|home|school|the|my|"
+    r"scheduling|continuing|joining)\w*|by (?!(?:spring|morning|evening|nothing|something)\b)"
+    r"[a-z]+ing\b|via|following|as part of|at (?:work|home|school|the|my|"
     r"night|\d)|in (?:the|my|each|every|our|session|shops|conversations)\b|on (?:my own|weekends|"
     r"saturday|sunday|monday|tuesday|wednesday|thursday|friday|\d+ (?:days|evenings|nights|"
     r"mornings))|alone|outside|outdoors|each (?:time|evening|morning|night|session|day)|every "
@@ -644,6 +663,9 @@ def _read(
     baseline, target = numbers.baseline, numbers.target
     direction = _direction(baseline, target, form, instrument)
     time_frame, vague_time = _read_time(text, start_on, session_interval_days)
+    if situation and time_frame and time_frame.quote in situation:
+        # The situation says when or how, not by when: the time frame is quoted on its own.
+        situation = situation[: situation.index(time_frame.quote)].strip(" ,") or situation
     return StatementReading(
         statement=statement,
         behaviour=behaviour,
@@ -761,12 +783,19 @@ def _read_numbers(text: str) -> _Numbers:
     measure: str | None = None
     baseline: ReadNumber | None = None
     threshold = _THRESHOLD.search(text)
+    to_value = _TO_VALUE.search(text)
     change = _CHANGE.search(text)
     stop = _STOP.search(text)
     if threshold:
         target = ReadNumber(float(threshold["value"]), threshold.group(0).strip())
         form = _form(threshold["form"])
         unit = _unit_of(threshold["rest"]) or _unit_of(text)
+    elif to_value:
+        unit_words = _UNIT_WORDS.match(to_value["rest"])
+        quote = f"to {to_value['value']}" + (unit_words.group(0) if unit_words else "")
+        target = ReadNumber(float(to_value["value"]), quote)
+        form = "to"
+        unit = _unit_of(to_value["rest"]) or _unit_of(text)
     elif change:
         target = ReadNumber(float(change["value"]), change.group(0))
         baseline = ReadNumber(0.0, change.group(0))
@@ -800,7 +829,10 @@ def _baseline(text: str, target: ReadNumber | None) -> ReadNumber | None:
         base_period = _period(up_down["baseline"] + up_down["rest"])
         if target_period and base_period and target_period != base_period:
             value = value * _PER_WEEK[base_period] / _PER_WEEK[target_period]
-    return ReadNumber(value, up_down.group(0).strip().rstrip(")"))
+    rest = up_down["rest"]
+    unit_words = _UNIT_WORDS.match(rest)
+    said = up_down.group(0)[: len(up_down.group(0)) - len(rest)]
+    return ReadNumber(value, (said + (unit_words.group(0) if unit_words else "")).strip(" ("))
 
 
 def _form(text: str) -> TargetForm:
