@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from dateutil import tz  # type: ignore[import-untyped]  # no stubs installed
 
 from goalpath.cli.common import json_option, open_app, parse_time, refusals
 from goalpath.exports.fhir import (
@@ -61,6 +64,13 @@ __all__ = ["export_fhir", "register"]
     '"Patient/123"}, "actor": {"therapist-7": "Practitioner/9"}}; others go by identifier.',
 )
 @click.option(
+    "--time-zone",
+    "time_zone",
+    metavar="ZONE",
+    help="The clinic's time zone (IANA name, such as Europe/London) for dates of changes "
+    "recorded without one; default: this machine's.",
+)
+@click.option(
     "--validate",
     is_flag=True,
     help="Check every resource with fhir.resources first (needs the goalpath[fhir] extra).",
@@ -78,6 +88,7 @@ def export_fhir(
     output: Path | None,
     bundle_type: str,
     mapping_file: Path | None,
+    time_zone: str | None,
     validate: bool,
     as_json: bool,
 ) -> None:
@@ -97,6 +108,7 @@ def export_fhir(
         "as_of": moment,
         "bundle_type": bundle_type.lower(),
         "reference_for": None if mapping_file is None else _mapping(mapping_file),
+        "time_zone": _zone(time_zone),
     }
     with open_app(ctx) as app:
         bundle: dict[str, Any]
@@ -115,6 +127,20 @@ def export_fhir(
         f"wrote a FHIR {fhir_version} bundle of {len(bundle['entry'])} resources to {output}",
         err=True,
     )
+
+
+def _zone(name: str | None) -> tzinfo:
+    """The named IANA time zone, or this machine's (with its daylight-saving rules)."""
+    if name is None:
+        local: tzinfo = tz.tzlocal()
+        return local
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"{name!r} is not a time zone name; give an IANA name such as Europe/London",
+            param_hint="--time-zone",
+        ) from None
 
 
 def _mapping(path: Path) -> ReferenceFor:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -105,6 +105,7 @@ def export_episode(
     bundle_id: UUID | None = None,
     plugins: Plugins | None = None,
     bundle_type: str = "collection",
+    time_zone: tzinfo = UTC,
 ) -> dict[str, Any]:
     """Export one episode's plan as a FHIR Bundle (``collection``, or ``transaction``).
 
@@ -115,12 +116,15 @@ def export_episode(
     ``plugins``, by default the installed ones. A ``transaction`` bundle can
     be posted to a FHIR server as it is: every entry has its request, and
     clients and actors are conditional references by identifier.
+    ``time_zone`` is the clinic's: it dates a status change recorded without
+    an effective date of its own (UTC by default).
     """
     exporter = BundleExporter(
         check_fhir_version(fhir_version),
         reference_for,
         _instruments_of(plugins),
         check_bundle_type(bundle_type),
+        time_zone,
     )
     exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
@@ -137,6 +141,7 @@ def export_client(
     bundle_id: UUID | None = None,
     plugins: Plugins | None = None,
     bundle_type: str = "collection",
+    time_zone: tzinfo = UTC,
 ) -> dict[str, Any]:
     """Export every episode of a client (opened by ``as_of``, when given) as one FHIR Bundle.
 
@@ -148,7 +153,7 @@ def export_client(
     if not episode_ids:
         when = f" as of {as_of.isoformat()}" if as_of is not None else ""
         raise NotFoundError("client", f"{client_id}{when} (no episode of care is recorded)")
-    exporter = BundleExporter(version, reference_for, _instruments_of(plugins), kind)
+    exporter = BundleExporter(version, reference_for, _instruments_of(plugins), kind, time_zone)
     for episode_id in episode_ids:
         exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)

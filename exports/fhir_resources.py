@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -30,6 +30,7 @@ from goalpath.exports.fhir_vocabulary import (
     ACTIVITY_DISPLAYS,
     ACTOR_RESOURCE,
     ACTOR_ROLE_SYSTEM,
+    CHANGE_REASON_URL,
     CONTROL_CHARACTERS,
     DATA_ABSENT_SYSTEM,
     DATA_OPERATION_SYSTEM,
@@ -92,8 +93,12 @@ class _StatusChange:
     reason: str | None = None
 
 
-def _last_status_change(events: Sequence[Goal.Event]) -> _StatusChange:
-    """When the goal's status last changed, and why (from the events that changed it)."""
+def _last_status_change(events: Sequence[Goal.Event], zone: tzinfo) -> _StatusChange:
+    """When the goal's status last changed, and why (from the events that changed it).
+
+    An event without an effective date of its own dates the change by the
+    day it was recorded, in the clinic's time zone ``zone``.
+    """
     change = _StatusChange()
     status: str | None = None
     for domain_event in events:
@@ -110,7 +115,7 @@ def _last_status_change(events: Sequence[Goal.Event]) -> _StatusChange:
             reason = domain_event.note or f"review decision: {domain_event.decision}"
             change = _StatusChange(domain_event.reviewed_on.isoformat(), reason)
         else:
-            change = _StatusChange(fhir_day(domain_event.timestamp), None)
+            change = _StatusChange(fhir_day(domain_event.timestamp, zone), None)
     return change
 
 
@@ -122,6 +127,7 @@ class BundleExporter:
     reference_for: ReferenceFor | None
     instruments: Mapping[str, Instrument]
     bundle_type: BundleType = "collection"
+    time_zone: tzinfo = UTC
     entries: list[dict[str, Any]] = attrs.field(factory=list)
 
     # -- bundle -----------------------------------------------------------------
@@ -291,6 +297,8 @@ class BundleExporter:
             "lifecycleStatus": LIFECYCLE_STATUS_CODES[goal.status],
         }
         achievement = goal.latest_achievement
+        if goal.retirement_reason == "achieved":
+            achievement = "achieved"  # retired as achieved, whatever the last review said
         if achievement is not None:
             resource["achievementStatus"] = fhir_concept(
                 ACHIEVEMENT_SYSTEM, achievement, ACHIEVEMENT_DISPLAYS[achievement]
@@ -312,7 +320,7 @@ class BundleExporter:
         resource["startDate"] = definition.start_on.isoformat()
         if definition.measure is not None:
             resource["target"] = [self.target(goal, definition.measure)]
-        change = _last_status_change(events)
+        change = _last_status_change(events, self.time_zone)
         if change.on is not None:
             resource["statusDate"] = change.on
         if change.reason is not None:
@@ -426,11 +434,7 @@ class BundleExporter:
         resource["recorded"] = fhir_instant(domain_event.timestamp)
         reason = getattr(domain_event, "reason", None)
         if isinstance(reason, str):
-            if self.version == "R5":
-                # R5 renamed R4B's Provenance.reason to authorization (a CodeableReference).
-                resource["authorization"] = [{"concept": {"text": fhir_text(reason)}}]
-            else:
-                resource["reason"] = [{"text": fhir_text(reason)}]
+            resource["extension"] = [{"url": CHANGE_REASON_URL, "valueString": fhir_text(reason)}]
         if self.version == "R5":
             resource["patient"] = self.client(goal.client_id)
         code = provenance_activity(domain_event, status_before)

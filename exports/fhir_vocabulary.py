@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Final, Literal, cast, get_args
 from uuid import UUID
 
@@ -88,6 +88,24 @@ GOAL_VERSION_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/goal-ve
 GOAL_VERSION_SYSTEM: Final = "https://goalpath.dev/fhir/NamingSystem/goal-version"
 """Identifier system of one version of a goal (``<goal id>/_history/<version>``)."""
 UUID_IDENTIFIER_SYSTEM: Final = "urn:ietf:rfc:3986"
+CHANGE_REASON_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/change-reason"
+"""Extension on a Provenance: why the change was made, as the clinician gave it.
+
+Not ``Provenance.reason`` (R4B) or ``authorization`` (R5): those hold the
+purpose of use (v3-PurposeOfUse), not the reason for a change.
+"""
+UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
+UCUM_CODES: Final[dict[str, str]] = {
+    "per week": "/wk",
+    "per day": "/d",
+    "days per week": "d/wk",
+    "points": "{score}",
+    "SUDS points": "{score}",
+    "minutes": "min",
+    "hours": "h",
+    "kg": "kg",
+}
+"""UCUM codes of the units goalpath's instruments and templates use; other units stay text."""
 
 LIFECYCLE_STATUS_CODES: Final[dict[str, str]] = {
     "proposed": "proposed",
@@ -206,9 +224,9 @@ def fhir_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def fhir_day(moment: datetime) -> str:
-    """The UTC day of a moment, as a FHIR date."""
-    return moment.astimezone(UTC).date().isoformat()
+def fhir_day(moment: datetime, zone: tzinfo = UTC) -> str:
+    """The day of a moment in a time zone (the clinic's; UTC by default), as a FHIR date."""
+    return moment.astimezone(zone).date().isoformat()
 
 
 def fhir_coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
@@ -235,8 +253,13 @@ def fhir_uuid_identifier(resource_id: UUID) -> list[dict[str, str]]:
 
 
 def fhir_quantity(value: float, unit: str) -> dict[str, Any]:
-    """A FHIR Quantity with a free-text unit."""
-    return {"value": fhir_number(value), "unit": fhir_text(unit)}
+    """A FHIR Quantity: the unit as written, and its UCUM code where goalpath knows it."""
+    quantity: dict[str, Any] = {"value": fhir_number(value), "unit": fhir_text(unit)}
+    code = UCUM_CODES.get(unit)
+    if code is not None:
+        quantity["system"] = UCUM_SYSTEM
+        quantity["code"] = code
+    return quantity
 
 
 def measure_concept(

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import attrs
 import eventsourcing.domain
@@ -492,9 +493,15 @@ def test_goal_carries_the_definition_status_and_latest_review(scenario: Goalpath
     assert goal["category"][0]["coding"][0]["code"] == "symptom-relief"
     (target,) = goal["target"]
     assert target["measure"] == {"text": "panic attacks"}
-    assert target["detailQuantity"] == {"value": 1, "unit": "per week", "comparator": "<="}
+    per_week = {"system": "http://unitsofmeasure.org", "code": "/wk"}
+    assert target["detailQuantity"] == {
+        "value": 1,
+        "unit": "per week",
+        **per_week,
+        "comparator": "<=",
+    }
     assert target["dueDate"] == "2026-04-13"
-    assert target["extension"][0]["valueQuantity"] == {"value": 3, "unit": "per week"}
+    assert target["extension"][0]["valueQuantity"] == {"value": 3, "unit": "per week", **per_week}
     # Activated at session 2; the client stated the goal, in their own words, at session 1.
     assert goal["statusDate"] == "2026-03-09"
     assert goal["source"] == by_identifier("actor", "Patient", "client-0042")
@@ -574,6 +581,38 @@ def test_retirement_provenance_names_the_data_operation(
     memory_app.retire_goal(goal, reason_code=reason_code, reason="because", actor=THERAPIST)  # type: ignore[arg-type]
     last = goal_provenances(export_episode(memory_app, episode), goal)[-1]
     assert last["activity"]["coding"][0]["code"] == activity
+
+
+def test_a_goal_retired_as_achieved_is_achieved_whatever_its_last_review(
+    memory_app: GoalpathApp,
+) -> None:
+    episode = open_standard_episode(memory_app)
+    goal = memory_app.create_goal(
+        episode, CATALOG["panic"].definition, actor=THERAPIST, activate=True
+    )
+    memory_app.review_goal(
+        goal, achievement="improving", decision="continue", reviewed_on=TODAY, actor=THERAPIST
+    )
+    memory_app.retire_goal(goal, reason_code="achieved", reason="met", actor=THERAPIST)
+    exported = resource(export_episode(memory_app, episode), "Goal", goal)
+    assert exported["lifecycleStatus"] == "completed"
+    assert exported["achievementStatus"]["coding"][0]["code"] == "achieved"
+
+
+def test_a_change_without_its_own_date_is_dated_in_the_clinics_time_zone(
+    memory_app: GoalpathApp,
+) -> None:
+    episode = open_standard_episode(memory_app)
+    goal = memory_app.create_goal(episode, CATALOG["panic"].definition, actor=THERAPIST)
+    memory_app.activate_goal(goal, actor=THERAPIST)
+    activated = memory_app.goal_events(goal)[-1].timestamp
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11
+        bundle = export_episode(memory_app, episode, time_zone=ZoneInfo(zone))
+        expected = activated.astimezone(ZoneInfo(zone)).date().isoformat()
+        assert resource(bundle, "Goal", goal)["statusDate"] == expected
+    assert resource(export_episode(memory_app, episode), "Goal", goal)["statusDate"] == (
+        activated.astimezone(UTC).date().isoformat()
+    )
 
 
 def test_ending_a_goal_never_agreed_is_a_cancellation(memory_app: GoalpathApp) -> None:
@@ -724,12 +763,20 @@ def test_corrected_measurement_is_amended_and_keeps_its_history(scenario: Goalpa
         "final",
     ]
     corrected = resource(bundle, "Observation", observation_id(PANIC_GOAL, 3))
-    assert corrected["valueQuantity"] == {"value": 2, "unit": "per week"}
+    assert corrected["valueQuantity"] == {
+        "value": 2,
+        "unit": "per week",
+        "system": "http://unitsofmeasure.org",
+        "code": "/wk",
+    }
     assert corrected["effectiveDateTime"] == "2026-03-30"
     assert "Corrected from 12 to 2" in corrected["note"][0]["text"]
     correction = goal_provenances(bundle, PANIC_GOAL)[6]
-    assert correction["authorization"] == [
-        {"concept": {"text": "typed 12 for 2; the client's diary says two attacks that week"}}
+    assert correction["extension"] == [
+        {
+            "url": "https://goalpath.dev/fhir/StructureDefinition/change-reason",
+            "valueString": "typed 12 for 2; the client's diary says two attacks that week",
+        }
     ]
     assert correction["target"][1] == {"reference": f"urn:uuid:{corrected['id']}"}
 
@@ -782,8 +829,16 @@ def test_provenance_records_who_when_why_and_what(scenario: GoalpathApp) -> None
                 },
             }
         ]
-        with_reason = [p for p in provenances if reason_field in p]
+        with_reason = [p for p in provenances if "extension" in p]
         assert len(with_reason) == 2  # the refinement and the correction
+        assert with_reason[0]["extension"] == [
+            {
+                "url": "https://goalpath.dev/fhir/StructureDefinition/change-reason",
+                "valueString": events[1].reason,  # type: ignore[attr-defined]
+            }
+        ]
+        # The reason for a change is not a purpose of use.
+        assert not any(reason_field in p for p in provenances)
         assert provenances[3]["occurredDateTime"] == "2026-03-16"
 
 

@@ -256,3 +256,25 @@ def test_a_bad_mapping_file_is_refused_before_anything_is_exported(
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_an_unknown_time_zone_is_refused(demo_db: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--db", str(demo_db), "export", "fhir", CLIENT_ID, "--time-zone", "Mars/Olympus"]
+    )
+    assert result.exit_code == 2
+    assert "not a time zone name" in result.output
+
+
+def test_quantities_carry_ucum_codes(demo_db: Path) -> None:
+    bundle = export(demo_db, "--time-zone", "Europe/London")
+    quantities = [
+        entry["resource"]["valueQuantity"]
+        for entry in bundle["entry"]
+        if "valueQuantity" in entry["resource"]
+    ]
+    assert quantities
+    for quantity in quantities:
+        if quantity["unit"] in ("per week", "points"):
+            assert quantity["system"] == "http://unitsofmeasure.org"
+            assert quantity["code"] in ("/wk", "{score}")
