@@ -37,7 +37,7 @@ from goalpath.cli.read_model_render import (
     outcomes_document,
     plan_document,
     progress_document,
-    render_counts,
+    render_outcomes,
     render_plan,
     render_progress,
     review_document,
@@ -284,28 +284,18 @@ def _short(value: Any, width: int = 48) -> str:
 @click.pass_context
 @refusals
 def outcomes(ctx: click.Context, /, therapist_id: str | None, as_json: bool) -> None:
-    """Caseload outcomes on PHQ-9 and GAD-7: reliable improvement, deterioration, recovery."""
+    """Caseload outcomes by the NHS Talking Therapies paired rule, per therapist.
+
+    Episodes are classified on paired PHQ-9 and anxiety (GAD-7 or an
+    anxiety-disorder-specific measure) scores across all their goals: recovery,
+    reliable improvement, reliable deterioration; rates over finished courses.
+    """
     with _projections(ctx) as projections:
         result = projections.caseload_outcomes(therapist_id)
     if as_json:
         emit(outcomes_document(result))
         return
-    table = Table(title="caseload outcomes (PHQ-9, GAD-7; first to latest score)")
-    for column in (
-        "therapist",
-        "measured",
-        "cases at start",
-        "reliable improvement",
-        "reliable deterioration",
-        "recovery",
-        "reliable recovery",
-    ):
-        table.add_column(column)
-    for therapist, counts in result.by_therapist.items():
-        render_counts(table, therapist, counts)
-    if therapist_id is None:
-        render_counts(table, "overall", result.overall)
-    console().print(table)
+    render_outcomes(console(), result, overall=therapist_id is None)
 
 
 @click.group("projections")

@@ -26,6 +26,9 @@ from goalpath.projections import (
     ProjectionStatus,
     ReviewDue,
 )
+from goalpath.projections.caseload import EpisodeOutcome
+from goalpath.projections.gas import GasScore
+from goalpath.projections.outcomes import InstrumentPair
 
 __all__ = [
     "audit_document",
@@ -33,6 +36,7 @@ __all__ = [
     "plan_document",
     "progress_document",
     "render_counts",
+    "render_outcomes",
     "render_plan",
     "render_progress",
     "review_document",
@@ -65,6 +69,8 @@ def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
         "next_review_due": jsonable(goal.next_review_due),
         "last_reviewed_on": jsonable(record.last_reviewed_on),
         "latest_attainment": record.latest_attainment,
+        "latest_attainment_on": jsonable(record.latest_attainment_on),
+        "gas_weight": record.definition.gas_weight,
         "version": record.version,
     }
 
@@ -85,7 +91,26 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
         "warnings": jsonable(plan.warnings),
         "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
+        "gas": _gas_document(plan.gas),
     }
+
+
+def _gas_document(gas: GasScore) -> dict[str, Any]:
+    return {
+        "t_score": None if gas.t_score is None else round(gas.t_score, 2),
+        "scored": gas.scored,
+        "goals": gas.goals,
+        "unscored": gas.unscored,
+        "weighted": gas.weighted,
+        "coverage": gas.coverage,
+    }
+
+
+def _gas_line(gas: GasScore) -> str:
+    weighted = ", weighted by importance x difficulty" if gas.weighted else ""
+    if gas.t_score is None:
+        return f"none ({gas.coverage}{weighted})"
+    return f"{gas.t_score:.2f} ({gas.coverage}{weighted})"
 
 
 def progress_document(report: ProgressReport) -> dict[str, Any]:
@@ -133,14 +158,48 @@ def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
     return document
 
 
-def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
-    """Caseload outcomes as JSON-ready data."""
+def _pair_document(pair: InstrumentPair | None) -> dict[str, Any] | None:
+    if pair is None:
+        return None
+    outcome = pair.outcome
     return {
+        "instrument": pair.instrument,
+        "first": pair.first,
+        "first_on": pair.first_on.isoformat(),
+        "last": pair.last,
+        "last_on": pair.last_on.isoformat(),
+        "scores": pair.scores,
+        "case_at_start": outcome.case_at_start,
+        "case_at_end": outcome.case_at_end,
+        "reliable_improvement": outcome.reliable_improvement,
+        "reliable_deterioration": outcome.reliable_deterioration,
+    }
+
+
+def _episode_outcome_document(episode: EpisodeOutcome) -> dict[str, Any]:
+    return {
+        "episode_id": str(episode.episode_id),
+        "therapist_ids": list(episode.therapist_ids),
+        "course": episode.course,
+        "label": episode.label,
+        "counted": episode.counted,
+        "depression": _pair_document(episode.depression),
+        "anxiety": _pair_document(episode.anxiety),
+        "outcome": jsonable(episode.outcome),
+        "instruments": sorted(episode.pairs),
+    }
+
+
+def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
+    """Caseload outcomes as JSON-ready data: the rule, the counts, each episode's outcome."""
+    return {
+        "rule": jsonable(outcomes.rule),
         "overall": _counts_document(outcomes.overall),
         "by_therapist": {
             therapist: _counts_document(counts)
             for therapist, counts in outcomes.by_therapist.items()
         },
+        "episodes": [_episode_outcome_document(episode) for episode in outcomes.episodes],
     }
 
 
@@ -171,8 +230,8 @@ def render_plan(out: Console, plan: Plan) -> None:
     facts.add_row("sessions", str(episode.sessions_recorded))
     if episode.closed_on is not None:
         facts.add_row("closed", episode.closed_on.isoformat())
-    if plan.gas_t_score is not None:
-        facts.add_row("GAS T-score", f"{plan.gas_t_score:.2f}")
+    if plan.gas.goals:
+        facts.add_row("GAS T-score", _gas_line(plan.gas))
     goals = Table(title=f"plan on {plan.on.isoformat()}")
     for column in ("goal", "status", "SMART", "statement", "latest", "review due"):
         goals.add_column(column)
@@ -253,13 +312,48 @@ def render_counts(table: Table, who: str, counts: OutcomeCounts) -> None:
 
     table.add_row(
         who,
-        str(counts.episodes_measured),
+        str(counts.finished_paired),
         str(counts.cases_at_start),
         cell(counts.reliable_improvement, rates["reliable_improvement"]),
         cell(counts.reliable_deterioration, rates["reliable_deterioration"]),
         cell(counts.recovery, rates["recovery"]),
         cell(counts.reliable_recovery, rates["reliable_recovery"]),
+        str(counts.interim),
+        str(counts.not_finished),
+        str(counts.unpaired),
     )
+
+
+def render_outcomes(out: Console, outcomes: CaseloadOutcomes, *, overall: bool = True) -> None:
+    """Print caseload outcomes per therapist (and ``overall``), titled with the rule and version.
+
+    Rates are over finished courses with paired scores (recovery: over those
+    that were a case at the start); interim, not-finished and unpaired
+    episodes are counted beside them.
+    """
+    table = Table(
+        title=f"caseload outcomes: {outcomes.rule.title}",
+        caption="rates over finished courses with paired PHQ-9 and anxiety scores; "
+        "recovery over cases at start",
+    )
+    for column in (
+        "therapist",
+        "finished, paired",
+        "cases at start",
+        "reliable improvement",
+        "reliable deterioration",
+        "recovery",
+        "reliable recovery",
+        "interim",
+        "not finished",
+        "unpaired",
+    ):
+        table.add_column(column)
+    for therapist, counts in outcomes.by_therapist.items():
+        render_counts(table, therapist, counts)
+    if overall:
+        render_counts(table, "overall", outcomes.overall)
+    out.print(table)
 
 
 # -- commands -------------------------------------------------------------------------

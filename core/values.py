@@ -18,6 +18,7 @@ from goalpath.core.errors import InvalidValueError
 
 __all__ = [
     "ACHIEVEMENT_STATUSES",
+    "GAS_RATINGS",
     "GOAL_AREAS",
     "LIFECYCLE_STATUSES",
     "MAX_STATEMENT_LENGTH",
@@ -51,6 +52,9 @@ MAX_TEXT_LENGTH: Final = 4000
 """Longest reason or note accepted, in characters."""
 
 MAX_ID_LENGTH: Final = 200
+
+GAS_RATINGS: Final = (0, 1, 2, 3)
+"""The ratings of a goal's GAS importance and difficulty (Turner-Stokes 2009): none to very."""
 
 Role = Literal["client", "therapist", "supervisor", "system"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)
@@ -370,6 +374,29 @@ class GoalDefinition:
         default="medium-priority", validator=one_of("priority", PRIORITIES)
     )
     review_every_days: int = attrs.field(default=28)
+    gas_importance: int | None = attrs.field(default=None)
+    """How much the goal matters to the client, 0 to 3, for the weighted GAS T-score."""
+    gas_difficulty: int | None = attrs.field(default=None)
+    """How hard the clinician judges the goal, 0 to 3; its GAS weight is importance x difficulty."""
+
+    @gas_importance.validator
+    @gas_difficulty.validator
+    def _check_gas_rating(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or value not in GAS_RATINGS:
+            label = attribute.name.replace("gas_", "GAS ")
+            raise InvalidValueError(
+                f"{label} must be a whole number from 0 to 3 (0 none, 1 a little, "
+                f"2 moderately, 3 very); got {value!r}"
+            )
+
+    @property
+    def gas_weight(self) -> int | None:
+        """The goal's GAS weight, importance x difficulty, or ``None`` when they are not rated."""
+        if self.gas_importance is None or self.gas_difficulty is None:
+            return None
+        return self.gas_importance * self.gas_difficulty
 
     @review_every_days.validator
     def _check_cadence(self, _attribute: object, value: object) -> None:
@@ -391,6 +418,11 @@ class GoalDefinition:
         if self.target is not None and self.measure is None:
             raise InvalidValueError(
                 "a target needs a measure: say what is measured (name, unit, direction)"
+            )
+        if (self.gas_importance is None) != (self.gas_difficulty is None):
+            raise InvalidValueError(
+                "a GAS weight needs both ratings: give the goal's GAS importance and "
+                "GAS difficulty (0 to 3 each), or neither"
             )
 
     @property

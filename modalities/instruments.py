@@ -24,12 +24,19 @@ from goalpath.core.values import (
 )
 from goalpath.modalities.errors import InvalidTemplateError
 
-__all__ = ["ID_PATTERN", "Instrument", "ReliableChange"]
+__all__ = ["ID_PATTERN", "PAIRED_RULE_MEASURES", "Instrument", "ReliableChange"]
 
 ID_PATTERN: Final = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 """An instrument id or a modality name: lower-case words joined by ``-`` or ``_``."""
 
 _LOINC: Final = re.compile(r"^\d{1,7}-\d$")
+
+PAIRED_RULE_MEASURES: Final = ("phq-9", "gad-7")
+"""The depression and the anxiety measure the NHS Talking Therapies paired outcome names.
+
+An anxiety-disorder-specific measure stands in for the second; neither of
+these two can be one.
+"""
 
 ReliableChange = Literal["improvement", "deterioration", "no reliable change"]
 
@@ -51,6 +58,9 @@ class Instrument:
     ``increase`` scale); ``reliable_change`` the smallest change in points
     that counts as reliable. Both are optional for measures that have none.
     ``loinc`` is the LOINC code of the total score, when there is one.
+    ``anxiety_disorder_specific`` marks an anxiety-disorder-specific measure
+    (such as one for panic, social anxiety or PTSD) that stands in for GAD-7
+    in the NHS Talking Therapies paired outcome; it needs both thresholds.
     """
 
     id: str = attrs.field(validator=_check_id)
@@ -72,6 +82,14 @@ class Instrument:
     )
     loinc: str | None = attrs.field(default=None)
     source: str | None = attrs.field(default=None, validator=text("source", 1000, required=False))
+    anxiety_disorder_specific: bool = attrs.field(default=False)
+
+    @anxiety_disorder_specific.validator
+    def _check_anxiety_disorder_specific(self, _attribute: object, value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidTemplateError(
+                f"anxiety_disorder_specific must be True or False; got {value!r}"
+            )
 
     @loinc.validator
     def _check_loinc(self, _attribute: object, value: object) -> None:
@@ -96,6 +114,14 @@ class Instrument:
             raise InvalidTemplateError(
                 f"instrument {self.id}: reliable change {self.reliable_change:g} must be "
                 f"above 0 and at most the range width {span:g}"
+            )
+        if self.anxiety_disorder_specific and (
+            self.caseness is None or self.reliable_change is None
+        ):
+            raise InvalidTemplateError(
+                f"instrument {self.id}: an anxiety-disorder-specific measure stands in for "
+                "GAD-7 in paired outcomes, so it needs a caseness and a reliable-change "
+                "threshold"
             )
 
     def measure(self) -> Measure:

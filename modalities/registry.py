@@ -14,7 +14,7 @@ from typing import Final
 
 from goalpath.core.errors import GoalpathError
 from goalpath.modalities.errors import InvalidContributionError
-from goalpath.modalities.instruments import Instrument
+from goalpath.modalities.instruments import PAIRED_RULE_MEASURES, Instrument
 from goalpath.modalities.templates import Template
 
 __all__ = ["CHECK_DATE", "MeasureRegistry", "TemplateRegistry"]
@@ -34,8 +34,9 @@ class MeasureRegistry:
         """Add an instrument.
 
         Raises:
-            InvalidContributionError: it is not an :class:`Instrument`, or this
-                plugin already added one with the same id.
+            InvalidContributionError: it is not an :class:`Instrument`, this
+                plugin already added one with the same id, or it marks PHQ-9 or
+                GAD-7 as an anxiety-disorder-specific measure.
         """
         if not isinstance(instrument, Instrument):
             raise InvalidContributionError(
@@ -46,6 +47,14 @@ class MeasureRegistry:
         if instrument.id in self._instruments:
             raise InvalidContributionError(
                 self.plugin, f"instrument {instrument.id!r} is added twice"
+            )
+        if instrument.anxiety_disorder_specific and instrument.id in PAIRED_RULE_MEASURES:
+            raise InvalidContributionError(
+                self.plugin,
+                f"instrument {instrument.id!r} is marked anxiety_disorder_specific, but "
+                f"{instrument.id} is one of the measures the paired outcome names "
+                f"({', '.join(PAIRED_RULE_MEASURES)}); only another measure can stand in "
+                "for GAD-7",
             )
         self._instruments[instrument.id] = instrument
 

@@ -70,7 +70,7 @@ STATE_SCHEMA: Final = (
         "instrument TEXT, version INTEGER NOT NULL, reviews_count INTEGER NOT NULL, "
         "last_reviewed_on TEXT, latest_achievement TEXT, latest_attainment INTEGER, "
         "retirement_reason TEXT, ended_on TEXT, template_id TEXT, template_version TEXT, "
-        "stated_at INTEGER NOT NULL)"
+        "stated_at INTEGER NOT NULL, latest_attainment_on TEXT)"
     ),
     "CREATE INDEX IF NOT EXISTS gp_goals_episode ON gp_goals (episode_id)",
     (
@@ -203,7 +203,7 @@ class StateProjector:
         measure = event.definition.measure
         transaction.execute(
             "INSERT INTO gp_goals VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, NULL, NULL, NULL, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, NULL, NULL, NULL, ?, ?, ?, NULL)",
             (
                 event.originator_id.hex,
                 event.episode_id.hex,
@@ -227,10 +227,21 @@ class StateProjector:
             "UPDATE gp_goals SET reviews_count = reviews_count + 1, "
             "last_reviewed_on = CASE WHEN last_reviewed_on IS NULL OR last_reviewed_on < ? "
             "THEN ? ELSE last_reviewed_on END, latest_achievement = ?, "
-            "latest_attainment = COALESCE(?, latest_attainment), status = COALESCE(?, status) "
-            "WHERE goal_id = ?",
-            (reviewed_on, reviewed_on, event.achievement, event.attainment, status, goal_id),
+            "status = COALESCE(?, status) WHERE goal_id = ?",
+            (reviewed_on, reviewed_on, event.achievement, status, goal_id),
         )
+        if event.attainment is not None:
+            # By review date, as records.latest_attainment_by_review_date: a backdated
+            # review does not replace a later one's level; the same date, recorded later, does.
+            transaction.execute(
+                "UPDATE gp_goals SET "
+                "latest_attainment = CASE WHEN latest_attainment_on IS NULL "
+                "OR latest_attainment_on <= ? THEN ? ELSE latest_attainment END, "
+                "latest_attainment_on = CASE WHEN latest_attainment_on IS NULL "
+                "OR latest_attainment_on <= ? THEN ? ELSE latest_attainment_on END "
+                "WHERE goal_id = ?",
+                (reviewed_on, event.attainment, reviewed_on, reviewed_on, goal_id),
+            )
 
     def _episode_event(
         self, transaction: StoreTransaction, position: int, event: Episode.Event
@@ -283,7 +294,7 @@ class StateProjector:
 _GOAL_COLUMNS: Final = (
     "goal_id, episode_id, client_id, status, definition, concerns, version, reviews_count, "
     "last_reviewed_on, latest_achievement, latest_attainment, retirement_reason, ended_on, "
-    "template_id, template_version"
+    "template_id, template_version, latest_attainment_on"
 )
 
 
@@ -358,6 +369,7 @@ def _goal_from_row(row: Sequence[Any], measurements: tuple[MeasurementRecord, ..
         template_id=row[13],
         template_version=row[14],
         measurements=measurements,
+        latest_attainment_on=_date(row[15]),
     )
 
 

@@ -2,7 +2,9 @@
 
 Kiresuk & Sherman (1968); weights and the correlation rho as described by
 Turner-Stokes (2009). Levels run from -2 (much less than expected) to +2
-(much more than expected); 0 is the expected outcome.
+(much more than expected); 0 is the expected outcome. A goal's weight is
+its importance x difficulty (each rated 0 to 3); :func:`score_goals` scores
+a plan's goals, counting those not scored yet.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
+import attrs
+
 from goalpath.core.errors import InvalidValueError
 
-__all__ = ["DEFAULT_RHO", "GAS_LEVELS", "gas_t_score"]
+__all__ = ["DEFAULT_RHO", "GAS_LEVELS", "GasGoal", "GasScore", "gas_t_score", "score_goals"]
 
 DEFAULT_RHO: Final = 0.3
 """The assumed correlation between goal scores in the GAS formula."""
@@ -55,3 +59,60 @@ def gas_t_score(
     if denominator == 0:
         return None
     return 50 + 10 * weighted / denominator
+
+
+@attrs.frozen
+class GasGoal:
+    """One goal as GAS sees it: its latest level (``None``: not scored yet) and its weight.
+
+    ``weight`` is importance x difficulty, or ``None`` when the goal is not
+    rated, which weighs it 1.
+    """
+
+    level: int | None
+    weight: float | None = None
+
+
+@attrs.frozen
+class GasScore:
+    """The GAS T-score of a plan's goals, with how many of them it covers.
+
+    ``t_score`` is over the ``scored`` goals only (``None`` when none is
+    scored, or every scored goal weighs 0); ``goals`` counts every goal in
+    scope, so a score over one goal of three says so. ``weighted``: some
+    scored goal has an importance and difficulty rating.
+    """
+
+    t_score: float | None
+    scored: int
+    goals: int
+    weighted: bool
+
+    @property
+    def unscored(self) -> int:
+        """How many goals in scope have no attainment level yet."""
+        return self.goals - self.scored
+
+    @property
+    def coverage(self) -> str:
+        """How many goals the score covers, as a clinician reads it: ``1 of 3 goals scored``."""
+        noun = "goal" if self.goals == 1 else "goals"
+        return f"{self.scored} of {self.goals} {noun} scored"
+
+
+def score_goals(goals: Sequence[GasGoal], *, rho: float = DEFAULT_RHO) -> GasScore:
+    """Score ``goals`` by :func:`gas_t_score`, over those with a level, weighted when rated.
+
+    A goal with no rating weighs 1 (importance 1 x difficulty 1), so a plan
+    with no ratings gets the unweighted score.
+    """
+    scored = [goal for goal in goals if goal.level is not None]
+    weights = [1.0 if goal.weight is None else float(goal.weight) for goal in scored]
+    return GasScore(
+        t_score=gas_t_score(
+            [goal.level for goal in scored if goal.level is not None], weights, rho=rho
+        ),
+        scored=len(scored),
+        goals=len(goals),
+        weighted=any(goal.weight is not None for goal in scored),
+    )

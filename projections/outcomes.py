@@ -9,26 +9,37 @@ table the functions here take; without one, the installed plugins are asked
 (:func:`installed_conventions`, honouring ``GOALPATH_DISABLED_PLUGINS``).
 The general Reliable Change Index and clinical cut-off of Jacobson & Truax
 (1991) are here too.
+
+An episode is classified by the NHS Talking Therapies paired rule
+(:data:`PAIRED_RULE`): the first and last score of PHQ-9 and of the anxiety
+measure (GAD-7, or an anxiety-disorder-specific measure standing in for it,
+:func:`paired_measures`), combined by :func:`combine_outcomes`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from datetime import date
+from typing import Final, Literal
 
 import attrs
 
 from goalpath.core.errors import InvalidValueError
-from goalpath.modalities.instruments import Instrument
+from goalpath.modalities.instruments import PAIRED_RULE_MEASURES, Instrument
 from goalpath.modalities.manager import installed_instruments
 from goalpath.projections.errors import UnknownInstrumentError
 
 __all__ = [
+    "MIN_TREATMENT_SESSIONS",
+    "PAIRED_RULE",
     "RELIABLE_RCI",
     "CombinedOutcome",
     "Conventions",
+    "Course",
+    "InstrumentPair",
     "OutcomeClassification",
+    "OutcomeRule",
     "classify_change",
     "clinical_cutoff",
     "combine_outcomes",
@@ -36,6 +47,7 @@ __all__ = [
     "conventions_of",
     "conventions_or_installed",
     "installed_conventions",
+    "paired_measures",
     "reliable_change_index",
 ]
 
@@ -167,6 +179,86 @@ def combine_outcomes(outcomes: Sequence[OutcomeClassification]) -> CombinedOutco
         reliable_deterioration=deterioration,
         reliable_recovery=recovery and improvement,
     )
+
+
+@attrs.frozen
+class OutcomeRule:
+    """A published rule that classifies episodes, named as a report must cite it."""
+
+    name: str
+    version: str
+    source: str
+
+    @property
+    def title(self) -> str:
+        """The rule's name and version, as a report heading shows them."""
+        return f"{self.name}, {self.version}"
+
+
+PAIRED_RULE: Final = OutcomeRule(
+    name="NHS Talking Therapies paired outcome",
+    version="manual version 7 (2024)",
+    source=(
+        "NHS England, The NHS Talking Therapies for Anxiety and Depression Manual, "
+        "version 7, 2024: recovery, reliable improvement and reliable deterioration on "
+        "paired PHQ-9 and anxiety (GAD-7 or anxiety-disorder-specific) scores of finished "
+        "courses of treatment"
+    ),
+)
+"""The rule goalpath classifies episodes by; docs/projections.md states it in full."""
+
+MIN_TREATMENT_SESSIONS: Final = 2
+"""A finished course of treatment: the episode ended after at least this many attended sessions."""
+
+Course = Literal["finished", "interim", "not-finished"]
+"""Where an episode stands for the paired rule.
+
+``finished``: ended after :data:`MIN_TREATMENT_SESSIONS` attended sessions or
+more, so it counts; ``interim``: still open, so a reading so far that does
+not count; ``not-finished``: ended with fewer sessions, left out as the rule
+leaves it out.
+"""
+
+
+@attrs.frozen
+class InstrumentPair:
+    """The first and last score of one instrument in an episode, across all its goals.
+
+    ``scores`` counts the valid scores between them (at least two), and
+    ``outcome`` classifies the change from first to last.
+    """
+
+    instrument: str
+    first: float
+    first_on: date
+    last: float
+    last_on: date
+    scores: int
+    outcome: OutcomeClassification
+
+
+def paired_measures(
+    pairs: Mapping[str, InstrumentPair], conventions: Conventions
+) -> tuple[InstrumentPair | None, InstrumentPair | None]:
+    """The depression and the anxiety measure of an episode's pairs, as the paired rule takes them.
+
+    Depression is PHQ-9. Anxiety is an anxiety-disorder-specific measure
+    (an instrument of ``conventions`` marked ``anxiety_disorder_specific``)
+    when the episode has a pair on one, standing in for GAD-7; of several,
+    the one scored first (then by id); otherwise GAD-7. Either is ``None``
+    when the episode has no pair on it.
+    """
+    depression_id, anxiety_id = PAIRED_RULE_MEASURES
+    specific = sorted(
+        (
+            pair
+            for code, pair in pairs.items()
+            if code in conventions and conventions[code].anxiety_disorder_specific
+        ),
+        key=lambda pair: (pair.first_on, pair.instrument),
+    )
+    anxiety = specific[0] if specific else pairs.get(anxiety_id)
+    return pairs.get(depression_id), anxiety
 
 
 def reliable_change_index(

@@ -26,7 +26,7 @@ import attrs
 
 from goalpath.core.goal import REVIEWABLE_STATUSES
 from goalpath.core.smart import SmartReport, evaluate_smart
-from goalpath.projections.gas import gas_t_score
+from goalpath.projections.gas import GasGoal, GasScore, score_goals
 from goalpath.projections.records import EpisodeRecord, GoalRecord, MeasurementRecord
 
 __all__ = [
@@ -79,8 +79,13 @@ class Plan:
     goals: tuple[PlanGoal, ...]
     ended: tuple[PlanGoal, ...]
     warnings: tuple[PlanWarning, ...]
-    gas_t_score: float | None
-    """The GAS T-score of the goals' latest attainment levels (unweighted), if any."""
+    gas: GasScore
+    """The GAS score of the goals' latest attainment levels by review date, weighted when rated."""
+
+    @property
+    def gas_t_score(self) -> float | None:
+        """The GAS T-score (:attr:`gas`), if any goal is scored."""
+        return self.gas.t_score
 
 
 def plan_warnings(
@@ -149,11 +154,11 @@ def build_plan(episode: EpisodeRecord, goals: Sequence[GoalRecord], today: date)
         goals=tuple(g for g in plan_goals if g.record.in_force),
         ended=tuple(g for g in plan_goals if not g.record.in_force),
         warnings=tuple(plan_warnings(episode, ordered, today)),
-        gas_t_score=gas_t_score(
+        gas=score_goals(
             [
-                g.latest_attainment
+                GasGoal(level=g.latest_attainment, weight=g.definition.gas_weight)
                 for g in ordered
-                if g.latest_attainment is not None and g.status != "entered-in-error"
+                if g.status != "entered-in-error"
             ]
         ),
     )

@@ -56,7 +56,7 @@ __all__ = [
     "default_store",
 ]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """Bump when a read-model table changes shape: stores at another version are rebuilt."""
 
 _REVIEWABLE_SQL: Final = ", ".join(f"'{status}'" for status in REVIEWABLE_STATUSES)

@@ -8,6 +8,7 @@ written once, against these records.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -23,7 +24,26 @@ __all__ = [
     "MeasurementRecord",
     "definition_from_json",
     "definition_to_json",
+    "latest_attainment_by_review_date",
 ]
+
+
+def latest_attainment_by_review_date(
+    reviews: Iterable[tuple[date, int | None]],
+) -> tuple[int | None, date | None]:
+    """The GAS level of the latest review by review date that scored one, with that date.
+
+    ``reviews`` are ``(reviewed_on, attainment)`` in recording order. A review
+    backdated to before another does not win; of two on the same date the one
+    recorded later does. ``(None, None)`` when no review scored GAS.
+    """
+    latest: tuple[int | None, date | None] = (None, None)
+    for reviewed_on, attainment in reviews:
+        if attainment is None:
+            continue
+        if latest[1] is None or reviewed_on >= latest[1]:
+            latest = (attainment, reviewed_on)
+    return latest
 
 
 def definition_to_json(definition: GoalDefinition) -> str:
@@ -54,6 +74,8 @@ def definition_from_json(text: str) -> GoalDefinition:
         practices=tuple(data.get("practices", ())),
         priority=data["priority"],
         review_every_days=data["review_every_days"],
+        gas_importance=data.get("gas_importance"),
+        gas_difficulty=data.get("gas_difficulty"),
     )
 
 
@@ -122,10 +144,15 @@ class GoalRecord:
     template_id: str | None
     template_version: str | None
     measurements: tuple[MeasurementRecord, ...] = ()
+    latest_attainment_on: date | None = None
+    """The review date of ``latest_attainment``: the latest review by date that scored GAS."""
 
     @classmethod
     def from_goal(cls, goal: Goal) -> GoalRecord:
         """The record of a Goal aggregate (as it is, or as it stood)."""
+        attainment, attained_on = latest_attainment_by_review_date(
+            (review.reviewed_on, review.attainment) for review in goal.reviews
+        )
         return cls(
             goal_id=goal.id,
             episode_id=goal.episode_id,
@@ -137,7 +164,8 @@ class GoalRecord:
             reviews_count=len(goal.reviews),
             last_reviewed_on=goal.last_reviewed_on,
             latest_achievement=goal.latest_achievement,
-            latest_attainment=goal.latest_attainment,
+            latest_attainment=attainment,
+            latest_attainment_on=attained_on,
             retirement_reason=goal.retirement_reason,
             ended_on=goal.ended_on,
             template_id=goal.template_id,

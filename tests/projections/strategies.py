@@ -31,8 +31,10 @@ from tests.strategies import (
 )
 
 __all__ = [
+    "GAD7",
     "PHQ9",
     "Operation",
+    "gad7_definition",
     "histories",
     "phq9_definition",
     "replay",
@@ -57,6 +59,28 @@ def phq9_definition(baseline: float = 16, target: float = 8) -> GoalDefinition:
         target=Target(baseline=baseline, value=target, due_on=GOAL_START + timedelta(weeks=12)),
         area="symptom-relief",
         practices=("daily walk",),
+    )
+
+
+GAD7: Final = Measure(
+    name="GAD-7 total",
+    unit="points",
+    direction="decrease",
+    instrument="gad-7",
+    minimum=0,
+    maximum=21,
+)
+
+
+def gad7_definition(baseline: float = 12, target: float = 6) -> GoalDefinition:
+    """A SMART goal measured with the GAD-7."""
+    return GoalDefinition(
+        statement="Reduce my worry from a GAD-7 of 12 to 6 within 12 weeks by daily worry time",
+        start_on=GOAL_START,
+        measure=GAD7,
+        target=Target(baseline=baseline, value=target, due_on=GOAL_START + timedelta(weeks=12)),
+        area="symptom-relief",
+        practices=("daily worry time",),
     )
 
 

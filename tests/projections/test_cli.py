@@ -17,7 +17,7 @@ from goalpath.core.application import local_today
 from goalpath.core.values import Actor
 from goalpath.exports.png import Canvas, encode_png
 from tests.projections.stores import ProjectionStore
-from tests.projections.strategies import phq9_definition
+from tests.projections.strategies import gad7_definition, phq9_definition
 
 THERAPIST = Actor("therapist-7", "therapist")
 
@@ -165,35 +165,59 @@ def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -
     assert "MeasurementCorrected" in text.stdout
 
 
-def test_outcomes_count_reliable_change_on_standardised_goals(
+def test_outcomes_count_paired_outcomes_of_finished_courses(
     projection_store: ProjectionStore,
 ) -> None:
     db = projection_store
+    start = phq9_definition().start_on
     with db.app() as app:
-        for client, scores in (("client-a", (18, 8)), ("client-b", (9, 16))):
+        for client, phq9, gad7, close in (
+            ("client-a", (18, 8), (9, 5), True),  # reliable recovery
+            ("client-b", (9, 16), (5, 5), True),  # reliable deterioration
+            ("client-c", (18, 8), (9, 5), False),  # still open: interim
+        ):
             episode_id = app.open_episode(
                 client_id=client,
                 therapist_ids=["therapist-7"],
                 concerns=["low mood"],
-                opened_on=phq9_definition().start_on,
+                opened_on=start,
                 actor=THERAPIST,
             )
-            goal_id = app.create_goal(episode_id, phq9_definition(), actor=THERAPIST)
-            for week, score in enumerate(scores):
-                app.record_measurement(
-                    goal_id,
-                    score,
+            for definition, scores in ((phq9_definition(), phq9), (gad7_definition(), gad7)):
+                goal_id = app.create_goal(episode_id, definition, actor=THERAPIST)
+                for week, score in enumerate(scores):
+                    app.record_measurement(
+                        goal_id, score, actor=THERAPIST, observed_on=start + timedelta(weeks=week)
+                    )
+            for week in range(2):
+                app.record_session(
+                    episode_id, actor=THERAPIST, held_on=start + timedelta(weeks=week)
+                )
+            if close:
+                app.close_episode(
+                    episode_id,
+                    reason="treatment finished",
                     actor=THERAPIST,
-                    observed_on=phq9_definition().start_on + timedelta(weeks=week),
+                    closed_on=start + timedelta(weeks=2),
                 )
     document = run_json(db, "outcomes", "--therapist", "therapist-7")
+    assert document["rule"]["name"] == "NHS Talking Therapies paired outcome"
+    assert document["rule"]["version"]
     counts = document["by_therapist"]["therapist-7"]
-    assert counts["episodes_measured"] == 2
+    assert counts["finished_paired"] == 2
+    assert counts["interim"] == 1
     assert counts["reliable_recovery"] == 1
     assert counts["reliable_deterioration"] == 1
     assert counts["rates"]["reliable_deterioration"] == 0.5
     assert document["overall"]["cases_at_start"] == 1
-    assert "overall" in run(db, "outcomes").stdout
+    assert sorted(e["label"] for e in document["episodes"]) == [
+        "interim",
+        "reliable deterioration",
+        "reliable recovery",
+    ]
+    text = run(db, "outcomes").stdout
+    assert "overall" in text
+    assert "NHS Talking Therapies paired outcome" in text
 
 
 def test_projections_status_and_rebuild(demo: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """Instruments come from the plugin registry: a third-party instrument is read as a built-in one.
 
 Caseload outcomes, progress and the FHIR export ask the registry for an instrument's range,
-direction, caseness, reliable change and LOINC code; disabling the measures plugin takes
-PHQ-9 and GAD-7 out of the outcomes.
+direction, caseness, reliable change, LOINC code and whether it is an anxiety-disorder-specific
+measure standing in for GAD-7; disabling the measures plugin takes PHQ-9 and GAD-7 out of the
+outcomes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from goalpath.exports.fhir import INSTRUMENT_SYSTEM, LOINC_SYSTEM, export_episod
 from goalpath.modalities import hookimpl, load_plugins
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.manager import Plugins
-from goalpath.modalities.measures import PHQ9
+from goalpath.modalities.measures import GAD7, PHQ9
 from goalpath.modalities.registry import MeasureRegistry
 from goalpath.projections import Projections
 
@@ -37,7 +38,11 @@ WELLBEING = Instrument(
     caseness=40,
     reliable_change=8,
     loinc="99999-9",
-    description="A made-up wellbeing scale for this test: higher is better.",
+    description=(
+        "A made-up anxiety-disorder-specific scale for this test: higher is better; it stands "
+        "in for GAD-7 in paired outcomes."
+    ),
+    anxiety_disorder_specific=True,
 )
 
 
@@ -57,12 +62,36 @@ def app() -> Iterator[GoalpathApp]:
     application.close()
 
 
-def measured_episode(app: GoalpathApp, instrument: Instrument, scores: tuple[float, ...]) -> UUID:
-    """An episode with one goal on ``instrument`` and ``scores`` recorded a week apart."""
+def measured_episode(
+    app: GoalpathApp,
+    instrument: Instrument,
+    scores: tuple[float, ...],
+    *also: tuple[Instrument, tuple[float, ...]],
+) -> UUID:
+    """A finished episode: a goal on ``instrument`` (and on each of ``also``), scores weekly.
+
+    Two sessions are attended and the episode is closed today, so it is a finished course.
+    """
     opened_on = TODAY - timedelta(weeks=10)
     episode_id = app.open_episode(
         client_id="client-1", therapist_ids=["therapist-1"], opened_on=opened_on, actor=THERAPIST
     )
+    for scale, series in ((instrument, scores), *also):
+        measured_goal(app, episode_id, scale, series, opened_on)
+    for week in (0, 1):
+        app.record_session(episode_id, actor=THERAPIST, held_on=opened_on + timedelta(weeks=week))
+    app.close_episode(episode_id, reason="treatment finished", actor=THERAPIST, closed_on=TODAY)
+    return episode_id
+
+
+def measured_goal(
+    app: GoalpathApp,
+    episode_id: UUID,
+    instrument: Instrument,
+    scores: tuple[float, ...],
+    opened_on: date,
+) -> UUID:
+    """A goal on ``instrument`` with ``scores`` recorded a week apart from ``opened_on``."""
     measure = Measure(
         name=instrument.name,
         unit=instrument.unit,
@@ -87,7 +116,7 @@ def measured_episode(app: GoalpathApp, instrument: Instrument, scores: tuple[flo
         app.record_measurement(
             goal_id, score, observed_on=opened_on + timedelta(weeks=week), actor=THERAPIST
         )
-    return episode_id
+    return goal_id
 
 
 def with_wellbeing() -> Plugins:
@@ -104,19 +133,25 @@ def observation_codes(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_a_third_party_instrument_counts_in_caseload_outcomes(app: GoalpathApp) -> None:
-    measured_episode(app, WELLBEING, (30, 36, 45))  # a case at 30, not at 45; +15 >= 8
+    # a case at 30, not at 45; +15 >= 8; PHQ-9 8 -> 6 is below caseness with no reliable change
+    measured_episode(app, WELLBEING, (30, 36, 45), (PHQ9, (8, 6)))
     with Projections(app, plugins=with_wellbeing()) as projections:
-        overall = projections.caseload_outcomes().overall
-    assert overall.episodes_measured == 1
+        outcomes = projections.caseload_outcomes()
+    overall = outcomes.overall
+    assert overall.finished_paired == 1
     assert overall.cases_at_start == 1
     assert overall.reliable_improvement == 1
     assert overall.reliable_recovery == 1
+    [episode] = outcomes.episodes
+    assert episode.anxiety is not None
+    assert episode.anxiety.instrument == WELLBEING.id  # standing in for GAD-7
     with Projections(app, plugins=load_plugins()) as projections:
-        assert projections.caseload_outcomes().overall.episodes_measured == 0
+        overall = projections.caseload_outcomes().overall
+    assert (overall.finished_paired, overall.unpaired) == (0, 1)  # PHQ-9 alone is not paired
 
 
 def test_a_rising_instrument_that_falls_is_a_reliable_deterioration(app: GoalpathApp) -> None:
-    measured_episode(app, WELLBEING, (50, 41))  # higher is better: -9 is a deterioration
+    measured_episode(app, WELLBEING, (50, 41), (PHQ9, (8, 6)))  # higher is better: -9 is worse
     with Projections(app, plugins=with_wellbeing()) as projections:
         overall = projections.caseload_outcomes().overall
     assert (overall.reliable_deterioration, overall.reliable_improvement) == (1, 0)
@@ -136,22 +171,23 @@ def test_a_third_party_instrument_gets_its_loinc_code_in_the_fhir_export(
 
 
 def test_disabling_the_measures_plugin_takes_phq9_out_of_the_outcomes(app: GoalpathApp) -> None:
-    measured_episode(app, PHQ9, (16, 12, 8))
+    measured_episode(app, PHQ9, (16, 12, 8), (GAD7, (9, 5)))
+    phq9_goal = app_goal(app)
     with Projections(app, plugins=load_plugins()) as projections:
         assert projections.caseload_outcomes().overall.reliable_recovery == 1
-        assert projections.progress(app_goal(app)).outcome is not None
+        assert projections.progress(phq9_goal).outcome is not None
     with Projections(app, plugins=load_plugins(disabled=["measures"])) as projections:
-        assert projections.caseload_outcomes().overall.episodes_measured == 0
-        assert projections.progress(app_goal(app)).outcome is None
+        assert projections.caseload_outcomes().overall.finished_paired == 0
+        assert projections.progress(phq9_goal).outcome is None
 
 
 def app_goal(app: GoalpathApp) -> UUID:
-    """The id of the only goal in ``app``."""
+    """The id of the first goal stated in ``app``."""
     goal_ids: list[UUID] = [
         event.originator_id
         for _position, event in app.iter_events()
         if type(event).__qualname__ == "Goal.Created"
     ]
-    assert len(goal_ids) == 1
-    only: UUID = goal_ids[0]
-    return only
+    assert goal_ids
+    first: UUID = goal_ids[0]
+    return first

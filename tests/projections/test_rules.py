@@ -27,7 +27,7 @@ from goalpath.projections.progress import expected_value, percent_of_way, slope_
 from goalpath.projections.records import EpisodeRecord, GoalRecord, MeasurementRecord
 from goalpath.projections.review_queue import build_review_queue
 from tests.conftest import fixed_today
-from tests.projections.strategies import PHQ9, phq9_definition
+from tests.projections.strategies import PHQ9, gad7_definition, phq9_definition
 from tests.strategies import CATALOG, CONCERNS, GOAL_START, PANIC_MEASURE, THERAPIST, TODAY
 
 START = date(2026, 1, 5)
@@ -296,36 +296,48 @@ def _phq9_goal(episode: EpisodeRecord, first: float, last: float) -> GoalRecord:
     return goal(phq9_definition(), ((0, first), (6, last)), episode_id=episode.episode_id)
 
 
+def _gad7_goal(episode: EpisodeRecord, first: float, last: float) -> GoalRecord:
+    return goal(gad7_definition(), ((0, first), (6, last)), episode_id=episode.episode_id)
+
+
+def _finished(therapists: tuple[str, ...]) -> EpisodeRecord:
+    return attrs.evolve(
+        EPISODE, episode_id=uuid4(), therapist_ids=therapists, closed_on=START + timedelta(weeks=8)
+    )
+
+
 def test_caseload_outcomes_count_per_therapist_and_overall() -> None:
-    a = attrs.evolve(EPISODE, episode_id=uuid4(), therapist_ids=("therapist-7",))
-    b = attrs.evolve(EPISODE, episode_id=uuid4(), therapist_ids=("therapist-7", "therapist-8"))
-    c = attrs.evolve(EPISODE, episode_id=uuid4(), therapist_ids=("therapist-8",))
-    unmeasured = attrs.evolve(EPISODE, episode_id=uuid4(), therapist_ids=("therapist-9",))
+    a = _finished(("therapist-7",))
+    b = _finished(("therapist-7", "therapist-8"))
+    c = _finished(("therapist-8",))
+    unpaired = _finished(("therapist-9",))
     goals = [
         _phq9_goal(a, 18, 8),  # reliable recovery
         _phq9_goal(b, 12, 9),  # recovery, not reliable
         _phq9_goal(c, 8, 15),  # reliable deterioration
-        goal(phq9_definition(), ((0, 20),), episode_id=unmeasured.episode_id),  # one score only
+        *(_gad7_goal(episode, 6, 6) for episode in (a, b, c)),  # below caseness, no change
+        goal(phq9_definition(), ((0, 20),), episode_id=unpaired.episode_id),  # one score only
     ]
-    episodes = {e.episode_id: e for e in (a, b, c, unmeasured)}
+    episodes = {e.episode_id: e for e in (a, b, c, unpaired)}
     outcomes = build_caseload_outcomes(episodes, goals)
     overall = outcomes.overall
-    assert (overall.episodes_measured, overall.cases_at_start) == (3, 2)
+    assert (overall.finished_paired, overall.cases_at_start, overall.unpaired) == (3, 2, 1)
     assert (overall.recovery, overall.reliable_recovery) == (2, 1)
     assert (overall.reliable_improvement, overall.reliable_deterioration) == (1, 1)
     assert overall.rates["recovery"] == 1.0
     assert overall.rates["reliable_deterioration"] == pytest.approx(1 / 3)
-    assert set(outcomes.by_therapist) == {"therapist-7", "therapist-8"}
+    assert set(outcomes.by_therapist) == {"therapist-7", "therapist-8", "therapist-9"}
     assert outcomes.by_therapist["therapist-7"].recovery == 2
     assert outcomes.by_therapist["therapist-8"].reliable_deterioration == 1
+    assert outcomes.by_therapist["therapist-9"].finished_paired == 0
     only_8 = build_caseload_outcomes(episodes, goals, therapist_id="therapist-8")
-    assert only_8.overall.episodes_measured == 2
+    assert only_8.overall.finished_paired == 2
     assert list(only_8.by_therapist) == ["therapist-8"]
 
 
 def test_no_measured_episode_gives_no_rates() -> None:
     outcomes = build_caseload_outcomes({}, [])
-    assert outcomes.overall.episodes_measured == 0
+    assert outcomes.overall.finished_paired == 0
     assert set(outcomes.overall.rates.values()) == {None}
 
 
