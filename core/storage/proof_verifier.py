@@ -223,7 +223,9 @@ def verify_consistency(  # noqa: PLR0912  # RFC 9162's algorithm, step by step
     if first == second:
         if path or first_root != second_root:
             raise ProofMismatchError(
-                f"two trees of {first} leaves have different root hashes: the log was rewritten"
+                f"the log of {second} records does not extend the checkpoint of {first}: "
+                "records it committed to were changed, reordered or replaced (a rollback "
+                "and regrowth, or a rewrite)"
             )
         return
     if first == 0:
