@@ -22,10 +22,12 @@ from goalpath.cli.common import (
     refusals,
 )
 from goalpath.cli.definition_options import (
+    TemplateChoice,
     definition_options,
     due_from_options,
     measure_from_options,
     target_from_options,
+    template_choice,
 )
 from goalpath.cli.render import (
     goal_document,
@@ -34,13 +36,14 @@ from goalpath.cli.render import (
 )
 from goalpath.cli.smart_command import instrument_facts
 from goalpath.core.application import GoalpathApp
-from goalpath.core.errors import InvalidValueError
+from goalpath.core.errors import InvalidValueError, NotSmartError
 from goalpath.core.history import history_of
-from goalpath.core.smart import draft_definition
+from goalpath.core.smart import draft_definition, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     RETIREMENT_REASONS,
     REVIEW_DECISIONS,
+    Actor,
     GoalDefinition,
 )
 
@@ -137,34 +140,75 @@ def create_goal(
     """
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
-        template_version: str | None = None
         if template_id is not None:
-            definition, template_version = _definition_from_template(
-                template_id, _parse_params(params), parse_date(start, "--start") or app.today()
+            start_on = parse_date(start, "--start") or app.today()
+            choice = _template_choice(
+                template_id, _parse_params(params), statement, options, start_on
             )
-        else:
-            if params:
-                raise click.UsageError("--param goes with --template")
-            definition = _definition_from_options(statement, start, options, app)
+            new_id = _create_from_template(
+                app, episode_id, choice, actor=actor, activate=activate, goal_id=goal_id
+            )
+            _show(app, new_id, as_json, f"created goal {new_id}")
+            return
+        if params:
+            raise click.UsageError("--param goes with --template")
+        definition = _definition_from_options(statement, start, options, app)
         new_id = app.create_goal(
-            episode_id,
-            definition,
-            actor=actor,
-            activate=activate,
-            goal_id=goal_id,
-            template_id=template_id,
-            template_version=template_version,
+            episode_id, definition, actor=actor, activate=activate, goal_id=goal_id
         )
         _show(app, new_id, as_json, f"created goal {new_id}")
 
 
-def _definition_from_template(
-    template_id: str, params: dict[str, str], start_on: Any
-) -> tuple[GoalDefinition, str]:
-    from goalpath.modalities import instantiate_template  # noqa: PLC0415  # plugins load on demand
+def _template_choice(
+    template_id: str,
+    params: dict[str, str],
+    statement: str | None,
+    options: dict[str, Any],
+    start_on: date,
+) -> TemplateChoice:
+    from goalpath.modalities import load_plugins  # noqa: PLC0415  # plugins load on demand
 
-    instance = instantiate_template(template_id, params, start_on)
-    return instance.definition, instance.template_version
+    template = load_plugins().template(template_id)
+    return template_choice(
+        template, params, options, statement, start_on, instruments=instrument_facts()
+    )
+
+
+def _create_from_template(
+    app: GoalpathApp,
+    episode_id: UUID,
+    choice: TemplateChoice,
+    *,
+    actor: Actor,
+    activate: bool,
+    goal_id: UUID | None,
+) -> UUID:
+    """Create the goal as instantiated; options that change it are a refinement that says so."""
+    instance = choice.instance
+    if choice.changes and activate:
+        # Refused before anything is stored, as a goal created active would be.
+        report = evaluate_smart(choice.definition, app.get_episode(episode_id).concerns)
+        if not report.passed:
+            raise NotSmartError(
+                f"with {', '.join(choice.changed_by)} the goal is not SMART, so it cannot be "
+                "active: "
+                + "; ".join(f"{v.letter}: {v.reason}" for v in report.verdicts if not v.passed),
+                report,
+            )
+    new_id = app.create_goal(
+        episode_id,
+        instance.definition,
+        actor=actor,
+        activate=activate and not choice.changes,
+        goal_id=goal_id,
+        template_id=instance.template_id,
+        template_version=instance.template_version,
+    )
+    if choice.changes:
+        app.refine_goal(new_id, reason=choice.reason, actor=actor, **dict(choice.changes))
+        if activate:
+            app.activate_goal(new_id, actor=actor)
+    return new_id
 
 
 @goal.command("refine")
