@@ -29,6 +29,7 @@ from goalpath.core.application.sealed import (
     SEALED_RECORDERS,
     SealedApplication,
     local_today,
+    retried_on_conflict,
 )
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure, erasure_id
@@ -136,6 +137,7 @@ class GoalpathApp(SealedApplication):
         self._save(episode, based_on={})
         return episode.id
 
+    @retried_on_conflict
     def record_session(
         self,
         episode_id: UUID,
@@ -146,7 +148,13 @@ class GoalpathApp(SealedApplication):
         number: int | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Record the episode's next session; return its number."""
+        """Record the episode's next session; return its number.
+
+        A session is a fact about the day it was held, whatever else the
+        episode recorded meanwhile (its number is the next one when it lands;
+        a given ``number`` is checked again), so without ``expected_version``
+        a concurrent write is retried, not refused (:func:`retried_on_conflict`).
+        """
         with self._changing(Episode, episode_id, expected_version) as episode:
             today = self.today()
             return episode.record_session(
@@ -276,6 +284,7 @@ class GoalpathApp(SealedApplication):
         with self._changing(Goal, goal_id, expected_version) as goal:
             goal.activate(actor)
 
+    @retried_on_conflict
     def record_measurement(
         self,
         goal_id: UUID,
@@ -286,7 +295,13 @@ class GoalpathApp(SealedApplication):
         note: str | None = None,
         expected_version: int | None = None,
     ) -> int:
-        """Record a measurement against a goal's measure; return its number."""
+        """Record a measurement against a goal's measure; return its number.
+
+        A measurement is an observation of one day, whatever the goal's other
+        measurements are (its number is the next one when it lands), so
+        without ``expected_version`` a concurrent write is retried, not
+        refused (:func:`retried_on_conflict`).
+        """
         with self._changing(Goal, goal_id, expected_version) as goal:
             today = self.today()
             return goal.measure(
@@ -395,6 +410,7 @@ class GoalpathApp(SealedApplication):
         with self._changing(Goal, goal_id, expected_version) as goal:
             goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
 
+    @retried_on_conflict
     def review_goal(
         self,
         goal_id: UUID,
@@ -407,7 +423,14 @@ class GoalpathApp(SealedApplication):
         note: str | None = None,
         expected_version: int | None = None,
     ) -> None:
-        """Record a progress review of a goal."""
+        """Record a progress review of a goal.
+
+        A review is the clinician's judgement on its day, added beside the
+        goal's other events, and its rules (the goal still reviewable) are
+        checked again on each attempt; so without ``expected_version`` a
+        concurrent write is retried, not refused (:func:`retried_on_conflict`).
+        A caller whose judgement rests on the version it saw passes it.
+        """
         with self._changing(Goal, goal_id, expected_version) as goal:
             today = self.today()
             goal.review(

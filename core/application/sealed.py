@@ -5,17 +5,30 @@ store gets (every record encrypted per client and chained by a keyed hash),
 how a save is sealed and a refused write becomes a typed error, and how an
 aggregate is loaded now, at a version or as it stood at a past time.
 :class:`~goalpath.core.application.GoalpathApp` adds the commands and reads.
+
+One application object may be shared by many threads. Its recorders hold a
+pool of connections (eventsourcing's), its key store and mapper guard their
+caches, and a save's chain hashes are kept per thread until it is stored.
+Commands on one aggregate through one application are serialised (a lock
+per aggregate, striped), so threads sharing it never conflict with one
+another; a conflict comes only from another application or process, and a
+command marked :func:`retried_on_conflict` then loads again and retries.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+import random
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import takewhile
-from typing import Any, Final, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -60,13 +73,31 @@ from goalpath.core.values import (
     as_uuid,
 )
 
-__all__ = ["DEFAULT_SNAPSHOT_INTERVAL", "SEALED_RECORDERS", "SealedApplication", "local_today"]
+__all__ = [
+    "CONFLICT_ATTEMPTS",
+    "DEFAULT_SNAPSHOT_INTERVAL",
+    "SEALED_RECORDERS",
+    "SealedApplication",
+    "local_today",
+    "retried_on_conflict",
+]
 
 DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
 
 
+CONFLICT_ATTEMPTS: Final = 5
+"""How many times a :func:`retried_on_conflict` command is tried before its conflict is raised."""
+
+AGGREGATE_LOCKS: Final = 64
+"""Stripes of the per-aggregate command locks of one application (bounded memory)."""
+
+_RETRY_PAUSE_SECONDS: Final = 0.002
+"""The first pause before a retry (doubling, randomised), so racing processes fall out of step."""
+
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
 
@@ -74,6 +105,38 @@ SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplic
 def local_today() -> date:
     """Today's date in the machine's local time zone (where the clinician is)."""
     return datetime.now(UTC).astimezone().date()
+
+
+def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
+    """Mark a command whose outcome does not depend on the version it loaded.
+
+    Without an ``expected_version`` from the caller, a version conflict
+    (another application or process saved the aggregate between this
+    command's load and its save, and nothing of this command was written)
+    makes the whole command run again on a fresh load, up to
+    :data:`CONFLICT_ATTEMPTS` times, with a short randomised pause between
+    attempts; the last conflict is raised. Every rule is checked again on
+    each attempt. With ``expected_version`` the caller asked to act on the
+    version it saw: the conflict is raised at once. The command must take
+    ``expected_version`` as a keyword-only parameter.
+    """
+    parameter = inspect.signature(command).parameters.get("expected_version")
+    if parameter is None or parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+        msg = f"{command.__qualname__} must take expected_version as a keyword-only parameter"
+        raise TypeError(msg)
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs.get("expected_version") is not None:
+            return command(*args, **kwargs)
+        for attempt in range(1, CONFLICT_ATTEMPTS):
+            try:
+                return command(*args, **kwargs)
+            except ConflictError:
+                time.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * 2**attempt))  # noqa: S311  # jitter, not a secret
+        return command(*args, **kwargs)
+
+    return run
 
 
 class SealedApplication(Application[UUID]):
@@ -97,6 +160,7 @@ class SealedApplication(Application[UUID]):
         self.store_location = self.store.location
         self.snapshot_interval = snapshot_interval
         self._today = today
+        self._aggregate_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
         if self.store.kind == "postgres":
             prepare_postgres_schema(self.store)
         if self.store.kind == "sqlite":
@@ -242,13 +306,17 @@ class SealedApplication(Application[UUID]):
     ) -> Iterator[TAggregate]:
         """Load an aggregate for one command, then save what the command did to it.
 
-        The save is against the version loaded, so a concurrent write is a conflict;
-        a command that raises saves nothing.
+        The save is against the version loaded, so a concurrent write from
+        another application or process is a conflict; a command that raises
+        saves nothing. Commands on one aggregate through this application
+        wait for one another (its lock stripe is held from load to save).
         """
-        aggregate = self._load(cls, aggregate_id, expected_version)
-        loaded = aggregate.version
-        yield aggregate
-        self._save(aggregate, based_on={aggregate.id: loaded})
+        aggregate_id = as_uuid(aggregate_id, _kind_name(cls))
+        with self._aggregate_locks[aggregate_id.int % AGGREGATE_LOCKS]:
+            aggregate = self._load(cls, aggregate_id, expected_version)
+            loaded = aggregate.version
+            yield aggregate
+            self._save(aggregate, based_on={aggregate.id: loaded})
 
     def _load(
         self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None

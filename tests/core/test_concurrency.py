@@ -3,7 +3,9 @@
 Applications here share one store (a SQLite file; any store registered as
 shared in ``tests/conftest.py``). A write is made stale deterministically by
 letting the other writer land between the stale writer's load and its save;
-the racing tests then let threads and processes hammer one goal freely.
+a command retried on conflict (a measurement, a review) then loads again and
+lands on top. The racing tests then let threads and processes hammer one goal
+freely.
 """
 
 from __future__ import annotations
@@ -78,22 +80,31 @@ def interleave(
 
 
 STALE_COMMANDS: dict[str, Callable[[GoalpathApp, UUID], object]] = {
-    "measure": lambda app, goal: app.record_measurement(
-        goal, 2, actor=THERAPIST, observed_on=TODAY
-    ),
     "correct": lambda app, goal: app.correct_measurement(
         goal, 1, reason="typo", actor=THERAPIST, value=4
     ),
     "refine": lambda app, goal: app.refine_goal(
         goal, reason="slower", actor=THERAPIST, priority="high-priority"
     ),
-    "review": lambda app, goal: app.review_goal(
-        goal, achievement="improving", decision="pause", actor=THERAPIST
-    ),
     "retire": lambda app, goal: app.retire_goal(
         goal, reason_code="achieved", reason="done", actor=THERAPIST
     ),
 }
+"""Commands whose outcome depends on the version they loaded: a stale one is refused."""
+
+RETRIED_COMMANDS: dict[str, tuple[Callable[[GoalpathApp, UUID], object], type[Goal.Event]]] = {
+    "measure": (
+        lambda app, goal: app.record_measurement(goal, 2, actor=THERAPIST, observed_on=TODAY),
+        Goal.Measured,
+    ),
+    "review": (
+        lambda app, goal: app.review_goal(
+            goal, achievement="improving", decision="pause", actor=THERAPIST
+        ),
+        Goal.Reviewed,
+    ),
+}
+"""Commands whose outcome does not depend on that version: a stale one loads again and lands."""
 
 
 @pytest.mark.parametrize("command", sorted(STALE_COMMANDS))
@@ -142,6 +153,39 @@ def test_the_stale_writer_gets_a_conflict_naming_the_goal_and_both_versions(
     assert fresh.get_goal(goal_id).version == 4
     assert len(stored_records(fresh)) == len(before) + 2
     verification = fresh.verify()
+    assert verification.ok, verification.first_problem
+
+
+@pytest.mark.parametrize("command", sorted(RETRIED_COMMANDS))
+def test_a_stale_measurement_or_review_loads_again_and_lands_once_on_top(
+    shared_app_factory: AppFactory, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    writer = shared_app_factory()
+    stale = shared_app_factory()
+    episode_id = open_standard_episode(writer)
+    goal_id = writer.create_goal(
+        episode_id, CATALOG["panic"].definition, actor=THERAPIST, activate=True
+    )
+    writer.record_measurement(goal_id, 3, actor=THERAPIST, observed_on=GOAL_START)
+    assert stale.get_goal(goal_id).version == 2
+    before = stored_records(writer)
+    interleave(
+        monkeypatch,
+        stale,
+        lambda: writer.record_measurement(goal_id, 1, actor=OTHER, observed_on=TODAY),
+    )
+    run, event_class = RETRIED_COMMANDS[command]
+
+    run(stale, goal_id)  # its first save conflicts; the retry lands on top
+
+    after = stored_records(shared_app_factory())
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + 2
+    events = shared_app_factory().goal_events(goal_id)
+    assert [e.originator_version for e in events] == [1, 2, 3, 4]
+    assert (type(events[2]), events[2].actor) == (Goal.Measured, OTHER)
+    assert (type(events[3]), events[3].actor) == (event_class, THERAPIST)
+    verification = shared_app_factory().verify()
     assert verification.ok, verification.first_problem
 
 
@@ -254,15 +298,11 @@ def check_race_outcome(
 def test_threads_in_lockstep_one_lands_per_round_the_others_conflict(
     shared_app_factory: AppFactory,
 ) -> None:
+    """Each round every thread loads the goal, waits for the others, then measures against the
+    version it saw (``expected_version``): one lands, the others conflict."""
     threads_count, rounds = 4, 6
     goal_id = race_goal(shared_app_factory())
-    # Every thread loads the goal, then waits for the others before saving.
     barrier = threading.Barrier(threads_count, timeout=30)
-
-    def lockstep_today() -> date:
-        barrier.wait()
-        return TODAY
-
     landed: list[float] = []
     conflicts: list[ConflictError] = []
     failures: list[BaseException] = []
@@ -272,7 +312,11 @@ def test_threads_in_lockstep_one_lands_per_round_the_others_conflict(
         for attempt in range(rounds):
             value = float(index * 1000 + attempt)
             try:
-                app.record_measurement(goal_id, value, actor=OTHER, observed_on=TODAY)
+                seen = app.get_goal(goal_id).version
+                barrier.wait()
+                app.record_measurement(
+                    goal_id, value, actor=OTHER, observed_on=TODAY, expected_version=seen
+                )
             except ConflictError as conflict:
                 with lock:
                     conflicts.append(conflict)
@@ -285,7 +329,7 @@ def test_threads_in_lockstep_one_lands_per_round_the_others_conflict(
                 with lock:
                     landed.append(value)
 
-    apps = [shared_app_factory(today=lockstep_today) for _ in range(threads_count)]
+    apps = [shared_app_factory() for _ in range(threads_count)]
     workers = [threading.Thread(target=hammer, args=(index, app)) for index, app in enumerate(apps)]
     for worker in workers:
         worker.start()
