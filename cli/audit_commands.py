@@ -116,6 +116,8 @@ def verify(
         emit(_report_document(report))
     else:
         _print_report(report)
+        if checkpoints and report.ok:
+            click.echo(f"the log extends every checkpoint given ({len(checkpoints)})")
     if not report.ok:
         first = report.first_problem
         assert first is not None  # noqa: S101  # not ok means a problem was found

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -43,6 +44,7 @@ from tests.core.history_support import (
     make_keys,
     measure,
 )
+from tests.core.test_audit_doc import DOC, doc_commands
 
 VERIFIER = Path(proof_verifier.__file__)
 
@@ -306,3 +308,21 @@ def test_the_verifier_refuses_a_checkpoint_signed_by_another_key(
     )
     assert checked.returncode == 1
     assert "no signature by the key" in checked.stderr
+
+
+def test_the_verifier_commands_of_the_audit_doc_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/audit.md's ``$ python -m goalpath.core.storage.proof_verifier`` lines verify."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GOALPATH_KEY", raising=False)
+    monkeypatch.delenv("GOALPATH_KEY_FILE", raising=False)
+    for words, expected in doc_commands():
+        assert invoke(*words).exit_code == expected, words
+    prefix = "$ python -m goalpath.core.storage.proof_verifier "
+    lines = [
+        line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith(prefix)
+    ]
+    assert len(lines) == 2  # inclusion and consistency
+    for line in lines:
+        assert proof_verifier.main(shlex.split(line.removeprefix(prefix))) == 0, line
