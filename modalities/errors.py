@@ -10,8 +10,10 @@ __all__ = [
     "DuplicateContributionError",
     "InvalidContributionError",
     "InvalidTemplateError",
+    "ModalityClaimedError",
     "ModalityError",
     "PluginLoadError",
+    "ReservedIdError",
     "TemplateNotSmartError",
     "TemplateParameterError",
     "UnknownInstrumentError",
@@ -62,6 +64,45 @@ class DuplicateContributionError(ModalityError):
             f"{kind} id {item_id!r} is claimed by plugins {names}; neither is used. "
             f"Disable one of them (GOALPATH_DISABLED_PLUGINS) or ask its author to rename "
             f"the {kind}"
+        )
+
+
+class ModalityClaimedError(PluginLoadError):
+    """A plugin added a template to a modality that is not its own; the template is not used.
+
+    A modality belongs to one plugin: a built-in's to the built-in, one named
+    like a plugin to that plugin, any other to its only claimant (and to no
+    one when two plugins claim it). ``owners`` names who holds it.
+    """
+
+    def __init__(
+        self, template_id: str, modality: str, plugin: str, owners: tuple[str, ...]
+    ) -> None:
+        self.template_id = template_id
+        self.modality = modality
+        self.owners = owners
+        if len(owners) == 1:
+            held = f"belongs to plugin {owners[0]!r}"
+        else:
+            held = f"is claimed by plugins {' and '.join(repr(name) for name in owners)}"
+        super().__init__(
+            plugin,
+            f"template {template_id!r} is in the modality {modality!r}, which {held}; "
+            "a modality belongs to one plugin: name your templates after your own modality",
+        )
+
+
+class ReservedIdError(PluginLoadError):
+    """A plugin claimed a template or instrument id of a built-in plugin; the built-in keeps it."""
+
+    def __init__(self, kind: str, item_id: str, plugin: str, owner: str) -> None:
+        self.kind = kind
+        self.item_id = item_id
+        self.owner = owner
+        super().__init__(
+            plugin,
+            f"{kind} id {item_id!r} belongs to goalpath's built-in plugin {owner!r}, which "
+            "keeps it; give yours another id",
         )
 
 

@@ -38,7 +38,9 @@ from goalpath.modalities import hookspecs
 from goalpath.modalities.errors import (
     DuplicateContributionError,
     InvalidContributionError,
+    ModalityClaimedError,
     PluginLoadError,
+    ReservedIdError,
     UnknownInstrumentError,
     UnknownTemplateError,
 )
@@ -66,6 +68,15 @@ DISABLED_VARIABLE: Final = "GOALPATH_DISABLED_PLUGINS"
 """Environment variable naming plugins not to load, separated by commas."""
 
 PluginState = Literal["loaded", "failed", "disabled"]
+
+BUILTIN_PLUGINS: Final[dict[str, str]] = {
+    "measures": "goalpath.modalities.measures",
+    "cbt": "goalpath.modalities.cbt",
+    "mindfulness": "goalpath.modalities.mindfulness",
+    "psychodynamic": "goalpath.modalities.psychodynamic",
+}
+"""goalpath's own plugins by name, and their modules. Their names, modalities and ids are
+reserved: a third-party plugin that claims one is refused, never the built-in."""
 
 _MEASURES_HOOK: Final = "goalpath_register_measures"
 _TEMPLATES_HOOK: Final = "goalpath_register_templates"
@@ -107,6 +118,7 @@ class _Candidate:
     errors: list[GoalpathError] = attrs.field(factory=list)
     instruments: tuple[Instrument, ...] = ()
     templates: tuple[Template, ...] = ()
+    builtin: bool = False
 
     def fail(self, error: GoalpathError) -> None:
         self.state = "failed"
@@ -140,12 +152,20 @@ class Plugins:
         self._merge()
 
     def _merge(self) -> None:
+        loaded = [candidate for candidate in self._candidates if candidate.state == "loaded"]
+        builtins = {candidate.name for candidate in loaded if candidate.builtin}
+        owners = self._modality_owners(loaded)
         template_claims: dict[str, list[tuple[str, Template]]] = {}
         instrument_claims: dict[str, list[tuple[str, Instrument]]] = {}
-        for candidate in self._candidates:
-            if candidate.state != "loaded":
-                continue
+        for candidate in loaded:
             for template in candidate.templates:
+                owner = owners[template.modality]
+                if owner != (candidate.name,):
+                    refusal = ModalityClaimedError(
+                        template.id, template.modality, candidate.name, owner
+                    )
+                    self._refuse(candidate.name, refusal)
+                    continue
                 template_claims.setdefault(template.id, []).append((candidate.name, template))
             for instrument in candidate.instruments:
                 instrument_claims.setdefault(instrument.id, []).append((candidate.name, instrument))
@@ -154,14 +174,46 @@ class Plugins:
             ("instrument", instrument_claims, self._instruments),
         ):
             for item_id, claimants in claims.items():
-                if len(claimants) == 1:
-                    kept[item_id] = claimants[0]  # type: ignore[assignment]  # same item type
+                held = [claim for claim in claimants if claim[0] in builtins]
+                if len(claimants) == 1 or len(held) == 1:
+                    kept[item_id] = (held or claimants)[0]  # type: ignore[assignment]  # same item type
+                    for name, _ in claimants if held else ():
+                        if name not in builtins:
+                            self._refuse(name, ReservedIdError(kind, item_id, name, held[0][0]))
                     continue
                 error = DuplicateContributionError(kind, item_id, [name for name, _ in claimants])
                 self._conflicts[(kind, item_id)] = error
                 self._problems.append(error)
                 for name, _ in claimants:
                     self._candidate(name).errors.append(error)
+
+    @staticmethod
+    def _modality_owners(loaded: list[_Candidate]) -> dict[str, tuple[str, ...]]:
+        """Which plugin each modality belongs to (several names: contested, no one's).
+
+        The built-in names and the built-ins' modalities are the built-ins'; a
+        modality named like a plugin is that plugin's; any other modality is
+        its only claimant's, and no one's when two plugins claim it.
+        """
+        owners: dict[str, tuple[str, ...]] = {name: (name,) for name in BUILTIN_PLUGINS}
+        for candidate in loaded:
+            if candidate.builtin:
+                for template in candidate.templates:
+                    owners[template.modality] = (candidate.name,)
+        for candidate in loaded:
+            owners.setdefault(candidate.name, (candidate.name,))
+        claimants: dict[str, list[str]] = {}
+        for candidate in loaded:
+            for modality in sorted({template.modality for template in candidate.templates}):
+                if modality not in owners:
+                    claimants.setdefault(modality, []).append(candidate.name)
+        owners.update({modality: tuple(names) for modality, names in claimants.items()})
+        return owners
+
+    def _refuse(self, name: str, error: GoalpathError) -> None:
+        """A contribution of plugin ``name`` refused; its other contributions stay."""
+        self._problems.append(error)
+        self._candidate(name).errors.append(error)
 
     def _candidate(self, name: str) -> _Candidate:
         for candidate in self._candidates:
@@ -345,6 +397,8 @@ def _candidates_from_entry_points(entry_points: Iterable[EntryPoint]) -> list[_C
                 distribution=dist.name if dist is not None else None,
                 version=dist.version if dist is not None else None,
                 load=entry_point.load,
+                builtin=entry_point.value.partition(":")[0]
+                == BUILTIN_PLUGINS.get(entry_point.name),
             )
         )
     return candidates
@@ -459,11 +513,23 @@ def load_plugins(
     )
     candidates = _candidates_from_entry_points(found)
     for name, plugin in (plugins or {}).items():
-        candidates.append(_Candidate(name, None, None, load=_given(plugin)))
+        builtin = getattr(plugin, "__name__", None) in BUILTIN_PLUGINS.values()
+        candidates.append(_Candidate(name, None, None, load=_given(plugin), builtin=builtin))
+    # goalpath's own plugins first: a name, modality or id they hold is never taken from them.
+    candidates.sort(key=lambda candidate: not candidate.builtin)
     seen: dict[str, _Candidate] = {}
     for candidate in candidates:
         if candidate.name in skip:
             candidate.state = "disabled"
+            continue
+        if candidate.name in BUILTIN_PLUGINS and not candidate.builtin:
+            candidate.fail(
+                PluginLoadError(
+                    candidate.name,
+                    f"the name is reserved for goalpath's built-in {candidate.name} plugin; "
+                    "give the entry point another name",
+                )
+            )
             continue
         first = seen.setdefault(candidate.name, candidate)
         if first is not candidate:

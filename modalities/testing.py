@@ -15,9 +15,13 @@ Every template the plugin contributes is instantiated with its defaults and
 its example parameters (each must give a SMART goal), fed an unknown
 parameter, a non-number and values just outside each range (each must be
 refused with :class:`~goalpath.modalities.errors.TemplateParameterError`);
-every instrument's thresholds are checked against its range; and the
+every instrument's thresholds are checked against its range; the
 suggestion hook's answers must be lists of
-:class:`~goalpath.modalities.interventions.Intervention`.
+:class:`~goalpath.modalities.interventions.Intervention`, and it must stay
+silent for the templates of other modalities. The plugin is also loaded
+beside the installed plugins, so that a clash with one of them (a built-in
+name, modality or id) is reported. Every check reports every problem it
+finds; a plugin that does not load fails every test.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from typing import Final
 import attrs
 
 from goalpath.core.errors import GoalpathError
+from goalpath.modalities import cbt as builtin_cbt
 from goalpath.modalities import measures as builtin_measures
+from goalpath.modalities import mindfulness as builtin_mindfulness
+from goalpath.modalities import psychodynamic as builtin_psychodynamic
 from goalpath.modalities.errors import TemplateParameterError
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.manager import ENTRY_POINT_GROUP, Plugins, load_plugins
@@ -146,29 +153,83 @@ def check_instrument(instrument: Instrument) -> list[str]:
     return problems
 
 
-def check_plugin(plugin: object, name: str = "plugin-under-test") -> ConformanceReport:
-    """Load ``plugin`` on its own (with goalpath's built-in measures) and check everything.
+_BUILTINS: Final[dict[str, object]] = {
+    "measures": builtin_measures,
+    "cbt": builtin_cbt,
+    "mindfulness": builtin_mindfulness,
+    "psychodynamic": builtin_psychodynamic,
+}
 
-    No installed entry point is read, so the check is the same on every
-    machine; use :func:`check_entry_point` for the installation.
+
+def _beside_builtins(plugin: object, name: str) -> dict[str, object]:
+    """The plugin under test with goalpath's built-in plugins (itself only once)."""
+    return {
+        **{key: builtin for key, builtin in _BUILTINS.items() if builtin is not plugin},
+        name: plugin,
+    }
+
+
+def check_plugin(
+    plugin: object, name: str = "plugin-under-test", *, against_installed: bool = True
+) -> ConformanceReport:
+    """Load ``plugin`` beside goalpath's built-in plugins and check everything.
+
+    With ``against_installed`` it is also loaded beside every installed
+    plugin (its own installed entry point left out), so that a name,
+    modality or id it shares with one of them is reported; use
+    :func:`check_entry_point` for its own installation.
     """
-    helpers: dict[str, object] = {}
-    if plugin is not builtin_measures:
-        helpers["goalpath-builtin-measures"] = builtin_measures
-    plugins = load_plugins(entry_points=[], plugins={**helpers, name: plugin}, environ={})
+    plugins = load_plugins(entry_points=[], plugins=_beside_builtins(plugin, name), environ={})
     status = plugins.status(name)
     problems = list(status.problems)
     if status.state != "loaded":
-        return ConformanceReport(name, (), (), tuple(problems))
+        return ConformanceReport(name, (), (), (*problems, f"plugin {name!r} did not load"))
+    if against_installed:
+        problems += [
+            problem for problem in _installed_clashes(plugin, name) if problem not in problems
+        ]
     if not status.templates and not status.instruments and not status.hooks:
         problems.append(f"plugin {name!r} contributes nothing")
     for template_id in status.templates:
         template = plugins.template(template_id)
         problems += check_template(template)
         problems += _check_suggestions(plugins, name, template)
+    problems += _check_silence(plugins, name)
     for instrument_id in status.instruments:
         problems += check_instrument(plugins.instrument(instrument_id))
     return ConformanceReport(name, status.templates, status.instruments, tuple(problems))
+
+
+def _installed_clashes(plugin: object, name: str) -> list[str]:
+    """The problems of the plugin when it is loaded beside every installed plugin."""
+    others = [point for point in entry_points(group=ENTRY_POINT_GROUP) if point.name != name]
+    plugins = load_plugins(entry_points=others, plugins={name: plugin}, environ={})
+    status = next(s for s in reversed(plugins.statuses) if s.name == name)
+    return [f"beside the installed plugins: {problem}" for problem in status.problems]
+
+
+def _check_silence(plugins: Plugins, name: str) -> list[str]:
+    """The plugin suggests nothing for a template of another modality."""
+    own = {
+        template.modality
+        for template in plugins.templates()
+        if plugins.template_plugin(template.id) == name
+    }
+    problems: list[str] = []
+    for template in plugins.templates():
+        if template.modality in own:
+            continue
+        definition = template.instantiate(template.default_parameters(), START).definition
+        spoken = [
+            s for s in plugins.suggest_interventions(definition, template) if s.plugin == name
+        ]
+        if spoken:
+            problems.append(
+                f"plugin {name!r} suggests {spoken[0].intervention.name!r} for "
+                f"{template.id!r}, a template of another modality; suggest only for your own "
+                "templates (and, if you wish, for free goals)"
+            )
+    return problems
 
 
 def _check_suggestions(plugins: Plugins, name: str, template: Template) -> list[str]:
@@ -230,10 +291,18 @@ class PluginContract:
 
     plugin: object
     plugin_name: str = "plugin-under-test"
-    entry_point_installed: bool = False
+    entry_point_installed: bool = True
 
     def _report(self) -> ConformanceReport:
         return check_plugin(self.plugin, self.plugin_name)
+
+    def _loaded(self) -> Plugins:
+        """The plugin beside the built-ins; a plugin that did not load fails the test."""
+        plugins = load_plugins(entry_points=[], plugins=self._with_measures(), environ={})
+        status = plugins.status(self.plugin_name)
+        if status.state != "loaded":
+            _fail_on([*status.problems, f"plugin {self.plugin_name!r} did not load"])
+        return plugins
 
     def test_plugin_loads_without_problems(self) -> None:
         """The plugin loads, and every contribution passes the registry's checks."""
@@ -244,23 +313,32 @@ class PluginContract:
 
     def test_templates_instantiate_and_refuse_bad_parameters(self) -> None:
         """Every template gives SMART goals and refuses bad parameters with typed errors."""
-        plugins = load_plugins(entry_points=[], plugins=self._with_measures(), environ={})
+        plugins = self._loaded()
+        problems: list[str] = []
         for template_id in plugins.status(self.plugin_name).templates:
-            _fail_on(check_template(plugins.template(template_id)))
+            problems += check_template(plugins.template(template_id))
+        _fail_on(problems)
 
     def test_instruments_are_consistent(self) -> None:
         """Every instrument's caseness and reliable change agree with its range and direction."""
-        plugins = load_plugins(entry_points=[], plugins=self._with_measures(), environ={})
+        plugins = self._loaded()
+        problems: list[str] = []
         for instrument_id in plugins.status(self.plugin_name).instruments:
-            _fail_on(check_instrument(plugins.instrument(instrument_id)))
+            problems += check_instrument(plugins.instrument(instrument_id))
+        _fail_on(problems)
+
+    def test_suggestions_stay_silent_for_other_modalities(self) -> None:
+        """The suggestion hook suggests nothing for another modality's template."""
+        _fail_on(_check_silence(self._loaded(), self.plugin_name))
 
     def test_entry_point(self) -> None:
-        """When ``entry_point_installed`` is set, the installed entry point loads the plugin."""
+        """The installed entry point loads the plugin.
+
+        Set ``entry_point_installed = False`` only for a plugin that is not
+        installed, such as one defined inside a test.
+        """
         if self.entry_point_installed:
             _fail_on(check_entry_point(self.plugin_name, self.plugin))
 
     def _with_measures(self) -> dict[str, object]:
-        plugins: dict[str, object] = {self.plugin_name: self.plugin}
-        if self.plugin is not builtin_measures:
-            plugins["goalpath-builtin-measures"] = builtin_measures
-        return plugins
+        return _beside_builtins(self.plugin, self.plugin_name)

@@ -6,7 +6,8 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from goalpath.modalities import cbt, measures, mindfulness, psychodynamic
+from goalpath.core.values import GoalDefinition
+from goalpath.modalities import Intervention, cbt, hookimpl, measures, mindfulness, psychodynamic
 from goalpath.modalities.instruments import Instrument
 from goalpath.modalities.templates import Template
 from goalpath.modalities.testing import (
@@ -18,7 +19,7 @@ from goalpath.modalities.testing import (
     check_template,
 )
 
-from .strategies import counting_template, template_plugin
+from .strategies import counting_template, measure_plugin, template_plugin
 
 BUILTINS: dict[str, ModuleType] = {
     "measures": measures,
@@ -101,3 +102,76 @@ def test_check_instrument_catches_inverted_thresholds() -> None:
 def test_check_entry_point_explains_a_missing_one() -> None:
     (problem,) = check_entry_point("no-such-plugin")
     assert '[project.entry-points."goalpath.modalities"]' in problem
+
+
+def _chatty_plugin() -> SimpleNamespace:
+    """A plugin with a template of its own that suggests for every goal, whatever its modality."""
+
+    @hookimpl
+    def goalpath_suggest_interventions(
+        definition: GoalDefinition, template: Template | None
+    ) -> list[Intervention]:
+        del definition, template
+        return [Intervention("Chatty walks", "Suggested for every goal, wanted or not.")]
+
+    plugin = template_plugin(counting_template("chatty.walks"))
+    plugin.goalpath_suggest_interventions = goalpath_suggest_interventions
+    return plugin
+
+
+def test_the_kit_fails_on_a_plugin_that_suggests_for_other_modalities() -> None:
+    report = check_plugin(_chatty_plugin(), "chatty")
+    silence = [problem for problem in report.problems if "another modality" in problem]
+    assert silence
+    assert any("'cbt." in problem for problem in silence)
+
+    class Chatty(PluginContract):
+        plugin = _chatty_plugin()
+        plugin_name = "chatty"
+        entry_point_installed = False
+
+    with pytest.raises(AssertionError, match="a template of another modality"):
+        Chatty().test_suggestions_stay_silent_for_other_modalities()
+
+
+def test_every_contract_test_fails_when_the_plugin_does_not_load() -> None:
+    class Unloadable(PluginContract):
+        plugin = SimpleNamespace()  # implements no hook
+        plugin_name = "unloadable"
+        entry_point_installed = False
+
+    contract = Unloadable()
+    for test in (
+        contract.test_plugin_loads_without_problems,
+        contract.test_templates_instantiate_and_refuse_bad_parameters,
+        contract.test_instruments_are_consistent,
+        contract.test_suggestions_stay_silent_for_other_modalities,
+    ):
+        with pytest.raises(AssertionError, match="did not load"):
+            test()
+
+
+def test_the_kit_reports_a_clash_with_the_installed_plugins() -> None:
+    rival = Instrument(
+        id="gad-7",
+        name="another GAD-7",
+        unit="points",
+        direction="decrease",
+        minimum=0,
+        maximum=21,
+        description="A rival registration.",
+    )
+    report = check_plugin(measure_plugin(rival), "rival")
+    assert any(
+        "beside the installed plugins" in problem and "'gad-7'" in problem
+        for problem in report.problems
+    )
+
+
+def test_the_entry_point_is_checked_by_default() -> None:
+    class Misnamed(PluginContract):
+        plugin = cbt
+        plugin_name = "cbt-misnamed"
+
+    with pytest.raises(AssertionError, match="no entry point 'cbt-misnamed'"):
+        Misnamed().test_entry_point()

@@ -31,7 +31,9 @@ from goalpath.modalities import (
     load_plugins,
     measures,
 )
+from goalpath.modalities.errors import ModalityClaimedError
 from goalpath.modalities.instruments import Instrument
+from goalpath.modalities.manager import ENTRY_POINT_GROUP
 
 from .strategies import counting_template, measure_plugin, template_plugin
 
@@ -205,29 +207,36 @@ def test_a_template_added_twice_by_one_plugin_is_refused() -> None:
 # -- two plugins with the same template id ----------------------------------------------
 
 
-def test_two_plugins_claiming_one_template_id_are_both_named_and_neither_is_used() -> None:
+def test_two_plugins_claiming_one_modality_are_both_named_and_neither_is_used() -> None:
     first = template_plugin(counting_template("walk.daily"), counting_template("walk.first"))
     second = template_plugin(counting_template("walk.daily"), counting_template("walk.second"))
     plugins = with_builtins(first=first, second=second)
-    (problem,) = plugins.problems
-    assert isinstance(problem, DuplicateContributionError)
-    assert problem.plugins == ("first", "second")
-    assert "'first' and 'second'" in str(problem)
-    with pytest.raises(DuplicateContributionError, match="'first' and 'second'"):
+    assert {type(problem) for problem in plugins.problems} == {ModalityClaimedError}
+    assert all(problem.owners == ("first", "second") for problem in plugins.problems)  # type: ignore[attr-defined]
+    assert "claimed by plugins 'first' and 'second'" in str(plugins.problems[0])
+    with pytest.raises(UnknownTemplateError):
         plugins.template("walk.daily")
-    with pytest.raises(DuplicateContributionError):
-        instantiate_template("walk.daily", {}, START, plugins)
-    # both plugins still load, and their other templates work
+    with pytest.raises(UnknownTemplateError):
+        instantiate_template("walk.first", {}, START, plugins)
+    # both plugins still load; the built-ins are untouched
     assert loaded(plugins) == {"cbt", "measures", "first", "second"}
-    assert plugins.template_plugin("walk.first") == "first"
-    assert plugins.template_plugin("walk.second") == "second"
-    assert "walk.daily" not in {template.id for template in plugins.templates()}
-    assert plugins.status("first").problems == (str(problem),)
-    assert plugins.status("second").problems == (str(problem),)
+    assert "walk" not in plugins.modalities()
     assert plugins.template("cbt.panic-frequency").modality == "cbt"
 
 
-def test_two_plugins_claiming_one_instrument_id_are_both_named() -> None:
+def test_a_modality_named_like_a_plugin_is_that_plugins() -> None:
+    walk = template_plugin(counting_template("walk.daily"))
+    other = template_plugin(counting_template("walk.sneaky"), counting_template("other.fine"))
+    plugins = with_builtins(walk=walk, other=other)
+    assert plugins.template_plugin("walk.daily") == "walk"
+    assert plugins.template_plugin("other.fine") == "other"
+    (problem,) = plugins.status("other").problems
+    assert "belongs to plugin 'walk'" in problem
+    assert plugins.status("walk").problems == ()
+
+
+def test_a_third_party_cannot_take_a_builtin_name_modality_or_id() -> None:
+    sneaky = template_plugin(counting_template("cbt.sneaky-walks"), counting_template("dbt.skills"))
     rival = Instrument(
         id="phq-9",
         name="another PHQ-9",
@@ -238,11 +247,52 @@ def test_two_plugins_claiming_one_instrument_id_are_both_named() -> None:
         description="A rival registration.",
     )
     plugins = load_plugins(
-        entry_points=[], plugins={"measures": measures, "rival": measure_plugin(rival)}, environ={}
+        entry_points=[],
+        plugins={"measures": measures, "cbt": cbt, "rival": measure_plugin(rival), "dbt": sneaky},
+        environ={},
     )
-    with pytest.raises(DuplicateContributionError, match="'measures' and 'rival'"):
-        plugins.instrument("phq-9")
-    assert plugins.instrument("gad-7").loinc == "70274-6"
+    assert plugins.instrument("phq-9").name != "another PHQ-9"
+    (refused,) = plugins.status("rival").problems
+    assert "belongs to goalpath's built-in plugin 'measures'" in refused
+    assert plugins.status("measures").problems == ()
+    (outside,) = plugins.status("dbt").problems
+    assert "'cbt.sneaky-walks' is in the modality 'cbt'" in outside
+    assert plugins.template_plugin("dbt.skills") == "dbt"
+    # every built-in template still works
+    for template in plugins.templates("cbt"):
+        template.instantiate(template.default_parameters(), START)
+
+
+def test_an_entry_point_named_like_a_builtin_is_refused_and_the_builtin_loads() -> None:
+    impostor = EntryPoint("cbt", "goalpath.modalities.mindfulness", ENTRY_POINT_GROUP)
+    builtin = EntryPoint("cbt", "goalpath.modalities.cbt", ENTRY_POINT_GROUP)
+    measures_point = EntryPoint("measures", "goalpath.modalities.measures", ENTRY_POINT_GROUP)
+    plugins = load_plugins(entry_points=[impostor, builtin, measures_point], environ={})
+    states = [(status.name, status.state) for status in plugins.statuses]
+    assert ("cbt", "loaded") in states
+    assert ("cbt", "failed") in states
+    assert plugins.template("cbt.panic-frequency").modality == "cbt"
+
+
+def test_two_third_party_plugins_claiming_one_instrument_id_are_both_named() -> None:
+    def rival(name: str) -> Instrument:
+        return Instrument(
+            id="wsas",
+            name=name,
+            unit="points",
+            direction="decrease",
+            minimum=0,
+            maximum=40,
+            description="A rival registration.",
+        )
+
+    plugins = load_plugins(
+        entry_points=[],
+        plugins={"one": measure_plugin(rival("one")), "two": measure_plugin(rival("two"))},
+        environ={},
+    )
+    with pytest.raises(DuplicateContributionError, match="'one' and 'two'"):
+        plugins.instrument("wsas")
 
 
 # -- a disabled plugin ---------------------------------------------------------------
