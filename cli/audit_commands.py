@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -23,7 +25,7 @@ from goalpath.cli.common import (
     parse_time,
     refusals,
 )
-from goalpath.core.application.audit import EXPORT_FIELDS, export_rows
+from goalpath.core.application.audit import EXPORT_FIELDS, spreadsheet_safe, verified_export
 from goalpath.core.storage.checkpoints import (
     DEFAULT_ORIGIN,
     CheckpointError,
@@ -163,7 +165,15 @@ def _print_report(report: VerificationReport) -> None:
     default="jsonl",
     show_default=True,
 )
-@click.option("--output", type=click.Path(dir_okay=False), help="Write to a file, not stdout.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False), help="Write to a file (owner-only), not stdout."
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="End the export with a checkpoint signed with this key (from `audit keygen`).",
+)
 @json_option
 @click.pass_context
 @refusals
@@ -176,25 +186,36 @@ def export(
     until: str | None,
     output_format: str,
     output: str | None,
+    key_file: str | None,
     as_json: bool,
 ) -> None:
     """Write every event with actor, reason and field-level before/after, for an auditor's tools.
 
-    --json is accepted for uniformity: JSON Lines is already one JSON document per line.
+    The store is verified first: a store that does not verify is refused and
+    nothing is written. With --key, the export ends with the checkpoint it
+    was taken at; a whole-store JSON Lines export is then checkable on its
+    own (``python -m goalpath.core.storage.proof_verifier export``). --json
+    is accepted for uniformity: JSON Lines is already one JSON document per line.
     """
     del as_json
-    with open_app(ctx) as app:
-        rows = export_rows(
+    key = read_signing_key(key_file) if key_file is not None else None
+    with open_app(ctx) as app, tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        exported = verified_export(
             app,
+            origin=key.name if key is not None else DEFAULT_ORIGIN,
             client_id=client_id,
             since=parse_time(since, "--since"),
             until=parse_time(until, "--until"),
         )
+        # Every row goes to a private spool first: a failure part-way leaves no partial output.
+        _write(exported.rows, output_format, spool)
+        if key is not None:
+            _write_checkpoint(sign_checkpoint(exported.checkpoint, key), output_format, spool)
+        spool.seek(0)
         if output is None:
-            _write(rows, output_format, sys.stdout)
+            shutil.copyfileobj(spool, sys.stdout)
         else:
-            with open(output, "w", encoding="utf-8", newline="") as handle:  # noqa: PTH123
-                _write(rows, output_format, handle)
+            write_private_text(output, spool.read())
 
 
 def _write(rows: Any, output_format: str, handle: IO[str]) -> None:
@@ -207,7 +228,17 @@ def _write(rows: Any, output_format: str, handle: IO[str]) -> None:
     for row in rows:
         flat = dict(row)
         flat["changes"] = json.dumps(jsonable(row["changes"]), ensure_ascii=False)
-        writer.writerow(flat)
+        writer.writerow({name: spreadsheet_safe(value) for name, value in flat.items()})
+
+
+def _write_checkpoint(note: str, output_format: str, handle: IO[str]) -> None:
+    """The export's last line: the signed checkpoint it was taken at."""
+    if output_format == "jsonl":
+        handle.write(json.dumps({"checkpoint": note}, ensure_ascii=False) + "\n")
+    else:
+        csv.DictWriter(handle, fieldnames=EXPORT_FIELDS).writerow(
+            {"position": "checkpoint", "changes": note}
+        )
 
 
 @audit.command("purge")

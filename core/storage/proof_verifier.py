@@ -17,6 +17,7 @@ it can be copied out and run on its own::
 
     python proof_verifier.py inclusion proof.json --checkpoint cp.txt --public-key log.pub
     python proof_verifier.py consistency proof.json --old old.txt --new new.txt --public-key log.pub
+    python proof_verifier.py export history.jsonl --public-key log.pub
 
 Its errors derive from :class:`ProofError` rather than goalpath's
 ``GoalpathError`` for the same reason; goalpath catches them at its edge.
@@ -51,6 +52,7 @@ __all__ = [
     "ProofMismatchError",
     "VerifierKey",
     "check_consistency_document",
+    "check_export_lines",
     "check_inclusion_document",
     "check_key_name",
     "key_id",
@@ -440,6 +442,53 @@ def check_consistency_document(proof: Any, old: Checkpoint, new: Checkpoint) -> 
     verify_consistency(old.size, new.size, old.root, new.root, _hashes(proof.get("path"), "path"))
 
 
+def check_export_lines(lines: Sequence[str], key: VerifierKey) -> Checkpoint:
+    """Check a whole-store JSON Lines export of ``goalpath audit export --key`` on its own.
+
+    Every row's leaf (position, stream id, version, chain hash) is put back
+    into the tree; its root must be the one the export's last line, a
+    checkpoint signed by ``key``, commits to.
+
+    Raises:
+        MalformedProofError: the export is not one, or does not end with a checkpoint.
+        ProofMismatchError: its rows are not exactly the checkpoint's records.
+    """
+    if not lines:
+        raise MalformedProofError("the export is empty")
+    try:
+        rows = [json.loads(line) for line in lines]
+    except json.JSONDecodeError as error:
+        raise MalformedProofError(f"the export is not JSON Lines: {error}") from None
+    last = rows.pop()
+    if not isinstance(last, dict) or not isinstance(last.get("checkpoint"), str):
+        raise MalformedProofError(
+            "the export does not end with a checkpoint: export with `--key` to have one"
+        )
+    checkpoint = open_checkpoint(last["checkpoint"], key)
+    hashes = [LogLeaf.from_document(row).hash() for row in rows]
+    if len(hashes) != checkpoint.size:
+        raise ProofMismatchError(
+            f"the export holds {len(hashes)} records, its checkpoint {checkpoint.size}: it is "
+            "not a whole-store export, or rows were removed or added"
+        )
+    if _root(hashes) != checkpoint.root:
+        raise ProofMismatchError(
+            "the export's records do not make its checkpoint's root hash: a row's place or "
+            "chain hash was altered, or rows were reordered"
+        )
+    return checkpoint
+
+
+def _root(hashes: Sequence[bytes]) -> bytes:
+    """RFC 9162's tree hash of a list of leaf hashes."""
+    if not hashes:
+        return EMPTY_ROOT
+    if len(hashes) == 1:
+        return hashes[0]
+    split = 1 << ((len(hashes) - 1).bit_length() - 1)
+    return node_hash(_root(hashes[:split]), _root(hashes[split:]))
+
+
 def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -467,6 +516,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     consistency.add_argument("--old", required=True)
     consistency.add_argument("--new", required=True)
     consistency.add_argument("--public-key", required=True)
+    export = commands.add_parser("export", help="a whole-store export is its checkpoint's log")
+    export.add_argument("export")
+    export.add_argument("--public-key", required=True)
     arguments = parser.parse_args(argv)
     try:
         key = VerifierKey.parse(_read(arguments.public_key))
@@ -476,6 +528,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(  # noqa: T201  # the verdict is this tool's output
                 f"verified: stream {leaf.stream_id} version {leaf.version} (position "
                 f"{leaf.position}) is in {checkpoint.origin} at size {checkpoint.size}"
+            )
+        elif arguments.command == "export":
+            checkpoint = check_export_lines(_read(arguments.export).splitlines(), key)
+            print(  # noqa: T201  # the verdict is this tool's output
+                f"verified: the export holds exactly the {checkpoint.size} records of "
+                f"{checkpoint.origin} at that size"
             )
         else:
             old = open_checkpoint(_read(arguments.old), key)

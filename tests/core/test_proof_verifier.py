@@ -323,6 +323,6 @@ def test_the_verifier_commands_of_the_audit_doc_run(
     lines = [
         line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith(prefix)
     ]
-    assert len(lines) == 2  # inclusion and consistency
+    assert len(lines) == 3  # inclusion, consistency and an export
     for line in lines:
         assert proof_verifier.main(shlex.split(line.removeprefix(prefix))) == 0, line
