@@ -5,10 +5,13 @@ fails) a suggestion a clinician can act on. Nothing here touches storage.
 
 The statement is read by :func:`goalpath.core.statement_reader.read_statement`;
 what the definition gives explicitly (measure, target, due date) wins over
-what is read. Each letter is judged on its own parts only, so that adding a
-due date changes Time-bound and nothing else. The checks are explainable
-rules rather than a model: a clinician must be able to see why a goal was
-judged as it was, and each reason quotes the words it was read from.
+what is read (:mod:`goalpath.core.smart_parts`). Achievable's rules are in
+:mod:`goalpath.core.achievability`, the goal areas Relevant looks for in
+:mod:`goalpath.core.goal_areas`. Each letter is judged on its own parts
+only, so that adding a due date changes Time-bound and nothing else. The
+checks are explainable rules rather than a model: a clinician must be able
+to see why a goal was judged as it was, and each reason quotes the words it
+was read from.
 """
 
 from __future__ import annotations
@@ -17,24 +20,39 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Final, Literal
+from typing import Literal
 
 import attrs
 
-from goalpath.core.errors import GoalpathError
-from goalpath.core.statement_reader import (
-    InstrumentFacts,
-    ReadNumber,
-    StatementReading,
-    read_statement,
+from goalpath.core.achievability import (
+    HEAVY_DRINKING_UNITS_PER_DAY,
+    MAX_HORIZON_DAYS,
+    MAX_INSTRUMENT_WEEKLY_SHARE,
+    MAX_WEEKLY_RELATIVE_CHANGE,
+    MAX_WEEKLY_TARGET_SHARE,
+    MIN_DAILY_CALORIES,
+    MIN_HORIZON_DAYS,
+    MIN_WEEKLY_STEP,
+    SAFE_WEIGHT_CHANGE_KG_PER_WEEK,
+    achievability_problem,
+    achievable_checks,
 )
-from goalpath.core.values import GOAL_AREAS, Direction, GoalArea, GoalDefinition, Measure, Target
+from goalpath.core.errors import GoalpathError
+from goalpath.core.goal_areas import area_words, infer_area
+from goalpath.core.smart_parts import SmartParts, smart_parts
+from goalpath.core.statement_reader import InstrumentFacts, StatementReading, read_statement
+from goalpath.core.values import GoalArea, GoalDefinition, Measure, Target
 
 __all__ = [
+    "HEAVY_DRINKING_UNITS_PER_DAY",
+    "MAX_HORIZON_DAYS",
     "MAX_INSTRUMENT_WEEKLY_SHARE",
     "MAX_WEEKLY_RELATIVE_CHANGE",
     "MAX_WEEKLY_TARGET_SHARE",
+    "MIN_DAILY_CALORIES",
+    "MIN_HORIZON_DAYS",
     "MIN_WEEKLY_STEP",
+    "SAFE_WEIGHT_CHANGE_KG_PER_WEEK",
     "InstrumentFacts",
     "SmartReport",
     "SmartVerdict",
@@ -45,93 +63,6 @@ __all__ = [
 ]
 
 Letter = Literal["specific", "measurable", "achievable", "relevant", "time-bound"]
-
-MAX_WEEKLY_RELATIVE_CHANGE: Final = 0.5
-"""A count may change by up to half its baseline a week (or :data:`MIN_WEEKLY_STEP`)."""
-
-MAX_WEEKLY_TARGET_SHARE: Final = 0.25
-"""A new behaviour may build up by a quarter of its target a week (four weeks from zero)."""
-
-MIN_WEEKLY_STEP: Final = 1.0
-"""One more (or one fewer) a week is always a plausible step, even from a baseline of zero."""
-
-MAX_INSTRUMENT_WEEKLY_SHARE: Final = 0.1
-"""An instrument or rating score may change by up to a tenth of its range a week."""
-
-MAX_HORIZON_DAYS: Final = 366
-"""A due date more than a year away is too far for a therapy goal to steer by."""
-
-MIN_HORIZON_DAYS: Final = 7
-"""A goal needs at least a week for change to be observed."""
-
-_AREA_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
-    "symptom-relief": (
-        "anx", "panic", "depress", "mood", "worry", "worri", "stress", "sleep", "insomnia",
-        "anger", "angry", "emotion", "ruminat", "intrusive", "flashback", "craving", "symptom",
-        "phq", "gad", "low", "fear", "obsess", "compuls", "nightmare", "trauma", "grief",
-        "griev", "bereave", "self-harm", "harming", "urge", "pain", "suds", "distress", "isi",
-        "epworth", "y-bocs", "ies-r", "checking", "handwash", "intrusive", "calm", "tension",
-        "relax", "check", "binge", "bingeing", "purg", "hair pulling", "body checking",
-        "safety plan",
-        "panick", "phobi", "nervous", "irritab", "bed", "wake", "waking", "flying",
-    ),
-    "behavioural-change": (
-        "exercise", "walk", "avoid", "exposure", "habit", "routine", "drink", "alcohol",
-        "smok", "cigarette", "cannabis", "activit", "schedul", "practis", "breathing",
-        "meditat", "body scan", "thought record", "leave the house", "shop", "procrastinat",
-        "deadline", "diazepam", "medication", "gaming", "screen time", "social media", "gym",
-        "swim", "meal", "eat", "caffeine", "relapse", "reassurance", "diary", "return to work",
-        "phased return", "couch to 5k", "work", "leaving the house", "going out",
-        "physiotherapy", "planner", "school", "drive", "driving",
-        "bus", "supermarket", "café", "cafe", "lift", "hierarchy", "grounding", "mindful",
-        "journal", "weight", "kg", "calories", "dating app", "emails", "pleasant", "enjoyable",
-        "achievement", "out of bed", "helpline", "coping", "aa meetings", "alcohol-free",
-        "danc", "yoga", "class",
-    ),
-    "relationships": (
-        "partner", "friend", "family", "conversation", "social", "relationship", "listen",
-        "colleague", "parent", "child", "boundar", "assert", "intimacy", "connect", "son",
-        "daughter", "kids", "husband", "wife", "sister", "brother", "mum", "mother", "father",
-        "dad", "neighbour", "choir", "club", "date night", "manager", "say no", "group",
-        "eye contact", "team meeting", "speak up", "hug", "praise", "argu", "shout",
-    ),
-    "personal-growth": (
-        "value", "self-esteem", "confiden", "insight", "understand", "meaning", "purpose",
-        "pattern", "self-compassion", "identity", "strength", "recognis", "aware",
-        "happ", "wellbeing", "well-being", "wemwbs", "ffmq", "grateful", "gratitude",
-        "self-critic", "kind thing", "kinder", "feelings", "feeling", "withdraw", "pleasing",
-        "integrated", "present", "accept", "feel", "endings", "compassion", "belief",
-        "fitter", "peace",
-    ),
-}  # fmt: skip
-"""Words (or word beginnings) that tie a statement to one of the four goal areas."""
-
-_AREA_PATTERNS: Final = {
-    keyword: re.compile(r"(?<![a-z])" + re.escape(keyword))
-    for keywords in _AREA_KEYWORDS.values()
-    for keyword in keywords
-}
-"""Each keyword matched at the start of a word: 'pain' is not read in 'repaint'."""
-
-_MEDICAL_SUPPORT: Final = re.compile(
-    r"\b(?:detox|gp|doctor|medical(?:ly)?|prescriber|psychiatrist|nurse|supervised|clinic|"
-    r"hospital|taper(?:ing)?|alcohol service|drug service|agreed with my (?:gp|doctor))\b"
-)
-_ALCOHOL: Final = re.compile(r"\b(?:alcohol|drink(?:s|ing)?|units|booze|wine|beer)\b")
-_BENZODIAZEPINE: Final = re.compile(
-    r"\b(?:diazepam|lorazepam|clonazepam|alprazolam|temazepam|chlordiazepoxide|oxazepam|"
-    r"benzo(?:diazepine)?s?|valium|xanax)\b"
-)
-_LOW_CALORIES: Final = re.compile(r"\b(?P<calories>\d+)\s*(?:k?cal(?:orie)?s)\s+a\s+day\b")
-
-HEAVY_DRINKING_UNITS_PER_DAY: Final = 15.0
-"""From about 15 units a day, stopping abruptly risks withdrawal seizures: medical support first."""
-
-SAFE_WEIGHT_CHANGE_KG_PER_WEEK: Final = 1.0
-"""Weight loss faster than about 1 kg a week is not advised without medical supervision."""
-
-MIN_DAILY_CALORIES: Final = 1000
-"""A diet under about 1,000 kcal a day is not a safe self-directed plan."""
 
 
 @attrs.frozen
@@ -178,95 +109,7 @@ class SmartReport:
         )
 
 
-@attrs.frozen
-class _Parts:
-    """What one letter may look at: the definition's explicit values, else what was read."""
-
-    reading: StatementReading
-    start_on: date
-    measure_name: str | None
-    unit: str | None
-    direction: Direction | None
-    instrument: InstrumentFacts | None
-    baseline: float | None
-    baseline_quote: str | None
-    target: float | None
-    target_quote: str | None
-    due_on: date | None
-    due_quote: str | None
-    explicit_target: bool
-
-
-def _parts(
-    definition: GoalDefinition, instruments: tuple[InstrumentFacts, ...], session_interval_days: int
-) -> _Parts:
-    reading = read_statement(
-        definition.statement,
-        definition.start_on,
-        instruments=instruments,
-        session_interval_days=session_interval_days,
-    )
-    measure = definition.measure
-    instrument = reading.instrument
-    if measure is not None and measure.minimum is not None and measure.maximum is not None:
-        known = [i for i in instruments if i.code == measure.instrument]
-        instrument = known[0] if known else None
-        if instrument is None and measure.instrument is not None:
-            instrument = InstrumentFacts(
-                code=measure.instrument,
-                name=measure.name,
-                unit=measure.unit,
-                direction=measure.direction,
-                minimum=measure.minimum,
-                maximum=measure.maximum,
-            )
-    target = definition.target
-    if target is not None:
-        return _Parts(
-            reading=reading,
-            start_on=definition.start_on,
-            measure_name=None if measure is None else measure.name,
-            unit=None if measure is None else measure.unit,
-            direction=None if measure is None else measure.direction,
-            instrument=instrument,
-            baseline=target.baseline,
-            baseline_quote=_quote(reading.baseline, target.baseline, "a baseline of"),
-            target=target.value,
-            target_quote=_quote(reading.target, target.value, "a target of"),
-            due_on=target.due_on,
-            due_quote=(
-                reading.time_frame.quote
-                if reading.time_frame is not None and reading.time_frame.due_on == target.due_on
-                else None
-            ),
-            explicit_target=True,
-        )
-    read_target = reading.target
-    return _Parts(
-        reading=reading,
-        start_on=definition.start_on,
-        measure_name=measure.name if measure is not None else reading.measure,
-        unit=measure.unit if measure is not None else reading.unit,
-        direction=measure.direction if measure is not None else reading.direction,
-        instrument=instrument,
-        baseline=None if reading.baseline is None else reading.baseline.value,
-        baseline_quote=None if reading.baseline is None else reading.baseline.quote,
-        target=None if read_target is None else read_target.value,
-        target_quote=None if read_target is None else read_target.quote,
-        due_on=None if reading.time_frame is None else reading.time_frame.due_on,
-        due_quote=None if reading.time_frame is None else reading.time_frame.quote,
-        explicit_target=False,
-    )
-
-
-def _quote(read: ReadNumber | None, value: float, lead: str) -> str:
-    """The words a value was read from, or a description when it was given explicitly."""
-    if read is not None and read.value == value:
-        return read.quote
-    return f"{lead} {value:g}"
-
-
-def _check_specific(definition: GoalDefinition, parts: _Parts) -> SmartVerdict:
+def _check_specific(definition: GoalDefinition, parts: SmartParts) -> SmartVerdict:
     reading = parts.reading
     situation = reading.situation or (
         f"by {definition.practices[0]}" if definition.practices else None
@@ -311,7 +154,7 @@ def _only_a_wish(reading: StatementReading) -> bool:
     return reading.text.find(reading.wish) <= reading.text.find(reading.behaviour.split()[0])
 
 
-def _check_measurable(parts: _Parts) -> SmartVerdict:
+def _check_measurable(parts: SmartParts) -> SmartVerdict:
     missing: list[str] = []
     what = parts.measure_name or parts.unit or (parts.instrument.name if parts.instrument else None)
     has_target = parts.target is not None
@@ -373,209 +216,20 @@ def _check_measurable(parts: _Parts) -> SmartVerdict:
     )
 
 
-def _check_achievable(definition: GoalDefinition, parts: _Parts) -> SmartVerdict:
-    text = parts.reading.text
-    failure = (
-        _safety_problem(text, parts)
-        or _range_problem(parts)
-        or _absolute_problem(parts)
-        or _pace_problem(definition, parts)
-    )
+def _check_achievable(parts: SmartParts) -> SmartVerdict:
+    failure = achievability_problem(parts)
     if failure is not None:
         reason, suggestion = failure
         return SmartVerdict("achievable", passed=False, reason=reason, suggestion=suggestion)
-    checked = ["no safety rule applies"]
-    if parts.instrument is not None:
-        checked.append(f"inside the {parts.instrument.name} range")
-    if parts.baseline is not None and parts.target is not None and parts.due_on is not None:
-        days = (parts.due_on - definition.start_on).days
-        checked.append(
-            f"{parts.baseline:g} to {parts.target:g} over {days} days is a plausible pace"
-        )
-    return SmartVerdict("achievable", passed=True, reason="; ".join(checked))
-
-
-def _safety_problem(text: str, parts: _Parts) -> tuple[str, str] | None:
-    supported = bool(_MEDICAL_SUPPORT.search(text))
-    stopping = parts.target == 0 or bool(re.search(r"\b(?:stop|quit|completely|-free)\b", text))
-    if _ALCOHOL.search(text) and stopping and not supported and parts.baseline is not None:
-        per_day = parts.baseline
-        unit = (parts.unit or "") + " " + (parts.baseline_quote or "")
-        if "week" in unit:
-            per_day = parts.baseline / 7
-        if per_day >= HEAVY_DRINKING_UNITS_PER_DAY:
-            return (
-                (
-                    f"stopping from {parts.baseline_quote!r} abruptly is unsafe: after heavy "
-                    f"drinking (about {HEAVY_DRINKING_UNITS_PER_DAY:g} units a day or more) "
-                    "sudden cessation risks withdrawal seizures and delirium"
-                ),
-                (
-                    "plan a medically supported reduction or detox with the GP or an alcohol "
-                    "service, and set the goal around that plan"
-                ),
-            )
-    if _BENZODIAZEPINE.search(text) and stopping and not supported:
-        return (
-            (
-                "stopping a benzodiazepine quickly is unsafe: withdrawal can cause seizures; "
-                "doses come down slowly on a taper agreed with the prescriber"
-            ),
-            (
-                "set a gradual taper agreed with the GP or prescriber (for example a small "
-                "reduction every two weeks)"
-            ),
-        )
-    calories = _LOW_CALORIES.search(text)
-    if calories and float(calories["calories"]) < MIN_DAILY_CALORIES:
-        return (
-            (
-                f"'{calories.group(0)}' is below about {MIN_DAILY_CALORIES} kcal a day, a diet "
-                "that is unsafe without medical supervision"
-            ),
-            "aim for regular, balanced meals and a slower change agreed with the GP",
-        )
-    weight_unit = (parts.unit or "").lower()
-    if (
-        parts.baseline is not None
-        and parts.target is not None
-        and parts.due_on is not None
-        and weight_unit in _KG_PER_UNIT
-    ):
-        weeks = max((parts.due_on - parts.start_on).days / 7, 1 / 7)
-        per_week = abs(parts.target - parts.baseline) * _KG_PER_UNIT[weight_unit] / weeks
-        if per_week > SAFE_WEIGHT_CHANGE_KG_PER_WEEK:
-            return (
-                (
-                    f"a weight change of {per_week:.1f} kg a week is faster than the "
-                    f"{SAFE_WEIGHT_CHANGE_KG_PER_WEEK:g} kg a week that is safe without "
-                    "medical supervision"
-                ),
-                "allow more time (about 0.5 to 1 kg a week), or agree the goal with the GP",
-            )
-    return None
-
-
-_KG_PER_UNIT: Final = {
-    "kg": 1.0, "kilo": 1.0, "kilos": 1.0, "lb": 0.454, "lbs": 0.454, "pounds": 0.454,
-    "stone": 6.35,
-}  # fmt: skip
-
-
-def _range_problem(parts: _Parts) -> tuple[str, str] | None:
-    low, high, name = _scale(parts)
-    if low is None or high is None:
-        return None
-    for label, value in (("baseline", parts.baseline), ("target", parts.target)):
-        if value is None or math.isnan(value):
-            continue
-        if value < low or value > high:
-            side = "above the maximum" if value > high else "below the minimum"
-            return (
-                (
-                    f"a {name} {label} of {value:g} is {side} of the scale "
-                    f"({low:g} to {high:g}), so it cannot be a score"
-                ),
-                f"check the {label}: {name} scores run from {low:g} to {high:g}",
-            )
-    return None
-
-
-def _scale(parts: _Parts) -> tuple[float | None, float | None, str]:
-    if parts.instrument is not None:
-        return parts.instrument.minimum, parts.instrument.maximum, parts.instrument.name
-    unit = parts.unit or ""
-    if unit.startswith("out of "):
-        return 0.0, float(unit.removeprefix("out of ")), "rating"
-    if unit == "%":
-        return 0.0, 100.0, "percentage"
-    return None, None, ""
-
-
-def _absolute_problem(parts: _Parts) -> tuple[str, str] | None:
-    # "Everything" makes a wish unspecific, not unrealistic.
-    absolutes = [word for word in parts.reading.absolutes if word != "everything"]
-    if not absolutes:
-        return None
-    return (
-        (
-            f"'{absolutes[0]}' is an all-or-nothing aim: setbacks are expected, and one "
-            "lapse would count as failure"
-        ),
-        "aim for less often, or for coping better when it happens, rather than never or always",
-    )
-
-
-def _pace_problem(definition: GoalDefinition, parts: _Parts) -> tuple[str, str] | None:
-    baseline, target, due_on = parts.baseline, parts.target, parts.due_on
-    if baseline is None or target is None or math.isnan(target) or due_on is None:
-        return None
-    days = (due_on - definition.start_on).days
-    if not MIN_HORIZON_DAYS <= days <= MAX_HORIZON_DAYS:
-        return None  # Time-bound says the date is wrong; the pace would be judged on it
-    weeks = max(days / 7, 1 / 7)
-    change = abs(target - baseline)
-    low, high, name = _scale(parts)
-    if low is not None and high is not None:
-        allowed = (high - low) * MAX_INSTRUMENT_WEEKLY_SHARE
-        what = f"a tenth of the {name} range"
-    else:
-        allowed = max(
-            MIN_WEEKLY_STEP,
-            MAX_WEEKLY_RELATIVE_CHANGE * abs(baseline),
-            MAX_WEEKLY_TARGET_SHARE * abs(target),
-        )
-        what = (
-            f"{MAX_WEEKLY_RELATIVE_CHANGE:.0%} of the baseline, {MAX_WEEKLY_TARGET_SHARE:.0%} "
-            f"of the target or {MIN_WEEKLY_STEP:g} a week"
-        )
-    weekly = change / weeks
-    if weekly <= allowed + 1e-9:
-        return None
-    sign = 1 if target > baseline else -1
-    step = baseline + sign * allowed * weeks
-    return (
-        (
-            f"a change from {baseline:g} to {target:g} in {days} days is {weekly:.2g} per week; "
-            f"more than {what} ({allowed:.2g}) is rarely sustained"
-        ),
-        (
-            f"aim for a smaller step first, or allow more time: for example a target of "
-            f"{round(step, 1):g} by the same date, or about {change / allowed:.0f} weeks for "
-            "the whole change"
-        ),
-    )
+    return SmartVerdict("achievable", passed=True, reason=achievable_checks(parts))
 
 
 def _words(statement: str) -> list[str]:
     return re.findall(r"[a-z][a-z'\-]*", statement.lower())
 
 
-def infer_area(statement: str, extra: Iterable[str] = ()) -> GoalArea | None:
-    """Guess the primary goal area a statement belongs to, or ``None`` if no keyword matches."""
-    # What the client will practise says how, not which area the goal serves.
-    aim = re.split(r"\bby\s+(?:practi|using|doing|going)", statement, maxsplit=1)[0]
-    text = " ".join([aim, *extra]).lower()
-    best: tuple[int, str] | None = None
-    for area in GOAL_AREAS:
-        hits = len(_area_words(area, text))
-        if hits and (best is None or hits > best[0]):
-            best = (hits, area)
-    if best is None:
-        # A practice may be all that ties a goal to therapy ("... by practising mindfulness").
-        if aim != statement:
-            return infer_area(statement[len(aim) :], extra)
-        return None
-    area_name: GoalArea = best[1]  # type: ignore[assignment]  # one of GOAL_AREAS
-    return area_name
-
-
-def _area_words(area: str, text: str) -> list[str]:
-    return [keyword for keyword in _AREA_KEYWORDS[area] if _AREA_PATTERNS[keyword].search(text)]
-
-
 def _check_relevant(
-    definition: GoalDefinition, parts: _Parts, concerns: tuple[str, ...]
+    definition: GoalDefinition, parts: SmartParts, concerns: tuple[str, ...]
 ) -> SmartVerdict:
     text = parts.reading.text
     area = definition.area or infer_area(text)
@@ -603,7 +257,7 @@ def _check_relevant(
                 suggestion="link the goal to what brought the client to therapy, or set "
                 "its goal area explicitly if it serves a concern in another way",
             )
-    words = _area_words(area, text)
+    words = area_words(area, text)
     read = f" (read '{words[0]}')" if words and definition.area is None else ""
     return SmartVerdict("relevant", passed=True, reason=f"serves the goal area {area}{read}")
 
@@ -612,7 +266,7 @@ def _stems(words: set[str]) -> set[str]:
     return {word[:4] for word in words}
 
 
-def _check_time_bound(definition: GoalDefinition, parts: _Parts) -> SmartVerdict:
+def _check_time_bound(definition: GoalDefinition, parts: SmartParts) -> SmartVerdict:
     if parts.due_on is None:
         vague = parts.reading.vague_time
         return SmartVerdict(
@@ -661,11 +315,11 @@ def evaluate_smart(
     episode's session cadence, for time frames counted in sessions.
     """
     concern_tuple = tuple(concerns)
-    parts = _parts(definition, tuple(instruments), session_interval_days)
+    parts = smart_parts(definition, tuple(instruments), session_interval_days)
     return SmartReport(
         specific=_check_specific(definition, parts),
         measurable=_check_measurable(parts),
-        achievable=_check_achievable(definition, parts),
+        achievable=_check_achievable(parts),
         relevant=_check_relevant(definition, parts, concern_tuple),
         time_bound=_check_time_bound(definition, parts),
     )
