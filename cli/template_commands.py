@@ -1,7 +1,8 @@
-"""Commands for modality plugins: ``templates list``, ``templates show`` and ``plugins``."""
+"""Commands for modality plugins: ``templates``, ``plugins``, ``instruments``, ``plugin new``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +19,7 @@ from goalpath.modalities import (
     Template,
     load_plugins,
 )
+from goalpath.modalities.scaffold import write_plugin_project
 
 __all__ = ["register"]
 
@@ -158,18 +160,43 @@ def show_template(template_id: str, as_json: bool) -> None:
 
 
 @click.command("plugins")
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 if any plugin failed or any problem was found."
+)
 @json_option
+@click.pass_context
 @refusals
-def list_plugins(as_json: bool) -> None:
+def list_plugins(ctx: click.Context, /, strict: bool, as_json: bool) -> None:
     """List the modality plugins found: distribution, version, hooks, and whether they loaded.
 
     Disable a plugin by name with the environment variable
-    GOALPATH_DISABLED_PLUGINS (comma-separated names).
+    GOALPATH_DISABLED_PLUGINS (comma-separated names); a name there that no
+    plugin has is warned about.
     """
     plugins = load_plugins()
+    for name in plugins.unknown_disabled:
+        click.echo(f"goalpath: {DISABLED_VARIABLE} names {name!r}, which no plugin has", err=True)
+    failed = [status.name for status in plugins.statuses if status.state == "failed"]
     if as_json:
-        emit({"plugins": [_status_document(status) for status in plugins.statuses]})
-        return
+        emit(
+            {
+                "plugins": [_status_document(status) for status in plugins.statuses],
+                "unknown_disabled": list(plugins.unknown_disabled),
+                "problems": [str(problem) for problem in plugins.problems],
+            }
+        )
+    else:
+        _plugins_table(plugins)
+    if strict and (failed or plugins.problems):
+        click.echo(
+            f"goalpath: {len(failed)} plugin(s) failed and {len(plugins.problems)} problem(s) "
+            "were found (--strict)",
+            err=True,
+        )
+        ctx.exit(1)
+
+
+def _plugins_table(plugins: Plugins) -> None:
     table = Table(title=f"modality plugins (disable with {DISABLED_VARIABLE}=name,...)")
     for column in ("name", "distribution", "version"):
         table.add_column(column, no_wrap=True)
@@ -185,10 +212,69 @@ def list_plugins(as_json: bool) -> None:
     console().print(table)
 
 
+@click.command("instruments")
+@json_option
+@refusals
+def list_instruments(as_json: bool) -> None:
+    """List the standard measures (instruments) of the loaded plugins, with their thresholds."""
+    plugins = load_plugins()
+    instruments = plugins.instruments()
+    if as_json:
+        emit({"instruments": [jsonable(instrument) for instrument in instruments]})
+        return
+    _warn_problems(plugins)
+    table = Table(title="instruments")
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "range", "better", "caseness", "reliable change", "LOINC"):
+        table.add_column(column, overflow="fold")
+    for instrument in instruments:
+        table.add_row(
+            instrument.id,
+            instrument.name,
+            f"{instrument.minimum:g}-{instrument.maximum:g} {instrument.unit}",
+            "lower" if instrument.direction == "decrease" else "higher",
+            "-" if instrument.caseness is None else f"{instrument.caseness:g}",
+            "-" if instrument.reliable_change is None else f"{instrument.reliable_change:g}",
+            instrument.loinc or "-",
+        )
+    console().print(table)
+
+
+@click.group("plugin")
+def plugin_group() -> None:
+    """Write modality plugins."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Where to make the project's folder.",
+)
+@json_option
+@refusals
+def new_plugin(name: str, directory: Path, as_json: bool) -> None:
+    """Make a plugin project NAME (such as dbt-skills) whose tests pass as generated."""
+    directory.mkdir(parents=True, exist_ok=True)
+    project = write_plugin_project(name, directory)
+    if as_json:
+        emit({"project": str(project), "plugin": name})
+        return
+    click.echo(
+        f"made {project}\n  cd {project}\n  pip install -e '.[test]'\n  python -m pytest\n"
+        "  goalpath plugins --strict"
+    )
+
+
 def register(cli: click.Group) -> None:
-    """Add ``templates`` and ``plugins`` to the root group."""
+    """Add ``templates``, ``plugins``, ``instruments`` and ``plugin`` to the root group."""
     cli.add_command(templates)
     cli.add_command(list_plugins)
+    cli.add_command(list_instruments)
+    cli.add_command(plugin_group)
 
 
 def _short(hook: str) -> str:

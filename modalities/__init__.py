@@ -16,6 +16,7 @@ Typical use::
                     template_version=instance.template_version)
 """
 
+from goalpath.core.values import Measure
 from goalpath.modalities.errors import (
     DuplicateContributionError,
     InvalidContributionError,
@@ -29,7 +30,7 @@ from goalpath.modalities.errors import (
 )
 from goalpath.modalities.hookspecs import PROJECT_NAME, hookimpl, hookspec
 from goalpath.modalities.instruments import Instrument
-from goalpath.modalities.interventions import Intervention, Suggestion
+from goalpath.modalities.interventions import Intervention, Suggestion, TopicSuggestions
 from goalpath.modalities.manager import (
     DISABLED_VARIABLE,
     ENTRY_POINT_GROUP,
@@ -51,6 +52,7 @@ __all__ = [
     "Intervention",
     "InvalidContributionError",
     "InvalidTemplateError",
+    "Measure",
     "MeasureRegistry",
     "ModalityError",
     "PluginLoadError",
@@ -63,6 +65,7 @@ __all__ = [
     "TemplateParameter",
     "TemplateParameterError",
     "TemplateRegistry",
+    "TopicSuggestions",
     "UnknownInstrumentError",
     "UnknownTemplateError",
     "disabled_from_environment",

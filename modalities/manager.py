@@ -13,25 +13,29 @@ one broken plugin is reported and skipped while the others load:
 - a plugin named in ``disabled`` or in ``GOALPATH_DISABLED_PLUGINS``
   (comma-separated names) is not even imported.
 
-This module is a little over 500 lines because finding, isolating and
-querying one set of plugins is one concept (the :class:`Plugins` object and
-the functions that build it); the hook specifications, registries and
-templates are in modules of their own.
+This module is over 500 lines because finding, isolating, arbitrating
+(reserved names, modalities, ids) and querying one set of plugins is one
+concept (the :class:`Plugins` object and the functions that build it); the
+hook specifications, registries and templates are in modules of their own.
 """
 
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points as installed_entry_points
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import attrs
 import pluggy
 
+import goalpath.core.values as values_module
+import goalpath.modalities.errors as errors_module
 from goalpath.core.errors import GoalpathError
 from goalpath.core.values import GoalDefinition
 from goalpath.modalities import hookspecs
@@ -146,6 +150,8 @@ class Plugins:
         self.manager = manager
         self._candidates = candidates
         self._problems = problems
+        self.unknown_disabled: tuple[str, ...] = ()
+        """Names asked to be disabled that no plugin found has (a typo, or an uninstalled one)."""
         self._templates: dict[str, tuple[str, Template]] = {}
         self._instruments: dict[str, tuple[str, Instrument]] = {}
         self._conflicts: dict[tuple[str, str], DuplicateContributionError] = {}
@@ -383,8 +389,31 @@ def _as_plugin_error(plugin: str, hook: str, error: Exception) -> PluginLoadErro
     if isinstance(error, PluginLoadError) and error.plugin == plugin:
         return error
     if isinstance(error, GoalpathError):
-        return InvalidContributionError(plugin, f"{hook}: {error}")
-    return PluginLoadError(plugin, f"{hook} raised {type(error).__name__}: {error}")
+        return InvalidContributionError(plugin, f"{hook}: {error}{_where(error)}")
+    return PluginLoadError(plugin, f"{hook} raised {type(error).__name__}: {error}{_where(error)}")
+
+
+def _where(error: BaseException) -> str:
+    """`` (at FILE:LINE)``: the deepest line of the traceback outside goalpath and pluggy.
+
+    That is the plugin's own line: where it raised, or where it called
+    goalpath with something goalpath refused.
+    """
+    inside = tuple(
+        f"{Path(module_file).resolve().parent}{os.sep}"
+        for module_file in (
+            __file__,
+            errors_module.__file__,
+            values_module.__file__,
+            pluggy.__file__,
+        )
+    )
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not str(Path(frame.filename).resolve()).startswith(inside)
+    ]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
 def _candidates_from_entry_points(entry_points: Iterable[EntryPoint]) -> list[_Candidate]:
@@ -546,7 +575,9 @@ def load_plugins(
     problems: list[GoalpathError] = [
         error for candidate in candidates for error in candidate.errors
     ]
-    return Plugins(manager, candidates, problems)
+    result = Plugins(manager, candidates, problems)
+    result.unknown_disabled = tuple(sorted(skip - {candidate.name for candidate in candidates}))
+    return result
 
 
 def instantiate_template(
