@@ -199,7 +199,9 @@ def _from_to_numbers(from_to: re.Match[str], text: str) -> ReadNumbers:
     target = None
     if target_value is not None or target_text.startswith(("going", "running", "being")):
         value = target_value if target_value is not None else float("nan")
-        target = ReadNumber(value, from_to.group(0).strip())
+        said = from_to.string[from_to.start() : from_to.end("target")]
+        unit_words = _UNIT_WORDS.match(after or "")
+        target = ReadNumber(value, (said + (unit_words.group(0) if unit_words else "")).strip())
     raw_form = (from_to["form"] or "").strip()
     measure = None
     stripped = middle.strip()

@@ -316,7 +316,7 @@ def _read(
     session_interval_days: int,
 ) -> StatementReading:
     text = normalise(statement)
-    words = re.findall(r"[a-z][a-z'\-]*", text)
+    words = re.findall(r"[a-z][a-z0-9'\-]*", text)
     action = _first_action(words)
     behaviour = None if action is None else " ".join(words[action : action + 4])
     situation_match = _SITUATION.search(text)

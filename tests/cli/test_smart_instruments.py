@@ -14,9 +14,12 @@ from goalpath.modalities.manager import DISABLED_VARIABLE
 PHQ9_STATEMENT = "PHQ-9 from 20 to 2 within 12 weeks"
 
 
-def _smart(statement: str, env: dict[str, str] | None = None) -> dict[str, object]:
+def _smart(
+    statement: str, env: dict[str, str] | None = None, concerns: tuple[str, ...] = ()
+) -> dict[str, object]:
+    given = [option for concern in concerns for option in ("--concern", concern)]
     result = CliRunner().invoke(
-        cli, ["smart", statement, "--start", "2026-03-16", "--json"], env=env
+        cli, ["smart", statement, "--start", "2026-03-16", *given, "--json"], env=env
     )
     assert result.exit_code == 0, result.output
     document: dict[str, object] = json.loads(result.stdout)
@@ -60,7 +63,10 @@ def test_goal_create_drafts_the_registry_instrument_from_the_statement(tmp_path:
     )  # fmt: skip
     assert opened.exit_code == 0, opened.output
     episode_id = json.loads(opened.stdout)["id"]
-    statement = "Reduce my PHQ-9 from 20 to 8 within 12 weeks by scheduling 3 activities a week"
+    statement = (
+        "Reduce my PHQ-9 from 20 to 8 within 12 weeks by scheduling 3 activities a week, "
+        "to lift my low mood"
+    )
     created = runner.invoke(
         cli,
         ["--db", str(db), "goal", "create", episode_id, "--statement", statement,
@@ -69,6 +75,11 @@ def test_goal_create_drafts_the_registry_instrument_from_the_statement(tmp_path:
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     goal_id = json.loads(created.stdout)["id"]
+    # The stored goal is judged as `goalpath smart` judges its statement: the drafted measure
+    # carries the instrument's range, so the domain needs no plugin.
+    smart = _smart(statement, concerns=("low mood",))["smart"]
+    assert json.loads(created.stdout)["smart"] == smart
+    assert smart["passed"]  # type: ignore[index]
     app = GoalpathApp(str(db))
     try:
         measure = app.get_goal(goal_id).definition.measure
