@@ -8,14 +8,15 @@ mindfulness") says how, not which area, unless nothing else does.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from typing import Final
 
 from goalpath.core.values import GOAL_AREAS, GoalArea
 
-__all__ = ["area_words", "infer_area"]
+__all__ = ["AREA_KEYWORDS", "area_words", "infer_area"]
 
-_AREA_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
+AREA_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
     "symptom-relief": (
         "anx", "panic", "depress", "mood", "worry", "worri", "stress", "sleep", "insomnia",
         "anger", "angry", "emotion", "ruminat", "intrusive", "flashback", "craving", "symptom",
@@ -57,12 +58,21 @@ _AREA_KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 """Words (or word beginnings) that tie a statement to one of the four goal areas."""
 
-_AREA_PATTERNS: Final = {
-    keyword: re.compile(r"(?<![a-z])" + re.escape(keyword))
-    for keywords in _AREA_KEYWORDS.values()
-    for keyword in keywords
-}
-"""Each keyword matched at the start of a word: 'pain' is not read in 'repaint'."""
+_LETTERS: Final = frozenset(string.ascii_lowercase)
+
+
+def _at_a_word_start(keyword: str, text: str) -> bool:
+    """Whether ``keyword`` occurs in ``text`` where no letter precedes it ('pain' not in 'repaint').
+
+    A plain substring search rather than a regular expression per keyword:
+    the keyword lists are long and this runs for every statement.
+    """
+    found = text.find(keyword)
+    while found != -1:
+        if found == 0 or text[found - 1] not in _LETTERS:
+            return True
+        found = text.find(keyword, found + 1)
+    return False
 
 
 def infer_area(statement: str, extra: Iterable[str] = ()) -> GoalArea | None:
@@ -86,4 +96,4 @@ def infer_area(statement: str, extra: Iterable[str] = ()) -> GoalArea | None:
 
 def area_words(area: str, text: str) -> list[str]:
     """The keywords of ``area`` found in ``text`` (lower case), in the order they are listed."""
-    return [keyword for keyword in _AREA_KEYWORDS[area] if _AREA_PATTERNS[keyword].search(text)]
+    return [keyword for keyword in AREA_KEYWORDS[area] if _at_a_word_start(keyword, text)]

@@ -145,6 +145,12 @@ _TYPOS: Final = {
     "mins": "minutes", "hrs": "hours", "hr": "hour", "w/": "with", "x/week": "times a week",
 }  # fmt: skip
 """Common slips in typed statements, read as the word meant."""
+_TYPO: Final = re.compile(
+    r"(?<![a-z/])(?:"
+    + "|".join(map(re.escape, sorted(_TYPOS, key=len, reverse=True)))
+    + r")(?![a-z/])"
+)
+"""A slip of :data:`_TYPOS` as a whole word (a run of letters and slashes)."""
 
 _SPELLING: Final = (
     (re.compile(r"\b([a-z]{3,}?)iz(e|ed|es|ing|ation|ations)\b"), r"\1is\2"),
@@ -177,7 +183,7 @@ def _to_digits(match: re.Match[str]) -> str:
 def normalise(statement: str) -> str:
     """The statement in lower case, with number words as digits and spellings unified."""
     text = statement.lower().replace("\u2019", "'")  # a typographic apostrophe
-    text = re.sub(r"[a-z/]+", lambda m: _TYPOS.get(m.group(0), m.group(0)), text)
+    text = _TYPO.sub(lambda match: _TYPOS[match.group(0)], text)
     for pattern, replacement in _SPELLING:
         text = pattern.sub(replacement, text)
     text = _NUMBER_RUN.sub(_to_digits, text)

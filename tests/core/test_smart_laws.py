@@ -8,11 +8,14 @@ spelling of a statement (British or American) changes nothing.
 from __future__ import annotations
 
 import os
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from goalpath.core.goal_areas import AREA_KEYWORDS, area_words
 from goalpath.core.smart import SmartReport, evaluate_statement
+from goalpath.core.values import GOAL_AREAS
 from tests.core.smart_corpus import registry_instruments
 from tests.core.smart_strategies import START, StatementGoal, statement_goals
 
@@ -88,3 +91,22 @@ def test_a_generated_goal_with_every_part_is_smart(goal: StatementGoal) -> None:
     statement = goal.text()
     report = smart(statement)
     assert report.passed, describe(statement, statement, report, report)
+
+
+@LAWS
+@given(
+    text=st.lists(
+        st.sampled_from(["repaint", "pain", "my", "walk", "sidewalk", "-", "y-bocs", " ", "anx"]),
+        max_size=8,
+    ).map("".join)
+    | st.text(alphabet="abcdefghijklmnopqrstuvwxyz -'", max_size=40)
+)
+def test_area_keywords_match_only_at_the_start_of_a_word(text: str) -> None:
+    """A keyword counts where no letter comes before it, as the pattern (?<![a-z])keyword says."""
+    for area in GOAL_AREAS:
+        expected = [
+            keyword
+            for keyword in AREA_KEYWORDS[area]
+            if re.search(r"(?<![a-z])" + re.escape(keyword), text)
+        ]
+        assert area_words(area, text) == expected
