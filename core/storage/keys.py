@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from goalpath.core.errors import ClientErasedError, StoreError
+from goalpath.core.errors import ClientErasedError, StoreError, TamperedError
 from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
 
 __all__ = [
@@ -289,6 +289,19 @@ class ClientKeyStore(ABC):
         """One stored key that was not destroyed, to try the master key on."""
         return None
 
+    def _check_row_seal(self, key_id: UUID, ref: bytes) -> None:
+        rows = self.stored_rows()
+        if rows is None:
+            return
+        row = next((row for row in rows if row.key_id == key_id), None)
+        expected = self.row_seal(key_id, ref, None)
+        if row is None or row.seal is None or not hmac.compare_digest(row.seal, expected):
+            raise TamperedError(
+                f"the key row of key {key_id} was changed outside goalpath (its client lookup "
+                "or its state): erasing through it could destroy another client's key, so "
+                "nothing was destroyed. Run `goalpath audit verify` to see what changed"
+            )
+
     def stored_rows(self) -> list[StoredKeyRow] | None:
         """Every key row with its seal, for ``audit verify``.
 
@@ -361,13 +374,20 @@ class ClientKeyStore(ABC):
         return self._find(self.client_ref(client_id))
 
     def erase(self, client_id: str) -> UUID:
-        """Destroy a client's key; return its id. Erasing twice is refused."""
+        """Destroy a client's key; return its id. Erasing twice is refused.
+
+        A key row whose keyed hash does not match (its lookup swapped with
+        another client's, say) is refused too, before anything is destroyed:
+        erasing through it could destroy someone else's key.
+        """
         self._refuse_wrong_master_key()
-        record = self.lookup(client_id)
+        ref = self.client_ref(client_id)
+        record = self._find(ref)
         if record is None:
             raise ClientErasedError(f"goalpath holds no records of client {client_id}")
         if record.erased_on is not None:
             raise ClientErasedError(f"client {client_id} was already erased on {record.erased_on}")
+        self._check_row_seal(record.key_id, ref)
         self._destroy(record.key_id, datetime.now(UTC).isoformat(timespec="seconds"))
         with self._lock:
             self._cache.pop(record.key_id, None)

@@ -21,6 +21,12 @@ it can be copied out and run on its own::
 
 Its errors derive from :class:`ProofError` rather than goalpath's
 ``GoalpathError`` for the same reason; goalpath catches them at its edge.
+
+This module is over 500 lines because it must stand alone: the tree's
+hashes, both RFC 9162 verification algorithms, the signed-note checkpoint
+and key formats, the proof and export files and the command line are what
+an auditor copies, and splitting them would make the copy several files
+that must travel together.
 """
 
 from __future__ import annotations

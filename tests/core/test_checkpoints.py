@@ -27,6 +27,7 @@ from goalpath.core.storage.checkpoints import SigningKey, check_checkpoints, sig
 from goalpath.core.storage.merkle_log import MerkleTree, read_leaves
 from goalpath.core.storage.proof_verifier import Checkpoint, open_checkpoint
 from tests.core.history_support import (
+    SUPERVISOR,
     TODAY,
     LogKeys,
     add_client,
@@ -77,6 +78,29 @@ def test_a_store_that_only_grew_extends_its_checkpoints(tmp_path: Path, keys: Lo
     code, report, _stderr = verify(db, keys, *taken)
     assert code == 0, report["problems"]
     assert report["ok"] is True
+
+
+def test_an_erasure_keeps_every_earlier_checkpoint(tmp_path: Path, keys: LogKeys) -> None:
+    """Leaves are over ciphertext: destroying a client's key changes none of them."""
+    db = tmp_path / "erased.db"
+    with GoalpathApp(db, today=lambda: TODAY) as app:
+        add_client(app, "client-1")
+        add_client(app, "client-2")
+        kept = checkpoint(db, keys, tmp_path / "before.txt")
+        app.erase_client("client-1", reason="request 3", actor=SUPERVISOR)
+    code, report, _stderr = verify(db, keys, kept)
+    assert code == 0, report["problems"]
+    assert report["erased_streams"] == 2  # the episode and the goal
+
+
+def test_checking_a_checkpoint_needs_the_public_key(tmp_path: Path, keys: LogKeys) -> None:
+    db = tmp_path / "nokey.db"
+    with GoalpathApp(db, today=lambda: TODAY) as app:
+        add_client(app, "client-1")
+    kept = checkpoint(db, keys, tmp_path / "cp.txt")
+    result = invoke("--db", str(db), "audit", "verify", "--checkpoint", str(kept))
+    assert result.exit_code == 1
+    assert "needs the log's public key" in result.stderr
 
 
 def test_rollback_then_regrowth_is_detected(tmp_path: Path, keys: LogKeys) -> None:

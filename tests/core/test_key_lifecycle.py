@@ -12,12 +12,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from goalpath.core import GoalpathApp
+from goalpath.core.errors import TamperedError
 from goalpath.core.storage.keys import KeyConfigurationError, MasterKey
 from tests.core.history_support import SUPERVISOR, TODAY, add_client, execute, measure
 from tests.postgres_support import PostgresTenant, postgres_tenant
@@ -80,9 +82,11 @@ def test_swapped_lookups_are_reported_before_and_after_an_erasure(tmp_path: Path
     with GoalpathApp(db, today=lambda: TODAY) as app:
         problems = app.verify().problems
         assert [problem.kind for problem in problems] == ["key-altered", "key-altered"]
-        # Erasing client-b now destroys client-a's key; verify still reports the swap.
-        app.erase_client("client-b", reason="request 7", actor=SUPERVISOR)
-        assert ("key-table", "key-altered") in _kinds(app)
+        # Erasing client-b through the swapped row would destroy client-a's key: refused.
+        with pytest.raises(TamperedError, match="could destroy another client's key"):
+            app.erase_client("client-b", reason="request 7", actor=SUPERVISOR)
+        assert not app.keys.is_erased(UUID(key_ids[0]))
+        assert not app.keys.is_erased(UUID(key_ids[1]))
 
 
 def test_a_destroyed_key_put_back_is_reported(tmp_path: Path) -> None:
