@@ -8,11 +8,14 @@ the events), so the read-model projector and the replayed records agree.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goalpath.cli.read_model_render import plan_document
 from goalpath.core.application import GoalpathApp
@@ -20,6 +23,8 @@ from goalpath.core.errors import InvalidValueError
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from goalpath.projections import Projections
 from goalpath.projections.plan import Plan
+from goalpath.projections.records import latest_attainment_by_review_date
+from tests.projections.stores import ProjectionStore
 
 TODAY = date(2026, 6, 1)
 OPENED_ON = date(2026, 3, 2)
@@ -29,8 +34,9 @@ LATER = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def app() -> Iterator[GoalpathApp]:
-    application = GoalpathApp(today=lambda: TODAY)
+def app(projection_store: ProjectionStore) -> Iterator[GoalpathApp]:
+    """An application on a SQLite file, then on a PostgreSQL tenant (read models beside it)."""
+    application = projection_store.app(today=lambda: TODAY)
     yield application
     application.close()
 
@@ -173,3 +179,36 @@ def test_gas_ratings_are_refused_outside_zero_to_three_or_alone(
             gas_importance=importance,  # type: ignore[arg-type]  # what a caller may pass
             gas_difficulty=difficulty,  # type: ignore[arg-type]
         )
+
+
+reviews = st.lists(
+    st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(-2, 2))),
+    max_size=6,
+    unique_by=lambda review: review[0],
+)
+"""Reviews as (day after the start, GAS level or none), on distinct days."""
+
+
+@settings(max_examples=25, deadline=None)
+@given(recorded=reviews, order=st.randoms(use_true_random=False))
+def test_the_latest_attainment_does_not_depend_on_the_order_reviews_were_recorded(
+    recorded: list[tuple[int, int | None]], order: random.Random
+) -> None:
+    """Law: on distinct review dates, recording the reviews in any order gives the same level.
+
+    The level is that of the latest-dated review with one, in the read models and in the
+    records replayed from the events alike.
+    """
+    shuffled = list(recorded)
+    order.shuffle(shuffled)
+    scored = [(day, level) for day, level in recorded if level is not None]
+    expected = max(scored)[1] if scored else None
+    dated = [(OPENED_ON + timedelta(days=day), level) for day, level in shuffled]
+    assert latest_attainment_by_review_date(dated)[0] == expected
+    with GoalpathApp(today=lambda: TODAY) as app:
+        episode_id = open_episode(app)
+        goal_id = smart_goal(app, episode_id, "panic attacks")
+        for on, level in dated:
+            review(app, goal_id, on, level)
+        for plan in plans(app, episode_id):
+            assert plan.goals[0].record.latest_attainment == expected
