@@ -2,6 +2,10 @@
 
 They travel inside events through the transcodings in
 :mod:`goalpath.core.storage.transcodings`.
+
+This module is a little over 500 lines because each value object sits with
+the vocabulary and the checks it is validated by (statuses, areas, dates,
+texts), which the aggregates and the plugins' values use too.
 """
 
 from __future__ import annotations

@@ -98,3 +98,20 @@ def test_inside_core_no_layer_imports_one_further_out(
         if name.startswith(forbidden)
     ]
     assert not offenders
+
+
+MODULE_LINE_LIMIT = 500
+"""Longer modules must say in their docstring why they are one module."""
+
+
+def test_a_module_over_500_lines_states_why_in_its_docstring() -> None:
+    unexplained = []
+    for package in LAYERS:
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if text.count("\n") <= MODULE_LINE_LIMIT:
+                continue
+            docstring = ast.get_docstring(ast.parse(text)) or ""
+            if "500 lines" not in docstring:
+                unexplained.append(f"{path.relative_to(ROOT)} ({text.count(chr(10))} lines)")
+    assert not unexplained, f"split these modules or say why in their docstring: {unexplained}"
