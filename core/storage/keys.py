@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from goalpath.core.errors import ClientErasedError, StoreError, TamperedError
 from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
+from goalpath.core.storage.sqlite_pool import SQLiteConnectionPool
 
 __all__ = [
     "KEY_CHECK_TABLE",
@@ -479,7 +480,12 @@ class SQLiteClientKeyStore(ClientKeyStore):
     """Client keys in a table of the SQLite store, beside the events.
 
     ``secure_delete`` is on, so a destroyed key's bytes are overwritten in
-    the file, and the write-ahead log is truncated after an erasure.
+    the file, and the write-ahead log is truncated after an erasure. Every
+    statement and transaction borrows a connection of its own from a
+    :class:`~goalpath.core.storage.sqlite_pool.SQLiteConnectionPool`: a
+    key insert waiting for the file's write lock (held, say, by a read-model
+    batch that is decrypting events) never holds up the key lookups of other
+    threads, which that batch may be waiting for.
     """
 
     TABLE: Final = "goalpath_client_keys"
@@ -487,48 +493,53 @@ class SQLiteClientKeyStore(ClientKeyStore):
     def __init__(self, master: MasterKey, path: str, timeout_seconds: float = 10.0) -> None:
         super().__init__(master)
         self._path = path
-        self._connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=timeout_seconds
+        self._pool = SQLiteConnectionPool(
+            path, timeout_seconds=timeout_seconds, setup=_prepare_key_connection, error=StoreError
         )
-        self._connection.execute("PRAGMA secure_delete = ON")
-        self._connection.execute("PRAGMA journal_mode = WAL")
-        self._connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.TABLE} ("
-            "key_id TEXT PRIMARY KEY, client_ref BLOB NOT NULL UNIQUE, "
-            "wrapped_key BLOB, erased_on TEXT)"
-        )
-        self._connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {KEY_CHECK_TABLE} ("
-            "id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL)"
-        )
-        self._connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {KEY_SEALS_TABLE} ("
-            "key_id TEXT PRIMARY KEY, mac BLOB NOT NULL)"
-        )
+        with self._pool.connection() as connection:
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.TABLE} ("
+                "key_id TEXT PRIMARY KEY, client_ref BLOB NOT NULL UNIQUE, "
+                "wrapped_key BLOB, erased_on TEXT)"
+            )
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {KEY_CHECK_TABLE} ("
+                "id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL)"
+            )
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {KEY_SEALS_TABLE} ("
+                "key_id TEXT PRIMARY KEY, mac BLOB NOT NULL)"
+            )
         self._check_master_key()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (the connection is in autocommit mode otherwise)."""
-        with self._lock:
-            self._connection.execute("BEGIN IMMEDIATE")
+        """One write transaction, on a connection of its own (autocommit otherwise)."""
+        with self._pool.connection() as connection:
             try:
-                yield self._connection
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StoreError(
+                    f"the client-key table of {self._path} stayed locked by another writer: "
+                    f"{error}; try again when it has finished"
+                ) from None
+            try:
+                yield connection
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                connection.execute("ROLLBACK")
                 raise
-            self._connection.execute("COMMIT")
+            connection.execute("COMMIT")
 
     def _stored_key_check(self) -> bytes | None:
-        with self._lock:
-            row = self._connection.execute(
+        with self._pool.connection() as connection:
+            row = connection.execute(
                 f"SELECT value FROM {KEY_CHECK_TABLE} WHERE id = 1"  # noqa: S608
             ).fetchone()
         return None if row is None else bytes(row[0])
 
     def _any_wrapped_key(self) -> tuple[UUID, bytes] | None:
-        with self._lock:
-            row = self._connection.execute(
+        with self._pool.connection() as connection:
+            row = connection.execute(
                 f"SELECT key_id, wrapped_key FROM {self.TABLE} "  # noqa: S608
                 "WHERE wrapped_key IS NOT NULL LIMIT 1"
             ).fetchone()
@@ -555,12 +566,12 @@ class SQLiteClientKeyStore(ClientKeyStore):
 
     def stored_rows(self) -> list[StoredKeyRow]:
         """Every key row with its seal."""
-        with self._lock:
-            rows = self._connection.execute(
+        with self._pool.connection() as connection:
+            rows = connection.execute(
                 f"SELECT k.key_id, k.client_ref, k.wrapped_key IS NULL, k.erased_on, s.mac "  # noqa: S608
                 f"FROM {self.TABLE} k LEFT JOIN {KEY_SEALS_TABLE} s ON s.key_id = k.key_id"
             ).fetchall()
-            orphans = self._connection.execute(
+            orphans = connection.execute(
                 f"SELECT s.key_id FROM {KEY_SEALS_TABLE} s LEFT JOIN {self.TABLE} k "  # noqa: S608
                 "ON k.key_id = s.key_id WHERE k.key_id IS NULL"
             ).fetchall()
@@ -582,8 +593,8 @@ class SQLiteClientKeyStore(ClientKeyStore):
         return found
 
     def _find(self, ref: bytes) -> ClientKeyRecord | None:
-        with self._lock:
-            row = self._connection.execute(
+        with self._pool.connection() as connection:
+            row = connection.execute(
                 f"SELECT key_id, erased_on FROM {self.TABLE} WHERE client_ref = ?",  # noqa: S608
                 (ref,),
             ).fetchone()
@@ -604,8 +615,8 @@ class SQLiteClientKeyStore(ClientKeyStore):
                 )
 
     def _load(self, key_id: UUID) -> tuple[bytes | None, str | None]:
-        with self._lock:
-            row = self._connection.execute(
+        with self._pool.connection() as connection:
+            row = connection.execute(
                 f"SELECT wrapped_key, erased_on FROM {self.TABLE} WHERE key_id = ?",  # noqa: S608
                 (str(key_id),),
             ).fetchone()
@@ -637,13 +648,17 @@ class SQLiteClientKeyStore(ClientKeyStore):
 
         Raises ErasureIncompleteError if another connection keeps old pages alive.
         """
-        with self._lock:
-            truncate_write_ahead_log(self._connection, self._path)
+        with self._pool.connection() as connection:
+            truncate_write_ahead_log(connection, self._path)
 
     def close(self) -> None:
-        """Close the key table's connection."""
-        with self._lock:
-            self._connection.close()
+        """Close the key table's connections."""
+        self._pool.close()
+
+
+def _prepare_key_connection(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA secure_delete = ON")
+    connection.execute("PRAGMA journal_mode = WAL")
 
 
 class PostgresClientKeyStore(ClientKeyStore):

@@ -13,9 +13,11 @@ Threads start together at a barrier; no test waits on a clock.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +28,7 @@ from goalpath.core.application.sealed import CONFLICT_ATTEMPTS, retried_on_confl
 from goalpath.core.episode import Episode
 from goalpath.core.errors import ConflictError
 from goalpath.core.goal import Goal
+from goalpath.core.storage.keys import SQLiteClientKeyStore
 from goalpath.core.values import Actor
 from tests.conftest import AppFactory
 from tests.strategies import CATALOG, GOAL_START, OPENED_ON, THERAPIST, TODAY, open_standard_episode
@@ -220,6 +223,56 @@ def test_threads_writing_for_many_new_clients_leave_chains_that_verify(
     assert {type(e) for e in fresh.episode_events(opened[0])} >= {Episode.Opened}
     report = fresh.verify()
     assert report.ok, report.first_problem
+
+
+GAVE_UP_SECONDS = 10.0
+"""How long a key lookup may take before the test calls it held up (a hang, not a timing check)."""
+
+
+def test_a_key_insert_waiting_for_the_write_lock_does_not_hold_up_key_lookups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-model batch holds the SQLite file's write lock while it decrypts events, looking
+    up keys; a thread storing a new client's key waits for that lock meanwhile. The lookups
+    must not queue behind that insert (they did when the key table was one connection behind
+    a lock: the batch and the insert then waited for each other until the lock timed out)."""
+    path = str(tmp_path / "keys.db")
+    with GoalpathApp(path, today=lambda: TODAY, lock_timeout_seconds=30) as app:
+        _active_goal(app)
+        record = app.keys.lookup("client-1")
+        assert record is not None
+        inserting = threading.Event()
+        original_insert = SQLiteClientKeyStore._insert
+
+        def insert(store: SQLiteClientKeyStore, *args: Any) -> None:
+            inserting.set()
+            original_insert(store, *args)
+
+        monkeypatch.setattr(SQLiteClientKeyStore, "_insert", insert)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # as a read-model batch does
+        try:
+            new_client = threading.Thread(
+                target=lambda: app.open_episode(
+                    client_id="client-new",
+                    therapist_ids=[THERAPIST.id],
+                    opened_on=OPENED_ON,
+                    actor=THERAPIST,
+                )
+            )
+            new_client.start()
+            assert inserting.wait(GAVE_UP_SECONDS)
+            lookup = threading.Thread(target=app.keys.check_not_erased, args=(record.key_id,))
+            lookup.start()
+            lookup.join(GAVE_UP_SECONDS)
+            held_up = lookup.is_alive()
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        new_client.join()
+        lookup.join()
+        assert not held_up, "a key lookup waited behind a key insert that waited for the file"
+        assert app.keys.lookup("client-new") is not None
 
 
 def test_only_a_command_with_a_keyword_only_expected_version_can_be_retried() -> None:
