@@ -104,12 +104,18 @@ class Projections:
     """The read models of a :class:`~goalpath.core.application.GoalpathApp`.
 
     They live beside the events: in the same SQLite file for a file store
-    (their own connection), in the tenant's schema for a PostgreSQL store,
-    in an in-memory SQLite database for an in-memory app, or in the
+    (on connections of their own), in the tenant's schema for a PostgreSQL
+    store, in an in-memory SQLite database for an in-memory app, or in the
     ``store`` given. With ``catch_up_on_read``
     (the default) every read first applies the events recorded since the
     last one. Standardised instruments (for reliable change, caseness and
     caseload outcomes) come from ``plugins``, by default the installed ones.
+
+    One object serves every thread of a process: each read runs in a
+    transaction on a connection of its own, and catching up applies one
+    batch at a time (see "Threads and processes" in docs/embedding.md). A
+    process opens its own after it starts, never one inherited across
+    ``fork()``.
     """
 
     def __init__(
@@ -145,7 +151,7 @@ class Projections:
         self.close()
 
     def close(self) -> None:
-        """Close the read-model store's connection."""
+        """Close the read-model store's connections (after every thread has finished with it)."""
         self.store.close()
 
     # -- keeping up -------------------------------------------------------------
