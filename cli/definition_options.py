@@ -181,17 +181,14 @@ class TemplateChoice:
     ``instance`` holds the definition the goal is created with (parameter
     options already applied); ``changes`` are the definition fields that
     other options change (a refinement right after creation), and
-    ``changed_by`` the options that ask for them.
+    ``changed_by`` the options that ask for them; ``definition`` is the goal
+    after the changes, built (and so checked) before anything is stored.
     """
 
     instance: TemplateInstance
+    definition: GoalDefinition
     changes: tuple[tuple[str, Any], ...] = ()
     changed_by: tuple[str, ...] = ()
-
-    @property
-    def definition(self) -> GoalDefinition:
-        """The definition after the changes: what the goal will be."""
-        return attrs.evolve(self.instance.definition, **dict(self.changes))
 
     @property
     def reason(self) -> str:
@@ -238,9 +235,12 @@ def template_choice(
         if value is not None and value != getattr(definition, key):
             changes[key] = value
             changed_by.append(flag)
-    choice = TemplateChoice(instance, tuple(changes.items()), tuple(changed_by))
-    choice.definition  # noqa: B018  # the changed definition is checked before anything is stored
-    return choice
+    return TemplateChoice(
+        instance,
+        attrs.evolve(definition, **changes),
+        tuple(changes.items()),
+        tuple(changed_by),
+    )
 
 
 def _template_error(message: str) -> TemplateParameterError:

@@ -148,6 +148,7 @@ def test_several_changes_and_activate_give_created_refined_activated(
         (("--max", "50"), "--max 50"),
         (("--baseline", "500"), "parameter baseline must be a number from 1 to 70"),
         (("--weeks", "60"), "parameter weeks must be a whole number from 1 to 52"),
+        (("--practice", " "), "practices must not be empty"),
         (
             ("--statement", "Reduce my panic attacks from 9 to 1 a week within 8 weeks"),
             "it reads a baseline of 9",
