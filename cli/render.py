@@ -109,10 +109,12 @@ def smart_table(report: SmartReport, title: str = "SMART") -> Table:
 def measurement_chart(goal: Goal, width: int = 42, height: int = 8) -> str:
     """A small text chart of a goal's valid measurements, with its target line.
 
-    Each column is one measurement (oldest left); ``●`` marks a value and
-    ``┄`` the target. Returns an empty string when there is nothing to draw.
+    Each column is one measurement, in the order they were observed (oldest
+    left, a backdated one in its place); ``●`` marks a value and ``┄`` the
+    target. Returns an empty string when there is nothing to draw.
     """
-    values = [m.value for m in goal.valid_measurements if m.value is not None]
+    observed = sorted(goal.valid_measurements, key=lambda m: (m.observed_on, m.sequence))
+    values = [m.value for m in observed if m.value is not None]
     target = goal.definition.target
     if not values:
         return ""

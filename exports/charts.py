@@ -1,31 +1,56 @@
 """Charts of a goal's progress: measurements against the expected trajectory.
 
 :func:`text_chart` draws in the terminal with plain characters;
-:func:`png_chart` returns PNG bytes drawn by :mod:`goalpath.exports.png`.
-Both put time on the x axis (start date to the later of the due date and
-the last observation) and the measure on the y axis.
+:func:`chart_figure` draws a matplotlib figure a clinician can show a client
+(title, dated time axis, the measure and its unit, legend, target and
+expected trajectory), and :func:`png_chart` its PNG bytes. Both put time on
+the x axis (start date to the later of the due date and the last
+observation) and the measure on the y axis, measurements in the order they
+were observed, whatever order they were recorded in.
+
+matplotlib draws through its Agg canvas on a :class:`~matplotlib.figure.Figure`
+of its own, never through ``pyplot``: no window, no global state, safe in a
+server's threads. It was chosen as the plotting library most clinical and
+scientific Python users know, with a fixed non-interactive backend.
 """
 
 from __future__ import annotations
 
-import itertools
+import io
 from datetime import date, timedelta
 from typing import Final
 
-from goalpath.exports.png import Canvas, Colour, encode_png
+import matplotlib.dates as mdates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from goalpath.core.errors import InvalidValueError
 from goalpath.projections.progress import ProgressReport
+from goalpath.projections.records import MeasurementRecord
 
-__all__ = ["png_chart", "text_chart"]
+__all__ = ["NothingToChartError", "chart_figure", "png_chart", "text_chart"]
 
-_AXIS: Final[Colour] = (60, 60, 60)
-_TRAJECTORY: Final[Colour] = (40, 110, 200)
-_TARGET: Final[Colour] = (40, 160, 80)
-_SERIES: Final[Colour] = (150, 150, 150)
-_POINT: Final[Colour] = (200, 50, 50)
+_TRAJECTORY: Final = "#2870c8"
+_TARGET: Final = "#28a050"
+_SERIES: Final = "#c83232"
+_SIZE_INCHES: Final = (6.4, 4.0)
+_DPI: Final = 100
+
+
+class NothingToChartError(InvalidValueError):
+    """A goal without a measure, or with neither measurements nor a target, has no chart."""
+
+
+def _observed(report: ProgressReport) -> list[tuple[date, float]]:
+    """The measurements that have a value, in the order they were observed."""
+    points: list[MeasurementRecord] = sorted(
+        (m for m in report.series if m.value is not None), key=lambda m: m.observed_on
+    )
+    return [(m.observed_on, m.value) for m in points if m.value is not None]
 
 
 def _domain(report: ProgressReport) -> tuple[date, date, float, float]:
-    points = [(m.observed_on, m.value) for m in report.series if m.value is not None]
+    points = _observed(report)
     days = [report.start_on, *(day for day, _ in points)]
     values = [value for _, value in points]
     if report.target is not None:
@@ -50,7 +75,7 @@ def text_chart(report: ProgressReport, width: int = 56, height: int = 12) -> str
 
     Returns an empty string when there is nothing to draw.
     """
-    points = [(m.observed_on, m.value) for m in report.series if m.value is not None]
+    points = _observed(report)
     if not points and report.target is None:
         return ""
     first, last, low, high = _domain(report)
@@ -88,40 +113,75 @@ def text_chart(report: ProgressReport, width: int = 56, height: int = 12) -> str
     return "\n".join(lines)
 
 
-def png_chart(report: ProgressReport, width: int = 640, height: int = 400) -> bytes:
-    """The chart as PNG bytes: blue trajectory, dashed green target, red measurements."""
-    canvas = Canvas(width, height)
-    left, right, top, bottom = 70, width - 20, 20, height - 40
+def chart_figure(report: ProgressReport) -> Figure:
+    """The progress chart as a matplotlib figure: measurements, trajectory and target, dated.
+
+    Raises:
+        NothingToChartError: the goal has no measure, or neither a measurement
+            nor a target to draw.
+    """
+    measure = report.measure
+    points = _observed(report)
+    if measure is None:
+        raise NothingToChartError(
+            f"goal {report.goal_id} has no measure yet, so there is nothing to chart; "
+            "refine it with a measure first"
+        )
+    if not points and report.target is None:
+        raise NothingToChartError(
+            f"goal {report.goal_id} has no measurement and no target yet; nothing to chart"
+        )
     first, last, low, high = _domain(report)
-    span_days = (last - first).days
-
-    def x_of(day: date) -> int:
-        return left + round((day - first).days / span_days * (right - left))
-
-    def y_of(value: float) -> int:
-        return top + round((high - value) / (high - low) * (bottom - top))
-
-    canvas.line((left, top), (left, bottom), _AXIS)
-    canvas.line((left, bottom), (right, bottom), _AXIS)
-    target = report.target
-    labelled = (low, high) if target is None else (target.baseline, target.value)
-    for value in labelled:
-        label = _fmt(value)
-        canvas.text((left - 8 - Canvas.text_width(label), y_of(value) - 5), label, _AXIS)
-        canvas.line((left - 4, y_of(value)), (left, y_of(value)), _AXIS)
-    canvas.text((left, bottom + 12), first.isoformat(), _AXIS)
-    end_label = last.isoformat()
-    canvas.text((right - Canvas.text_width(end_label), bottom + 12), end_label, _AXIS)
+    figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_title(_title(report.statement), fontsize=10)
+    axes.set_xlabel("date observed")
+    axes.set_ylabel(f"{measure.name} ({measure.unit})")
     if report.target is not None:
-        target_y = y_of(report.target.value)
-        canvas.line((left, target_y), (right, target_y), _TARGET, dash=6)
-        start = (x_of(report.start_on), y_of(report.target.baseline))
-        end = (x_of(report.target.due_on), target_y)
-        for offset in (0, 1):
-            canvas.line((start[0], start[1] + offset), (end[0], end[1] + offset), _TRAJECTORY)
-    points = [(x_of(m.observed_on), y_of(m.value)) for m in report.series if m.value is not None]
-    for a, b in itertools.pairwise(points):
-        canvas.line(a, b, _SERIES)
-    for point in points:
-        canvas.dot(point, 4, _POINT)
-    return encode_png(canvas)
+        target = report.target
+        axes.axhline(
+            target.value,
+            color=_TARGET,
+            linestyle="--",
+            label=f"target {_fmt(target.value)} by {target.due_on.isoformat()}",
+        )
+        axes.plot(
+            [_x(report.start_on), _x(target.due_on)],
+            [target.baseline, target.value],
+            color=_TRAJECTORY,
+            label="expected trajectory",
+        )
+    if points:
+        axes.plot(
+            [_x(day) for day, _ in points],
+            [value for _, value in points],
+            color=_SERIES,
+            marker="o",
+            label="measurements",
+        )
+    axes.set_xlim(_x(first), _x(last))
+    axes.set_ylim(low, high)
+    # matplotlib's date locator and formatter carry no type annotations.
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best", fontsize=8)
+    return figure
+
+
+def _x(day: date) -> float:
+    """A date as matplotlib's date number, for its date axis."""
+    return float(mdates.date2num(day))  # type: ignore[no-untyped-call]  # not annotated
+
+
+def _title(statement: str, limit: int = 70) -> str:
+    return statement if len(statement) <= limit else statement[: limit - 1] + "…"
+
+
+def png_chart(report: ProgressReport) -> bytes:
+    """The progress chart (:func:`chart_figure`) as PNG bytes, 640 by 400 pixels."""
+    figure = chart_figure(report)
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)  # type: ignore[no-untyped-call]  # not annotated
+    return buffer.getvalue()

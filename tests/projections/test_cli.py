@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import struct
-import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,9 @@ from click.testing import Result
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import local_today
 from goalpath.core.values import Actor
-from goalpath.exports.png import Canvas, encode_png
 from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import gad7_definition, phq9_definition
+from tests.projections.test_charts import png_size
 
 THERAPIST = Actor("therapist-7", "therapist")
 
@@ -104,10 +102,7 @@ def test_progress_shows_a_chart_and_saves_a_png(demo: dict[str, Any], tmp_path: 
     assert [point["value"] for point in report["series"]] == [3, 3, 2, 2, 1, 1]
     assert report["expected_trajectory"][0]["value"] == 3
     assert report["trend_per_week"] < 0
-    width, height, pixels = _decode_png(png.read_bytes())
-    assert (width, height) == (640, 400)
-    assert (200, 50, 50) in pixels  # the measurement points
-    assert (40, 110, 200) in pixels  # the expected trajectory
+    assert png_size(png.read_bytes()) == (640, 400)
     text = run(db, "progress", goal_id)
     assert text.exit_code == 0
     assert "●" in text.stdout
@@ -233,40 +228,3 @@ def test_projections_status_and_rebuild(demo: dict[str, Any]) -> None:
     text = run(db, "projections", "rebuild")
     assert text.exit_code == 0
     assert f"rebuilt: {head} events" in text.stdout
-
-
-def _decode_png(data: bytes) -> tuple[int, int, set[tuple[int, ...]]]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    offset, idat, header = 8, b"", b""
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset : offset + 4])
-        kind = data[offset + 4 : offset + 8]
-        body = data[offset + 8 : offset + 8 + length]
-        (crc,) = struct.unpack(">I", data[offset + 8 + length : offset + 12 + length])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            idat += body
-        offset += 12 + length
-    width, height, depth, colour_type = struct.unpack(">IIBB", header[:10])
-    assert (depth, colour_type) == (8, 2)
-    raw = zlib.decompress(idat)
-    stride = width * 3 + 1
-    assert len(raw) == stride * height
-    pixels: set[tuple[int, ...]] = set()
-    for y in range(height):
-        row = raw[y * stride + 1 : (y + 1) * stride]
-        pixels.update(tuple(row[x : x + 3]) for x in range(0, width * 3, 3))
-    return width, height, pixels
-
-
-def test_png_encoder_round_trips_pixels() -> None:
-    canvas = Canvas(5, 3)
-    canvas.set(1, 1, (1, 2, 3))
-    canvas.line((0, 2), (4, 2), (9, 9, 9))
-    canvas.set(99, 99, (7, 7, 7))  # outside: ignored
-    width, height, pixels = _decode_png(encode_png(canvas))
-    assert (width, height) == (5, 3)
-    assert pixels == {(255, 255, 255), (1, 2, 3), (9, 9, 9)}
-    assert canvas.pixel(1, 1) == (1, 2, 3)
