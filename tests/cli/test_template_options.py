@@ -179,3 +179,11 @@ def test_activating_a_changed_goal_that_is_not_smart_stores_nothing(db: Path, ep
     assert "--statement" in result.stderr
     assert "not SMART" in result.stderr
     assert goals_of(db, episode) == []
+
+
+def test_options_that_repeat_the_template_are_accepted_and_change_nothing(
+    db: Path, episode: str
+) -> None:
+    repeated = ("--measure", "panic attacks", "--unit", "per week", "--direction", "decrease")
+    goal_id = document(create(db, episode, *repeated, "--area", "symptom-relief", "--json"))["id"]
+    assert [event["event_type"] for event in history(db, goal_id)] == ["Created"]
