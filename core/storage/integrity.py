@@ -35,7 +35,15 @@ from goalpath.core.storage.sealed_recorders import (
     seal_mac,
 )
 
-__all__ = ["ChainProblem", "VerificationReport", "verify_chains"]
+__all__ = [
+    "ERASURE_TOPIC",
+    "KEY_TABLE",
+    "ChainProblem",
+    "ProblemKind",
+    "VerificationReport",
+    "check_key_table",
+    "verify_chains",
+]
 
 ProblemKind = Literal[
     "altered",
@@ -56,6 +64,7 @@ ProblemKind = Literal[
 ``inconsistent`` against a checkpoint; the rest from the key table."""
 
 ERASURE_TOPIC: Final = get_topic(ClientErasure.Recorded)
+"""The topic of an erasure record: how verification finds them without reading their content."""
 KEY_TABLE: Final = "key-table"
 """The ``stream_id`` of a problem found in the key table rather than in a stream."""
 

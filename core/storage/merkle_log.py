@@ -22,8 +22,10 @@ from typing import Final
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from goalpath.core.errors import InvalidValueError
+from goalpath.core.storage import fast_paths
 from goalpath.core.storage.mapper import CHAIN
 from goalpath.core.storage.proof_verifier import EMPTY_ROOT, LogLeaf, node_hash
 
@@ -43,7 +45,16 @@ def read_leaves(
     A record whose state is too short to hold a chain hash (an altered or
     foreign row) still becomes a leaf, with what its state holds there, so
     that the tree shows it changed.
+
+    On SQLite (while the fast paths are on, see
+    :mod:`goalpath.core.storage.fast_paths`) the leaves are read with one
+    query that takes only the columns a leaf needs, in one snapshot: the
+    library's notifications carry every record's whole state, which makes
+    reading them ten times slower. Both give the same leaves (a test holds
+    them equal).
     """
+    if fast_paths.ENABLED and isinstance(recorder, SQLiteApplicationRecorder):
+        return _sqlite_leaves(recorder, stop=stop, progress=progress)
     leaves: list[LogLeaf] = []
     position = 1
     while stop is None or position <= stop:
@@ -59,6 +70,47 @@ def read_leaves(
         if progress is not None:
             progress(len(leaves))
     return leaves
+
+
+def _sqlite_leaves(
+    recorder: SQLiteApplicationRecorder,
+    *,
+    stop: int | None,
+    progress: Callable[[int], None] | None,
+) -> list[LogLeaf]:
+    statement = (
+        f"SELECT rowid, originator_id, originator_version, "  # noqa: S608  # the library's table name
+        f"substr(state, {CHAIN.start + 1}, {CHAIN.stop - CHAIN.start}) "
+        f"FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+    )
+    leaves: list[LogLeaf] = []
+    with recorder.datastore.transaction(commit=False) as cursor:
+        if stop is None:
+            cursor.execute(recorder.select_max_notification_id_statement)
+            stop = int(cursor.fetchone()[0] or 0)
+        last = 0
+        while True:
+            cursor.execute(statement, (last, stop, BATCH))
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            for position, stream, version, chain in rows:
+                leaves.append(
+                    LogLeaf(
+                        position, _stream_text(stream), version, bytes(chain).ljust(32, b"\x00")
+                    )
+                )
+            last = rows[-1][0]
+            if progress is not None:
+                progress(len(leaves))
+    return leaves
+
+
+def _stream_text(stored: str) -> str:
+    """A stream id as the library stores it on SQLite (32 hex digits), in UUID form."""
+    if len(stored) == 32 and stored.isalnum() and stored == stored.lower():
+        return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+    return str(UUID(stored))  # any other form the library reads (or refuses) as a UUID
 
 
 class MerkleTree:

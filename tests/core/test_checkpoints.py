@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from goalpath.core import GoalpathApp
+from goalpath.core.storage import fast_paths
 from goalpath.core.storage.checkpoints import SigningKey, check_checkpoints, sign_checkpoint
 from goalpath.core.storage.merkle_log import MerkleTree, read_leaves
 from goalpath.core.storage.proof_verifier import Checkpoint, open_checkpoint
@@ -181,6 +182,22 @@ def test_two_streams_swapping_positions_is_detected(tmp_path: Path, keys: LogKey
     code, report, _stderr = verify(db, keys, kept)
     assert code == 1
     assert _kinds(report) == {"inconsistent"}
+
+
+def test_the_fast_read_of_the_leaves_gives_the_librarys_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "fast.db"
+    with GoalpathApp(db, today=lambda: TODAY) as app:
+        add_client(app, "client-1")
+        add_client(app, "client-2")
+        app.erase_client("client-1", reason="request 4", actor=SUPERVISOR)
+    execute(db, ("UPDATE stored_events SET state = x'0102' WHERE rowid = 2", ()))
+    with GoalpathApp(db, today=lambda: TODAY) as app:
+        fast = read_leaves(app.recorder)
+        assert read_leaves(app.recorder, stop=3) == fast[:3]
+        monkeypatch.setattr(fast_paths, "ENABLED", False)
+        assert read_leaves(app.recorder) == fast
 
 
 def test_a_checkpoint_of_another_key_or_altered_is_refused(tmp_path: Path, keys: LogKeys) -> None:
