@@ -30,6 +30,7 @@ __all__ = [
     "AppState",
     "actor_options",
     "emit",
+    "error_document",
     "group_of",
     "json_option",
     "open_app",
@@ -107,17 +108,42 @@ def make_actor(actor_id: str | None, role: str) -> Actor:
 
 
 def refusals(function: Callable[P, R]) -> Callable[P, R]:
-    """Turn a refused command into its message on stderr and exit status 1."""
+    """Turn a refused command into its message on stderr and exit status 1.
+
+    With ``--json`` the refusal is also one JSON error document on stdout
+    (:func:`error_document`), so a script reads it as it reads an answer.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return function(*args, **kwargs)
         except GoalpathError as error:
+            if kwargs.get("as_json"):
+                click.echo(json.dumps(error_document(error), ensure_ascii=False))
             click.echo(f"goalpath: refused: {error}", err=True)
             sys.exit(1)
 
     return wrapper
+
+
+def error_document(error: Exception) -> dict[str, Any]:
+    """A refusal as JSON-ready data: ``{"error": {"type", "message", "field"}}``.
+
+    ``type`` is the error's class (``NotFoundError``, ``InvalidValueError``,
+    ``BadParameter``…), ``field`` the option or argument at fault where it is
+    known (else ``null``).
+    """
+    if isinstance(error, click.ClickException):
+        message = error.format_message()
+        param = getattr(error, "param", None)
+        field = getattr(param, "name", None) or getattr(error, "param_hint", None)
+        if isinstance(field, list | tuple):
+            field = " / ".join(str(hint) for hint in field)
+    else:
+        message = str(error)
+        field = getattr(error, "field", None)
+    return {"error": {"type": type(error).__name__, "message": message, "field": field}}
 
 
 def parse_date(value: str | None, name: str = "date") -> date | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
-from goalpath.cli.common import AppState
+from goalpath.cli.common import AppState, error_document
 
 __all__ = ["cli", "main"]
 
@@ -25,7 +28,43 @@ COMMAND_MODULES = (
 """Each module has ``register(cli)``, which adds its commands to the root group."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Root(click.Group):
+    """The root group: with ``--json`` anywhere, a usage error is also a JSON error document."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; see :meth:`click.Group.main`."""
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            # Not standalone, click returns a ctx.exit(code)'s code instead of exiting.
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            click.echo(json.dumps(error_document(error), ensure_ascii=False))
+            error.show()
+            sys.exit(error.exit_code)
+        except click.exceptions.Exit as stop:
+            sys.exit(stop.exit_code)
+        except click.Abort:
+            click.echo(
+                json.dumps({"error": {"type": "Aborted", "message": "aborted", "field": None}})
+            )
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(
+    cls=_Root,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     "--database-url",

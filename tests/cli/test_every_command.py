@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -55,3 +57,46 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
     assert _command(path).help, f"{' '.join(path)} has no help text"
+
+
+def _refused_arguments(path: tuple[str, ...]) -> list[str]:
+    """Values for a command's required arguments that no store holds: most are refused."""
+    values: list[str] = []
+    for param in _command(path).params:
+        if isinstance(param, click.Argument) and param.required:
+            kind = param.type
+            if isinstance(kind, click.types.UUIDParameterType):
+                values.append("6f1d2c1e-0000-4000-8000-00000000dead")
+            elif isinstance(kind, click.types.IntParamType | click.types.FloatParamType):
+                values.append("1")
+            else:
+                values.append("no-such-thing")
+    if path == ("projections", "run"):
+        values.append("--once")  # the long-running process, once through
+    return values
+
+
+def _assert_error_document(output: str, exit_code: int, what: str) -> None:
+    document = json.loads(output)  # one parseable document, nothing else
+    assert set(document) == {"error"}, what
+    error = document["error"]
+    assert set(error) == {"type", "message", "field"}, what
+    assert error["type"], what
+    assert error["message"], what
+    assert exit_code in (1, 2), what
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_refusal_with_json_is_one_error_document(
+    path: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = str(tmp_path / "refusals.db")
+    runner = CliRunner()
+    usage = runner.invoke(cli, ["--db", db, *path, "--json", "--no-such-option"])
+    assert usage.exit_code == 2
+    _assert_error_document(usage.stdout, usage.exit_code, f"{path} usage error")
+    assert "No such option" in usage.stderr  # the message for people stays on stderr
+    attempt = runner.invoke(cli, ["--db", db, *path, *_refused_arguments(path), "--json"])
+    if attempt.exit_code != 0:
+        _assert_error_document(attempt.stdout, attempt.exit_code, f"{path} refusal")
