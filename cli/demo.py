@@ -16,7 +16,7 @@ from goalpath.cli.common import emit, json_option, refusals
 from goalpath.cli.read_model_render import render_plan, render_progress
 from goalpath.cli.render import history_table, smart_table
 from goalpath.core.application import GoalpathApp, local_today
-from goalpath.core.errors import NotSmartError
+from goalpath.core.errors import NotSmartError, StoreError
 from goalpath.core.history import history_of
 from goalpath.core.smart import SmartReport, draft_definition
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
@@ -44,10 +44,26 @@ WEEKLY_GAD7 = {2: 10, 5: 6}
 """GAD-7 totals at sessions 5 and 8 (13 at session 2): a reliable improvement, below caseness."""
 
 
+_MARKER_SUFFIX = ".demo"
+"""Beside a store the demo made: the demo replaces only a store it made."""
+
+_STORE_SUFFIXES = ("", "-wal", "-shm", ".key")
+
+
 def remove_store(path: Path) -> None:
-    """Delete a SQLite store, its write-ahead log files and its key file, if present."""
-    for suffix in ("", "-wal", "-shm", ".key"):
+    """Delete a SQLite store, its write-ahead logs, its key file and demo marker, if present."""
+    for suffix in (*_STORE_SUFFIXES, _MARKER_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse a path holding a store (or its key) that the demo did not make."""
+    existing = [Path(f"{path}{suffix}") for suffix in _STORE_SUFFIXES]
+    if any(file.exists() for file in existing) and not Path(f"{path}{_MARKER_SUFFIX}").exists():
+        raise StoreError(
+            f"{path} holds a store (or its key) that goalpath demo did not make; the demo "
+            "replaces only its own store: give another --db"
+        )
 
 
 def build_demo(app: GoalpathApp, today: date) -> dict[str, Any]:
@@ -225,7 +241,7 @@ def _next_commands(db: Path, episode_id: UUID, goal_id: UUID) -> list[str]:
     default=DEFAULT_DEMO_DB,
     show_default=True,
     metavar="PATH",
-    help="SQLite file to build the demo in (replaced on each run).",
+    help="SQLite file to build the demo in (replaced on each run, if the demo made it).",
 )
 @json_option
 @refusals
@@ -234,10 +250,14 @@ def demo(db: str, as_json: bool) -> None:
     path = Path(db)
     if path.is_dir():
         raise click.BadParameter(f"{db} is a folder; give a file path", param_hint="--db")
+    _check_replaceable(path)
     remove_store(path)
     today = local_today()
     with GoalpathApp(path) as app:
         built = build_demo(app, today)
+        Path(f"{path}{_MARKER_SUFFIX}").write_text(
+            "made by goalpath demo, which may replace this store\n", encoding="utf-8"
+        )
         if as_json:
             emit(
                 {

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from goalpath.cli.main import cli
 from goalpath.core.application import GoalpathApp, local_today
+from goalpath.core.values import Actor
 
 PANIC = (
     "I will reduce my panic attacks from 3 to 1 per week within 6 weeks "
@@ -301,3 +302,25 @@ def _session_date(app: GoalpathApp, goal: Any, number: int) -> date:
     episode = app.get_episode(goal.episode_id)
     held_on: date = episode.sessions[number - 1].held_on
     return held_on
+
+
+def test_demo_refuses_to_replace_a_store_it_did_not_make(tmp_path: Path) -> None:
+    target = tmp_path / "clinic.db"
+    with GoalpathApp(target) as app:
+        app.open_episode(
+            client_id="client-1",
+            therapist_ids=["therapist-1"],
+            opened_on=date(2026, 1, 5),
+            actor=Actor("therapist-1", "therapist"),
+        )
+    files = sorted(tmp_path.iterdir())
+    before = {file: file.read_bytes() for file in files}
+    refused = CliRunner().invoke(cli, ["demo", "--db", str(target)])
+    assert refused.exit_code == 1
+    assert "did not make" in refused.stderr
+    assert sorted(tmp_path.iterdir()) == files
+    assert {file: file.read_bytes() for file in files} == before
+    key_only = tmp_path / "other.db"
+    Path(f"{key_only}.key").write_bytes(b"a key someone keeps")
+    assert CliRunner().invoke(cli, ["demo", "--db", str(key_only)]).exit_code == 1
+    assert Path(f"{key_only}.key").read_bytes() == b"a key someone keeps"
