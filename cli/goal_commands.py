@@ -1,4 +1,9 @@
-"""``goalpath goal ...``: the goal lifecycle from the command line."""
+"""``goalpath goal ...``: the goal lifecycle from the command line.
+
+Over 500 lines because it holds every ``goal`` subcommand (create, refine,
+activate, measure, import, correct, review, retire, show, history): one noun
+of the command line, with the options each command documents.
+"""
 
 from __future__ import annotations
 
