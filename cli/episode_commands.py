@@ -16,6 +16,7 @@ from goalpath.cli.common import (
     parse_date,
     refusals,
 )
+from goalpath.cli.record_ids import EPISODE_ID
 from goalpath.cli.render import episode_document, render_episode
 
 __all__ = ["register"]
@@ -73,7 +74,7 @@ def open_episode(
 
 
 @episode.command("session")
-@click.argument("episode_id", type=click.UUID)
+@click.argument("episode_id", type=EPISODE_ID)
 @click.option("--on", "held_on", metavar="DATE", help="Session date (default today).")
 @click.option("--missed", is_flag=True, help="The client did not attend.")
 @click.option("--number", type=int, help="Expected session number (checked).")
@@ -113,7 +114,7 @@ def record_session(
 
 
 @episode.command("assign")
-@click.argument("episode_id", type=click.UUID)
+@click.argument("episode_id", type=EPISODE_ID)
 @click.argument("therapist_id")
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
 @actor_options
@@ -144,7 +145,7 @@ def assign_therapist(
 
 
 @episode.command("close")
-@click.argument("episode_id", type=click.UUID)
+@click.argument("episode_id", type=EPISODE_ID)
 @click.option("--reason", required=True, help="Why the episode ends.")
 @click.option("--on", "closed_on", metavar="DATE", help="Closing date (default today).")
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
@@ -181,7 +182,7 @@ def close_episode(
 
 
 @episode.command("show")
-@click.argument("episode_id", type=click.UUID)
+@click.argument("episode_id", type=EPISODE_ID)
 @json_option
 @click.pass_context
 @refusals

@@ -24,6 +24,7 @@ from goalpath.cli.common import (
     open_app,
     parse_date,
     parse_time,
+    reader,
     refusals,
 )
 from goalpath.cli.definition_options import (
@@ -34,6 +35,7 @@ from goalpath.cli.definition_options import (
     target_from_options,
     template_choice,
 )
+from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
 from goalpath.cli.render import (
     goal_document,
     history_table,
@@ -109,7 +111,7 @@ def _definition_from_options(
 
 
 @goal.command("create")
-@click.argument("episode_id", type=click.UUID)
+@click.argument("episode_id", type=EPISODE_ID)
 @click.option("--statement", help="The goal in the client's words, ideally SMART.")
 @click.option("--start", metavar="DATE", help="Start date (default today).")
 @definition_options
@@ -217,7 +219,7 @@ def _create_from_template(
 
 
 @goal.command("refine")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.option("--reason", required=True, help="Why the goal changes (required).")
 @click.option("--statement", help="New statement.")
 @definition_options
@@ -303,7 +305,7 @@ def _target_changes(
 
 
 @goal.command("activate")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @_expected_version
 @actor_options
 @json_option
@@ -327,7 +329,7 @@ def activate_goal(
 
 
 @goal.command("measure")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.argument("value", type=float)
 @click.option("--on", "observed_on", metavar="DATE", help="Observation date (default today).")
 @click.option("--note", help="A note about this measurement.")
@@ -364,7 +366,7 @@ def measure_goal(
 
 
 @goal.command("import")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.argument("csv_file", type=click.File("r", encoding="utf-8"))
 @_expected_version
 @actor_options
@@ -426,7 +428,7 @@ def _read_measurement_rows(csv_file: TextIO) -> list[tuple[float, Any, str | Non
 
 
 @goal.command("correct")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.argument("number", type=int)
 @click.option("--value", type=float, help="The corrected value.")
 @click.option("--void", is_flag=True, help="Void the measurement (entered in error).")
@@ -467,7 +469,7 @@ def correct_measurement(
 
 
 @goal.command("review")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.option("--achievement", type=click.Choice(ACHIEVEMENT_STATUSES), required=True)
 @click.option("--decision", type=click.Choice(REVIEW_DECISIONS), required=True)
 @click.option("--attainment", type=int, help="GAS attainment level, -2 to +2.")
@@ -510,10 +512,10 @@ def review_goal(
 
 
 @goal.command("retire")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.option("--reason-code", type=click.Choice(RETIREMENT_REASONS), required=True)
 @click.option("--reason", required=True, help="Why the goal ends (required).")
-@click.option("--replaced-by", type=click.UUID, help="The goal replacing this one.")
+@click.option("--replaced-by", type=GOAL_ID, help="The goal replacing this one.")
 @click.option("--on", "retired_on", metavar="DATE", help="Date it ended (default today).")
 @_expected_version
 @actor_options
@@ -550,7 +552,7 @@ def retire_goal(
 
 
 @goal.command("show")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.option("--version", type=int, help="Show the goal as it was at this version.")
 @click.option("--as-of", metavar="TIME", help="Show the goal as it stood at this time.")
 @json_option
@@ -561,7 +563,9 @@ def show_goal(
 ) -> None:
     """Show a goal: definition, status, SMART verdict, measurements and reviews."""
     with open_app(ctx) as app:
-        found = app.get_goal(goal_id, version=version, as_of=parse_time(as_of, "--as-of"))
+        found = app.get_goal(
+            goal_id, version=version, as_of=parse_time(as_of, "--as-of"), principal=reader()
+        )
         if as_json:
             emit(goal_document(found))
         else:
@@ -569,14 +573,14 @@ def show_goal(
 
 
 @goal.command("history")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @json_option
 @click.pass_context
 @refusals
 def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None:
     """List every event of a goal: version, time, actor, reason, and each field's before/after."""
     with open_app(ctx) as app:
-        entries = history_of(app.goal_events(goal_id))
+        entries = history_of(app.goal_events(goal_id, principal=reader()))
         if as_json:
             emit(
                 {

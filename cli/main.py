@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "goalpath.cli.projection_process",
     "goalpath.cli.audit_commands",
     "goalpath.cli.fhir_commands",
+    "goalpath.cli.list_commands",
 )
 """Each module has ``register(cli)``, which adds its commands to the root group."""
 

@@ -30,6 +30,7 @@ from goalpath.cli.common import (
     json_option,
     open_app,
     parse_time,
+    record_read,
     refusals,
 )
 from goalpath.cli.read_model_render import (
@@ -43,6 +44,7 @@ from goalpath.cli.read_model_render import (
     review_document,
     status_document,
 )
+from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
 from goalpath.exports.charts import png_chart
 from goalpath.projections import (
     Projections,
@@ -68,7 +70,7 @@ def plan_group() -> None:
 
 @plan_group.command("show")
 @click.argument("client_id", required=False)
-@click.option("--episode", "episode_id", type=click.UUID, help="Show this episode's plan.")
+@click.option("--episode", "episode_id", type=EPISODE_ID, help="Show this episode's plan.")
 @click.option(
     "--as-of",
     "as_of",
@@ -91,6 +93,7 @@ def plan_show(
         raise click.UsageError("give a CLIENT id or --episode ID (one of them)")
     moment = parse_time(as_of, "--as-of")
     with _projections(ctx) as projections:
+        record_read(projections.app, "plan", client_id=client_id, episode_id=episode_id)
         if episode_id is not None:
             plans = [projections.plan_for_episode(episode_id, as_of=moment)]
         else:
@@ -110,7 +113,7 @@ def plan_show(
 
 
 @click.command("progress")
-@click.argument("goal_id", type=click.UUID)
+@click.argument("goal_id", type=GOAL_ID)
 @click.option("--png", "png_path", metavar="FILE", help="Also save the chart as a PNG image.")
 @json_option
 @click.pass_context
@@ -118,6 +121,7 @@ def plan_show(
 def progress(ctx: click.Context, /, goal_id: UUID, png_path: str | None, as_json: bool) -> None:
     """Show a goal's progress against its expected trajectory, with a chart."""
     with _projections(ctx) as projections:
+        record_read(projections.app, "progress", goal_id=goal_id)
         report = projections.progress(goal_id)
     if png_path is not None:
         path = Path(png_path)
@@ -198,8 +202,8 @@ def reviews_due(
 @click.command("log")
 @click.option("--actor", "actor_id", help="Only changes made by this actor.")
 @click.option("--client", "client_id", help="Only this client's goals and episodes.")
-@click.option("--goal", "goal_id", type=click.UUID, help="Only this goal.")
-@click.option("--episode", "episode_id", type=click.UUID, help="Only this episode.")
+@click.option("--goal", "goal_id", type=GOAL_ID, help="Only this goal.")
+@click.option("--episode", "episode_id", type=EPISODE_ID, help="Only this episode.")
 @click.option("--since", metavar="TIME", help="Recorded at or after (ISO date or time).")
 @click.option("--until", metavar="TIME", help="Recorded at or before (a date means its end).")
 @click.option("--limit", type=click.IntRange(1), help="At most this many rows.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -232,22 +233,27 @@ def render_plan(out: Console, plan: Plan) -> None:
         facts.add_row("closed", episode.closed_on.isoformat())
     if plan.gas.goals:
         facts.add_row("GAS T-score", _gas_line(plan.gas))
-    goals = Table(title=f"plan on {plan.on.isoformat()}")
-    for column in ("goal", "status", "SMART", "statement", "latest", "review due"):
-        goals.add_column(column)
+    # One block per goal (its facts, then its statement), so that nothing is cut at 80 columns.
+    goals: list[Any] = [Text(f"\nplan on {plan.on.isoformat()}", style="bold")]
     for goal in plan.goals:
         latest = goal.latest
-        goals.add_row(
+        target = goal.record.definition.target
+        facts_line = [
             str(goal.goal_id)[:8],
             goal.record.status,
-            goal.smart.summary(),
-            goal.record.definition.statement,
-            "none yet"
+            f"SMART {goal.smart.summary()}",
+            f"due {'-' if target is None else target.due_on.isoformat()}",
+        ]
+        if goal.next_review_due is not None:
+            facts_line.append(f"review {goal.next_review_due.isoformat()}")
+        facts_line.append(
+            "latest none yet"
             if latest is None or latest.value is None
-            else f"{latest.value:g} on {latest.observed_on.isoformat()}",
-            "" if goal.next_review_due is None else goal.next_review_due.isoformat(),
+            else f"latest {latest.value:g} on {latest.observed_on.isoformat()}"
         )
-    parts: list[Any] = [facts, goals]
+        goals.append(Text("  ".join(facts_line), style="bold"))
+        goals.append(Padding(Text(goal.record.definition.statement), (0, 0, 0, 4)))
+    parts: list[Any] = [facts, *goals]
     if plan.ended:
         parts.append(
             Text(

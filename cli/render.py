@@ -195,11 +195,31 @@ def render_goal(console: Console, goal: Goal, *, chart: bool = True) -> None:
         table.add_row("template", f"{goal.template_id} {goal.template_version}")
     table.add_row("version", str(goal.version))
     parts: list[Any] = [table]
+    if goal.measurements:
+        parts.append(_measurements_table(goal))
     if chart:
         drawn = measurement_chart(goal)
         if drawn:
             parts.append(Text("\n" + drawn))
     console.print(Panel(Group(*parts), title=f"goal {str(goal.id)[:8]}", expand=False))
+
+
+def _measurements_table(goal: Goal) -> Table:
+    """Every measurement with its number, which ``goal correct GOAL N`` takes."""
+    table = Table(
+        title="measurements (correct one with: goal correct GOAL N)", title_justify="left"
+    )
+    table.add_column("N", justify="right", no_wrap=True)
+    table.add_column("observed", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for measurement in goal.measurements:
+        value = "-" if measurement.value is None else f"{measurement.value:g}"
+        status: str = measurement.status
+        if measurement.status == "amended" and measurement.original_value is not None:
+            status = f"amended (was {measurement.original_value:g})"
+        table.add_row(str(measurement.sequence), measurement.observed_on.isoformat(), value, status)
+    return table
 
 
 def render_episode(console: Console, episode: Episode, goals: list[Goal]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 import attrs
@@ -38,6 +38,7 @@ from goalpath.projections.outcomes import Conventions, conventions_of, installed
 from goalpath.projections.plan import Plan, build_plan
 from goalpath.projections.progress import ProgressReport, assess_progress
 from goalpath.projections.read_model_store import MEMORY, ReadModelStore, SQLiteReadModelStore
+from goalpath.projections.records import EpisodeRecord, GoalRecord
 from goalpath.projections.review_queue import DEFAULT_WITHIN_DAYS, ReviewDue, build_review_queue
 from goalpath.projections.runner import (
     DEFAULT_BATCH_SIZE,
@@ -60,6 +61,18 @@ SCHEMA_VERSION: Final = 3
 """Bump when a read-model table changes shape: stores at another version are rebuilt."""
 
 _REVIEWABLE_SQL: Final = ", ".join(f"'{status}'" for status in REVIEWABLE_STATUSES)
+
+
+_IN_THERAPISTS_EPISODES: Final = (
+    "{column} IN (SELECT episode_id FROM gp_episode_therapists WHERE therapist_id = ?)"
+)
+
+
+def _filters(*criteria: tuple[str, object | None]) -> tuple[str, list[object]]:
+    """A ``WHERE`` clause of the criteria given a value (all of them), and its parameters."""
+    given = [(clause, value) for clause, value in criteria if value is not None]
+    where = " AND ".join(clause for clause, _ in given) or "1 = 1"
+    return where, [value for _, value in given]
 
 
 def default_projectors() -> list[Projector]:
@@ -221,6 +234,51 @@ class Projections:
 
         ids: list[UUID] = self._read(read)
         return ids
+
+    def episodes(
+        self, *, client_id: str | None = None, therapist_id: str | None = None
+    ) -> list[EpisodeRecord]:
+        """The episodes of a client and/or a therapist (every one without either), oldest first."""
+        clauses, params = _filters(
+            ("gp_episodes.client_id = ?", client_id),
+            (_IN_THERAPISTS_EPISODES.format(column="gp_episodes.episode_id"), therapist_id),
+        )
+        records: dict[UUID, EpisodeRecord] = self._read(
+            lambda transaction: load_episodes(transaction, clauses, params)
+        )
+        return list(records.values())
+
+    def goals(
+        self,
+        *,
+        client_id: str | None = None,
+        therapist_id: str | None = None,
+        status: str | None = None,
+    ) -> list[GoalRecord]:
+        """The goals of a client and/or a therapist's episodes, of one status or all, as stated."""
+        clauses, params = _filters(
+            ("gp_goals.client_id = ?", client_id),
+            (_IN_THERAPISTS_EPISODES.format(column="gp_goals.episode_id"), therapist_id),
+            ("gp_goals.status = ?", status),
+        )
+        goals: list[GoalRecord] = self._read(
+            lambda transaction: load_goals(transaction, clauses, params, with_measurements=False)
+        )
+        return goals
+
+    def ids_starting_with(self, kind: Literal["goal", "episode"], prefix: str) -> list[UUID]:
+        """The ids of the goals (or episodes) that start with ``prefix`` (hex; dashes ignored)."""
+        digits = prefix.replace("-", "").lower()
+        if not digits or any(char not in "0123456789abcdef" for char in digits):
+            return []
+        table, column = ("gp_goals", "goal_id") if kind == "goal" else ("gp_episodes", "episode_id")
+        rows: list[tuple[Any, ...]] = self._read(
+            lambda transaction: transaction.query(
+                f"SELECT {column} FROM {table} WHERE {column} LIKE ? ORDER BY {column}",
+                (f"{digits}%",),
+            )
+        )
+        return [UUID(row[0]) for row in rows]
 
     def plan_for_client(
         self, client_id: str, *, today: date | None = None, as_of: datetime | None = None

@@ -1,0 +1,111 @@
+"""A clinician's day by the command line alone, at 80 columns: nothing cut mid-word or mid-date.
+
+Done-when of the daily-use issue: open an episode, list, find a goal by the
+start of its id, measure, correct measurement N found in ``goal show``,
+review, and read the plan, each at ``COLUMNS=80``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from goalpath.cli.main import cli
+from goalpath.core.application import local_today
+
+WIDTH = 80
+STATEMENT = (
+    "I will reduce my panic attacks from 4 to 1 per week within 8 weeks by practising "
+    "slow breathing every morning"
+)
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _run(db: Path, *args: str) -> Result:
+    result = CliRunner(env={"COLUMNS": str(WIDTH), "GOALPATH_ACTOR": "therapist-7"}).invoke(
+        cli, ["--db", str(db), *args]
+    )
+    assert result.exit_code == 0, (args, result.output)
+    return result
+
+
+def _check_readable(output: str, words: list[str], dates: list[str]) -> None:
+    """No line wider than 80, no ellipsis, every word and date in one piece."""
+    for line in output.splitlines():
+        assert len(line) <= WIDTH, line
+    assert "…" not in output
+    flat = " ".join(
+        line.strip(" │┃║|").strip() for line in output.splitlines()
+    )  # cells joined across their wrapped lines
+    for word in words:
+        assert re.search(rf"\b{re.escape(word)}\b", output), f"{word!r} was cut"
+    for day in dates:
+        assert day in output, f"the date {day} was cut (in {flat[:200]!r})"
+    for fragment in re.findall(r"\b\d{4}-\d{2}-?$|\b\d{4}-$", output, re.MULTILINE):
+        raise AssertionError(f"a date broken across lines: {fragment!r}")
+
+
+def test_a_clinicians_day_reads_at_80_columns(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    today = local_today()
+    opened = (today - timedelta(weeks=2)).isoformat()
+    _run(db, "episode", "open", "--client", "client-0042", "--therapist", "therapist-7",
+         "--concern", "panic attacks", "--on", opened)  # fmt: skip
+    episodes = _run(db, "episode", "list", "--therapist", "therapist-7")
+    _check_readable(episodes.stdout, ["client-0042", "therapist-7"], [opened])
+    episode_prefix = re.findall(r"\b[0-9a-f]{8}\b", episodes.stdout)[0]
+
+    created = _run(db, "goal", "create", episode_prefix, "--start", opened,
+                   "--statement", STATEMENT, "--activate")  # fmt: skip
+    assert "goal" in created.stdout
+    goals = _run(db, "goal", "list", "--client", "client-0042")
+    words = ["panic", "attacks", "practising", "breathing", "morning", "active", "client-0042"]
+    due = (date.fromisoformat(opened) + timedelta(weeks=8)).isoformat()
+    _check_readable(goals.stdout, words, [due])
+    goal_prefix = re.findall(r"\b[0-9a-f]{8}\b", goals.stdout)[0]
+
+    for week, value in ((0, "4"), (1, "30")):  # 30: a slip of the finger
+        day = (date.fromisoformat(opened) + timedelta(weeks=week)).isoformat()
+        _run(db, "goal", "measure", goal_prefix, value, "--on", day)
+    shown = _run(db, "goal", "show", goal_prefix)
+    _check_readable(shown.stdout, ["measurements", "final"], [opened])
+    numbered = re.search(r"│\s*(\d+)\s*│\s*\S+\s*│\s*30\s*│", shown.stdout)
+    assert numbered is not None, shown.stdout
+    _run(db, "goal", "correct", goal_prefix, numbered.group(1), "--value", "3",
+         "--reason", "typed 30 for 3")  # fmt: skip
+    corrected = _run(db, "goal", "show", goal_prefix)
+    assert "amended (was 30)" in corrected.stdout
+    _check_readable(corrected.stdout, ["amended"], [])
+
+    _run(db, "goal", "review", goal_prefix, "--achievement", "improving", "--decision",
+         "continue")  # fmt: skip
+    plan = _run(db, "plan", "show", "client-0042")
+    _check_readable(plan.stdout, ["panic", "attacks", "breathing"], [due])
+
+
+def test_an_ambiguous_or_unknown_id_start_is_refused_with_the_candidates(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    for number in range(20):
+        _run(db, "episode", "open", "--client", f"client-{number}", "--therapist", "t-1")
+    listed = _run(db, "episode", "list", "--json").stdout
+    ids = re.findall(r'"id": "([0-9a-f-]{36})"', listed)
+    assert len(ids) == 20
+    starts = [episode_id.replace("-", "")[:4] for episode_id in ids]
+    shared = next((start for start in starts if starts.count(start) > 1), None)
+    runner = CliRunner(env={"COLUMNS": str(WIDTH)})
+    if shared is not None:
+        ambiguous = runner.invoke(cli, ["--db", str(db), "episode", "show", shared])
+        assert ambiguous.exit_code == 1
+        assert "give more digits" in ambiguous.stderr
+    unknown = runner.invoke(cli, ["--db", str(db), "episode", "show", "ffff0000ffff"])
+    if not any(episode_id.replace("-", "").startswith("ffff0000ffff") for episode_id in ids):
+        assert unknown.exit_code == 1
+        assert "no episode id starts with" in unknown.stderr
+    short = runner.invoke(cli, ["--db", str(db), "episode", "show", "ab"])
+    assert short.exit_code == 2
+    assert "at least 4" in short.stderr
+    whole = runner.invoke(cli, ["--db", str(db), "episode", "show", ids[0], "--json"])
+    assert whole.exit_code == 0
