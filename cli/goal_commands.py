@@ -328,9 +328,9 @@ def activate_goal(
         _show(app, goal_id, as_json, f"activated goal {goal_id}")
 
 
-@goal.command("measure")
+@goal.command("measure", context_settings={"ignore_unknown_options": True})
 @click.argument("goal_id", type=GOAL_ID)
-@click.argument("value", type=float)
+@click.argument("value", type=float)  # a negative value (-1) is a value, not an option
 @click.option("--on", "observed_on", metavar="DATE", help="Observation date (default today).")
 @click.option("--note", help="A note about this measurement.")
 @_expected_version

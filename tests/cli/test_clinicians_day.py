@@ -14,7 +14,8 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from goalpath.cli.main import cli
-from goalpath.core.application import local_today
+from goalpath.core.application import GoalpathApp, local_today
+from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 
 WIDTH = 80
 STATEMENT = (
@@ -109,3 +110,28 @@ def test_an_ambiguous_or_unknown_id_start_is_refused_with_the_candidates(tmp_pat
     assert "at least 4" in short.stderr
     whole = runner.invoke(cli, ["--db", str(db), "episode", "show", ids[0], "--json"])
     assert whole.exit_code == 0
+
+
+def test_a_negative_measurement_is_a_value_not_an_option(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    today = local_today()
+    with GoalpathApp(db) as app:
+        episode = app.open_episode(
+            client_id="client-1",
+            therapist_ids=["therapist-7"],
+            opened_on=today,
+            actor=Actor("therapist-7", "therapist"),
+        )
+        goal = app.create_goal(
+            episode,
+            GoalDefinition(
+                statement="I will raise my mood from -3 to 2 within 8 weeks by walking at lunch",
+                start_on=today,
+                measure=Measure("mood", "points", "increase", minimum=-5, maximum=5),
+                target=Target(baseline=-3, value=2, due_on=today + timedelta(weeks=8)),
+            ),
+            actor=Actor("therapist-7", "therapist"),
+        )
+    _run(db, "goal", "measure", str(goal), "-1")
+    with GoalpathApp(db) as app:
+        assert [m.value for m in app.get_goal(goal).measurements] == [-1.0]
