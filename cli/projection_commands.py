@@ -45,6 +45,7 @@ from goalpath.cli.read_model_render import (
     status_document,
 )
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
+from goalpath.core.values import jsonable
 from goalpath.exports.charts import png_chart
 from goalpath.projections import (
     Projections,
@@ -343,6 +344,32 @@ def projections_rebuild(ctx: click.Context, /, as_json: bool) -> None:
         emit({"applied": result.applied, "batches": result.batches, **status_document(status)})
         return
     click.echo(f"rebuilt: {result.applied} events in {result.batches} batches")
+
+
+@projections_group.command("verify")
+@json_option
+@click.pass_context
+@refusals
+def projections_verify(ctx: click.Context, /, as_json: bool) -> None:
+    """Compare the read models with a rebuild from the events; exit 1 on any difference.
+
+    Reports every row that differs and a tracking position past the log's
+    end. Nothing is changed (the rebuild is made in memory).
+    """
+    with _projections(ctx) as projections:
+        check = projections.verify()
+    if as_json:
+        emit({**jsonable(check), "passed": check.passed})
+    else:
+        click.echo(
+            f"read models at position {check.position} of {check.head}, "
+            f"{check.rows_checked} rows: "
+            + ("equal to a rebuild" if check.passed else f"{len(check.problems)} problem(s)")
+        )
+        for problem in check.problems:
+            click.echo(f"  {problem}")
+    if not check.passed:
+        ctx.exit(1)
 
 
 def _rebuild_with_bar(projections: Projections) -> CatchUpResult:

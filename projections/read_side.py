@@ -53,6 +53,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ProjectionStatus",
     "Projections",
+    "ReadModelCheck",
     "default_projectors",
     "default_store",
 ]
@@ -75,6 +76,21 @@ def _filters(*criteria: tuple[str, object | None]) -> tuple[str, list[object]]:
     return where, [value for _, value in given]
 
 
+def _row_differences(
+    table: str, live: list[tuple[Any, ...]], rebuilt: list[tuple[Any, ...]]
+) -> list[str]:
+    """The rows of one table that the read models and the rebuild do not share."""
+    problems: list[str] = []
+    for rows, kind in (
+        (sorted(set(live) - set(rebuilt), key=repr), "changed or added"),
+        (sorted(set(rebuilt) - set(live), key=repr), "changed or removed"),
+    ):
+        problems += [f"{table}: row {kind}: {row!r}" for row in rows[:_SHOWN_ROWS]]
+        if len(rows) > _SHOWN_ROWS:
+            problems.append(f"{table}: {len(rows) - _SHOWN_ROWS} more rows {kind}")
+    return problems
+
+
 def default_projectors() -> list[Projector]:
     """Goalpath's projectors, in the order they must run (audit reads the state before it moves)."""
     return [AuditLogProjector(), StateProjector()]
@@ -94,6 +110,30 @@ class ProjectionStatus:
     def lag(self) -> int:
         """How many notification ids the read models are behind the log."""
         return max(self.head - self.position, 0)
+
+
+@attrs.frozen
+class ReadModelCheck:
+    """The read models compared with a rebuild from the events (``projections verify``).
+
+    ``problems`` names a tracking position past the log's end, and every row
+    that is in the read models but not in the rebuild (``changed or added``)
+    or in the rebuild but not in the read models (``changed or removed``).
+    """
+
+    position: int
+    head: int
+    rows_checked: int
+    problems: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether the read models are exactly what the events give."""
+        return not self.problems
+
+
+_SHOWN_ROWS: Final = 5
+"""Rows named per table and kind of difference; the rest are counted."""
 
 
 def default_store(app: GoalpathApp) -> ReadModelStore:
@@ -386,3 +426,33 @@ class Projections:
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every read-model row, sorted (does not catch up): for comparing builds."""
         return self.runner.dump()
+
+    def verify(self) -> ReadModelCheck:
+        """Compare the read models with a rebuild from the events in a scratch store.
+
+        The read models are caught up first (unless their tracking position
+        is already past the log's end, which is itself reported); then every
+        row is compared with an in-memory rebuild. Nothing is changed.
+        """
+        position, head = self.runner.position(), self.runner.head()
+        problems: list[str] = []
+        if position > head:
+            problems.append(
+                f"the tracking position {position} is past the end of the event log ({head}): "
+                "events after the real end would never be applied"
+            )
+        else:
+            self.runner.catch_up()
+            position = self.runner.position()
+        live = self.runner.dump()
+        with Projections(self.app, store=SQLiteReadModelStore(MEMORY)) as scratch:
+            scratch.runner.catch_up()
+            rebuilt = scratch.runner.dump()
+        for table in sorted(set(live) | set(rebuilt)):
+            problems += _row_differences(table, live.get(table, []), rebuilt.get(table, []))
+        return ReadModelCheck(
+            position=position,
+            head=head,
+            rows_checked=sum(len(rows) for rows in live.values()),
+            problems=tuple(problems),
+        )
