@@ -281,10 +281,11 @@ class PostgresReadModelStore(ReadModelStore):
             connection.close()  # unusable: the next transaction reconnects
 
     def purge_deleted(self) -> None:
-        """``VACUUM FULL`` the read-model tables and the key table: rewrite them without dead rows.
+        """``VACUUM FULL`` the read-model tables and the key table, then ``ANALYZE`` them.
 
         Waits (up to the lock timeout) for transactions reading those tables
-        to end; the rewritten files hold no trace of the deleted rows.
+        to end; the rewritten files hold no trace of the deleted rows, and the
+        planner's statistics are taken again from the rows that remain.
         """
         with self._connection() as connection:
             self._vacuum(connection)
@@ -300,11 +301,12 @@ class PostgresReadModelStore(ReadModelStore):
                 ).fetchall()
             ]
             if tables:
-                connection.execute(
-                    sql.SQL("VACUUM FULL {}").format(
-                        sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in tables)
-                    )
-                )
+                names = sql.SQL(", ").join(sql.Identifier(self.schema, name) for name in tables)
+                connection.execute(sql.SQL("VACUUM FULL {}").format(names))
+                # The planner's statistics (pg_statistic, shown in pg_stats) keep sampled
+                # values of every column: analysing again replaces them with values of the
+                # rows that remain, so no erased client's text or key stays there.
+                connection.execute(sql.SQL("ANALYZE {}").format(names))
         except psycopg.Error as error:
             raise ProjectionError(
                 f"the read models at {self.location} could not be rewritten after an erasure: "
