@@ -41,6 +41,7 @@ from benchmarks._common import (
 from goalpath.core.application import GoalpathApp
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
+from goalpath.core.values import Actor
 from goalpath.projections import Projections
 
 __all__ = ["EVENTS_PER_CLIENT", "NAME", "build_practice", "run"]
@@ -127,7 +128,8 @@ def build_practice(path: Path, clients: int) -> int:
                     pending.append(goal)
                     batches[goal.id] = measurement_rows(per_goal[index], offset=number + index)
             app.save(*pending)
-            app.import_measurements_of_goals(batches, actor=THERAPIST)
+            # A migration is an integration: the system role may import into every episode.
+            app.import_measurements_of_goals(batches, actor=Actor("migration", "system"))
         return int(app.recorder.max_notification_id() or 0)
 
 

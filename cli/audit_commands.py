@@ -23,6 +23,7 @@ from goalpath.cli.common import (
     make_actor,
     open_app,
     parse_time,
+    record_read,
     refusals,
 )
 from goalpath.core.application.audit import EXPORT_FIELDS, spreadsheet_safe, verified_export
@@ -187,6 +188,7 @@ def export(
     del as_json
     key = read_signing_key(key_file) if key_file is not None else None
     with open_app(ctx) as app, tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        record_read(app, "audit-export", client_id=client_id)
         exported = verified_export(
             app,
             origin=key.name if key is not None else DEFAULT_ORIGIN,

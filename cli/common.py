@@ -16,15 +16,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
+from uuid import UUID
 
 import attrs
 import click
 from rich.console import Console
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
+from goalpath.core.authorization import UNAUTHENTICATED, Principal, Read
 from goalpath.core.errors import GoalpathError
-from goalpath.core.values import ROLES, Actor, jsonable
+from goalpath.core.values import ROLES, jsonable
 
 __all__ = [
     "AppState",
@@ -36,6 +38,8 @@ __all__ = [
     "open_app",
     "parse_date",
     "parse_time",
+    "reader",
+    "record_read",
     "refusals",
 ]
 
@@ -95,16 +99,100 @@ def actor_options(function: Callable[P, R]) -> Callable[P, R]:
     )(function)
 
 
-def make_actor(actor_id: str | None, role: str) -> Actor:
-    """Build the actor of a write command, or stop with a usage error if none was given."""
+def production() -> bool:
+    """Whether ``GOALPATH_ENV=production``: every command and read needs an explicit principal."""
+    return os.environ.get("GOALPATH_ENV", "").strip().lower() == "production"
+
+
+def _asserted_by() -> str:
+    """Who vouches for the principal: ``GOALPATH_ASSERTED_BY``, set by the host's wrapper."""
+    return os.environ.get("GOALPATH_ASSERTED_BY", "").strip() or UNAUTHENTICATED
+
+
+def _check_explicit(actor_id: str | None, role_given: bool) -> None:
+    """In production, refuse a principal the host did not state: id, role and who vouches."""
+    missing = [
+        name
+        for name, given in (
+            ("--actor or GOALPATH_ACTOR", bool(actor_id)),
+            ("--role or GOALPATH_ROLE", role_given),
+            ("GOALPATH_ASSERTED_BY", _asserted_by() != UNAUTHENTICATED),
+        )
+        if not given
+    ]
+    if production() and missing:
+        raise click.UsageError(
+            "GOALPATH_ENV=production needs an explicit principal: give "
+            + ", ".join(missing)
+            + " (GOALPATH_ASSERTED_BY names the host component that authenticated the user)"
+        )
+
+
+def _role_given() -> bool:
+    context = click.get_current_context(silent=True)
+    source = context.get_parameter_source("role") if context is not None else None
+    given_on_line = source is not None and source.name != "DEFAULT"
+    return given_on_line or bool(os.environ.get("GOALPATH_ROLE"))
+
+
+def make_actor(actor_id: str | None, role: str) -> Principal:
+    """Build the principal of a write command, or stop with a usage error if none was given.
+
+    ``--actor``/``--role`` (or ``GOALPATH_ACTOR``/``GOALPATH_ROLE``) name them;
+    ``GOALPATH_ASSERTED_BY`` says who authenticated them (``caller`` when unset).
+    With ``GOALPATH_ENV=production`` all three must be given.
+    """
+    _check_explicit(actor_id, _role_given())
     if not actor_id:
         raise click.UsageError(
             "who is making this change? Pass --actor ID (and --role) or set GOALPATH_ACTOR"
         )
     try:
-        return Actor(actor_id, role)  # type: ignore[arg-type]  # click.Choice checked the role
+        return Principal(actor_id, role, _asserted_by())  # type: ignore[arg-type]  # a Choice
     except GoalpathError as error:
         raise click.UsageError(str(error)) from error
+
+
+LOCAL_READER: Final = "local-operator"
+"""The id of a read made on the command line without ``GOALPATH_ACTOR`` (outside production)."""
+
+
+def reader() -> Principal:
+    """The principal of a read command, from ``GOALPATH_ACTOR``, ``_ROLE`` and ``_ASSERTED_BY``.
+
+    Without ``GOALPATH_ACTOR`` (and outside production) the read is made as
+    ``local-operator`` in the role ``system``: whoever runs the command on
+    the store's machine already holds its files and key. The access log
+    records it as such.
+    """
+    actor_id = os.environ.get("GOALPATH_ACTOR") or None
+    role = os.environ.get("GOALPATH_ROLE") or None
+    _check_explicit(actor_id, role is not None)
+    try:
+        if actor_id is None:
+            return Principal(LOCAL_READER, "system", _asserted_by())
+        return Principal(actor_id, role or "therapist", _asserted_by())  # type: ignore[arg-type]
+    except GoalpathError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def record_read(
+    app: GoalpathApp,
+    read: Read,
+    *,
+    client_id: str | None = None,
+    episode_id: UUID | None = None,
+    goal_id: UUID | None = None,
+) -> None:
+    """Decide a read by :func:`reader` and add it to the access log (``GOALPATH_PURPOSE``)."""
+    app.record_access(
+        reader(),
+        read,
+        client_id=client_id,
+        episode_id=episode_id,
+        goal_id=goal_id,
+        purpose=os.environ.get("GOALPATH_PURPOSE") or None,
+    )
 
 
 def refusals(function: Callable[P, R]) -> Callable[P, R]:

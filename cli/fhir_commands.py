@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from dateutil import tz  # type: ignore[import-untyped]  # no stubs installed
 
-from goalpath.cli.common import json_option, open_app, parse_time, refusals
+from goalpath.cli.common import json_option, open_app, parse_time, record_read, refusals
 from goalpath.exports.fhir import (
     BUNDLE_TYPES,
     FHIR_VERSIONS,
@@ -111,6 +111,8 @@ def export_fhir(
         "time_zone": _zone(time_zone),
     }
     with open_app(ctx) as app:
+        episode = None if episode_id is None else _episode_uuid(episode_id)
+        record_read(app, "fhir-export", client_id=client, episode_id=episode)
         bundle: dict[str, Any]
         if client is not None:
             bundle = export_client(app, client, **options)

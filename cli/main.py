@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "goalpath.cli.projection_commands",
     "goalpath.cli.projection_process",
     "goalpath.cli.audit_commands",
+    "goalpath.cli.access_commands",
     "goalpath.cli.fhir_commands",
     "goalpath.cli.list_commands",
 )

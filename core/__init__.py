@@ -1,6 +1,7 @@
 """goalpath's domain: event-sourced goals and episodes, SMART evaluation, the application."""
 
 from goalpath.core.application import GoalpathApp, local_today, resolve_db_path
+from goalpath.core.authorization import ClinicalPolicy, Decision, Policy, Principal, Subject
 from goalpath.core.episode import Episode, Session
 from goalpath.core.errors import (
     ConflictError,
@@ -8,6 +9,7 @@ from goalpath.core.errors import (
     GoalpathError,
     InvalidCommandError,
     InvalidValueError,
+    NotAuthorizedError,
     NotFoundError,
     NotSmartError,
     StoreError,
@@ -25,7 +27,9 @@ from goalpath.core.values import (
 
 __all__ = [
     "Actor",
+    "ClinicalPolicy",
     "ConflictError",
+    "Decision",
     "DuplicateIdError",
     "Episode",
     "Goal",
@@ -36,13 +40,17 @@ __all__ = [
     "InvalidValueError",
     "Measure",
     "Measurement",
+    "NotAuthorizedError",
     "NotFoundError",
     "NotSmartError",
+    "Policy",
+    "Principal",
     "Review",
     "Session",
     "SmartReport",
     "SmartVerdict",
     "StoreError",
+    "Subject",
     "Target",
     "draft_definition",
     "evaluate_smart",

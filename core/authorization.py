@@ -20,7 +20,7 @@ from typing import Final, Literal, Protocol, get_args
 import attrs
 
 from goalpath.core.errors import InvalidValueError
-from goalpath.core.values import ROLES, Actor, Role, identifier, one_of, text
+from goalpath.core.values import Actor, text
 
 __all__ = [
     "ACTIONS",
@@ -70,8 +70,13 @@ UNAUTHENTICATED: Final = "caller"
 
 
 @attrs.frozen
-class Principal:
+class Principal(Actor):
     """The person or integration behind a call, as the host vouches for them.
+
+    A principal is an :class:`~goalpath.core.values.Actor` (so it goes
+    wherever an actor is asked for) with the host's assertion of where it
+    came from; the events its commands write record only the plain actor
+    (:attr:`actor`), so stored events keep their shape.
 
     Attributes:
         id: their id in the host system (a user, a client record, an integration).
@@ -81,8 +86,6 @@ class Principal:
             the access log beside each read.
     """
 
-    id: str = attrs.field(validator=identifier("principal id"))
-    role: Role = attrs.field(validator=one_of("principal role", ROLES))
     asserted_by: str = attrs.field(default=UNAUTHENTICATED, validator=text("asserted_by", 200))
 
     @property

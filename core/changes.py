@@ -26,6 +26,7 @@ from typing import Any, Final
 import attrs
 from eventsourcing.domain import Aggregate
 
+from goalpath.core.access import AccessRecord
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
 from goalpath.core.errors import UnhandledEventError
@@ -67,8 +68,10 @@ EVENT_CLASSES: Final = (
     *event_classes_of(Goal),
     *event_classes_of(Episode),
     *event_classes_of(ClientErasure),
+    *event_classes_of(AccessRecord),
 )
-"""Every event class goalpath records: the goal's, the episode's and the erasure's."""
+"""Every event class goalpath records: the goal's, the episode's, the erasure's and the
+access log's."""
 
 
 @attrs.frozen
@@ -127,13 +130,15 @@ class StreamState:
 
 
 def stream_type(event: object) -> str:
-    """The kind of stream an event belongs to: ``goal``, ``episode`` or ``erasure``."""
+    """The kind of stream an event belongs to: ``goal``, ``episode``, ``erasure`` or ``access``."""
     if isinstance(event, Goal.Event):
         return "goal"
     if isinstance(event, Episode.Event):
         return "episode"
     if isinstance(event, ClientErasure.Event):
         return "erasure"
+    if isinstance(event, AccessRecord.Event):
+        return "access"
     raise UnhandledEventError(event)
 
 
@@ -161,6 +166,7 @@ def effective_on(event: object) -> date | None:  # noqa: PLR0911  # one return p
             | Episode.TherapistAssigned()
             | Episode.GoalAdded()
             | ClientErasure.Recorded()
+            | AccessRecord.Recorded()
         ):
             return None
     raise UnhandledEventError(event)
@@ -300,5 +306,15 @@ def _describe(  # noqa: PLR0911, PLR0912  # one case per event type reads best
             return [
                 FieldChange("client_id", None, event.client_id),
                 FieldChange("key_id", None, str(event.key_id)),
+            ]
+        case AccessRecord.Recorded():
+            # A read changes no client's record: these are the record's own facts.
+            return [
+                FieldChange("read", None, event.read),
+                *_set("client_id", event.client_id),
+                *_set("episode_id", event.episode_id),
+                *_set("goal_id", event.goal_id),
+                FieldChange("asserted_by", None, event.asserted_by),
+                *_set("purpose", event.purpose),
             ]
     raise UnhandledEventError(event)

@@ -15,6 +15,7 @@ __all__ = [
     "GoalpathError",
     "InvalidCommandError",
     "InvalidValueError",
+    "NotAuthorizedError",
     "NotFoundError",
     "NotSmartError",
     "StoreError",
@@ -62,6 +63,31 @@ class NotFoundError(GoalpathError, KeyError):
     def __str__(self) -> str:
         # KeyError would otherwise quote the message.
         return str(self.args[0])
+
+
+def _doing(action: str) -> str:
+    """A command's name as words (``record measurement``), a read as ``read the plan``."""
+    return action.replace("_", " ") if "_" in action else f"read the {action}"
+
+
+class NotAuthorizedError(GoalpathError):
+    """The authorization policy refused a command or read; nothing was written.
+
+    ``rule`` names the policy's rule (``therapist-acts-on-assigned-episodes``),
+    ``action`` the command or read, ``principal_id`` and ``role`` who asked.
+    """
+
+    def __init__(
+        self, principal_id: str, role: str, action: str, rule: str, explanation: str
+    ) -> None:
+        self.principal_id = principal_id
+        self.role = role
+        self.action = action
+        self.rule = rule
+        super().__init__(
+            f"{role} {principal_id} may not {_doing(action)}: {explanation} "
+            f"(rule {rule}); ask someone whose role allows it"
+        )
 
 
 class DuplicateIdError(GoalpathError):

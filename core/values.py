@@ -60,7 +60,7 @@ MAX_ID_LENGTH: Final = 200
 GAS_RATINGS: Final = (0, 1, 2, 3)
 """The ratings of a goal's GAS importance and difficulty (Turner-Stokes 2009): none to very."""
 
-Role = Literal["client", "therapist", "supervisor", "system"]
+Role = Literal["client", "therapist", "supervisor", "auditor", "system"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)
 
 Direction = Literal["increase", "decrease"]

@@ -27,6 +27,7 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.access import AccessRecord
 from goalpath.core.changes import (
     FieldChange,
     MeasurementState,
@@ -210,6 +211,8 @@ class AuditLogProjector:
                 key: value for key, value in self._owners.items() if value[1] != event.client_id
             }
             owner, previous = (None, event.client_id), None
+        elif isinstance(event, AccessRecord.Recorded):
+            return  # reads are listed by the access log (`goalpath audit access`), not here
         else:
             raise UnhandledEventError(event)
         actor = getattr(event, "actor", None)

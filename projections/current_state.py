@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
+from goalpath.core.access import AccessRecord
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure
 from goalpath.core.errors import UnhandledEventError
@@ -124,6 +125,8 @@ class StateProjector:
             self._episode_event(transaction, position, event)
         elif isinstance(event, ClientErasure.Recorded):
             self._erase(transaction, event.client_id)
+        elif isinstance(event, AccessRecord.Recorded):
+            pass  # a read changes no episode or goal
         else:
             raise UnhandledEventError(event)
 

@@ -73,6 +73,8 @@ CONCERNS: Final = ("panic attacks",)
 """The standard episode's presenting concerns."""
 
 THERAPIST: Final = Actor(id="therapist-7", role="therapist")
+SUPERVISOR: Final = Actor(id="supervisor-1", role="supervisor")
+"""Assigns therapists and erases (the built-in policy lets no therapist do either)."""
 
 VAGUE_STATEMENT: Final = "I want to be less anxious"
 
@@ -168,7 +170,20 @@ _words = st.text(
 
 
 def actors() -> st.SearchStrategy[Actor]:
-    """Valid actors: a non-blank id and one of the four roles."""
+    """Valid actors the built-in policy lets change the standard episode's goals.
+
+    The standard episode's therapist (:data:`THERAPIST`), or any id acting as
+    a supervisor or as the system: every command of a goal history is one the
+    policy allows them (``tests/core/test_authorization.py`` covers the rest).
+    """
+    return st.one_of(
+        st.just(THERAPIST),
+        st.builds(Actor, id=_words, role=st.sampled_from(["supervisor", "system"])),
+    )
+
+
+def any_actors() -> st.SearchStrategy[Actor]:
+    """Valid actors: a non-blank id and any of the roles."""
     return st.builds(Actor, id=_words, role=st.sampled_from(ROLES))
 
 

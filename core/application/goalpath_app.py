@@ -24,12 +24,22 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+from goalpath.core.access import AccessEntry, AccessRecord
 from goalpath.core.application.sealed import (
     DEFAULT_SNAPSHOT_INTERVAL,
     SEALED_RECORDERS,
     SealedApplication,
     local_today,
     retried_on_conflict,
+)
+from goalpath.core.authorization import (
+    Action,
+    ClinicalPolicy,
+    Policy,
+    Principal,
+    Read,
+    Subject,
+    as_principal,
 )
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure, erasure_id
@@ -39,6 +49,7 @@ from goalpath.core.errors import (
     GoalpathError,
     InvalidCommandError,
     InvalidValueError,
+    NotAuthorizedError,
     NotFoundError,
 )
 from goalpath.core.goal import Goal
@@ -103,9 +114,132 @@ class GoalpathApp(SealedApplication):
     ``master_key`` encrypts and chains every record; without it, the key is
     found by :func:`goalpath.core.storage.keys.resolve_master_key` (``GOALPATH_KEY``,
     ``GOALPATH_KEY_FILE``, or a key file beside a SQLite store).
+
+    ``policy`` decides every command and every read given a principal
+    (:class:`~goalpath.core.authorization.ClinicalPolicy` unless the host
+    supplies its own). Commands take the principal as ``actor``: a
+    :class:`~goalpath.core.authorization.Principal`, or an ``Actor``, which
+    counts as a principal asserted by the caller and is decided the same way.
+    Reads given a ``principal`` are decided and logged in the access log
+    (:meth:`record_access`); reads without one are the host's own trusted
+    reads (projectors, exporters), neither decided nor logged.
     """
 
     name = "goalpath"
+
+    def __init__(self, *args: Any, policy: Policy | None = None, **options: Any) -> None:
+        self.policy: Policy = ClinicalPolicy() if policy is None else policy
+        super().__init__(*args, **options)
+
+    # -- authorization and the access log -------------------------------------
+
+    def _authorize(self, actor: Principal | Actor, action: Action, subject: Subject) -> Actor:
+        """Refuse ``action`` unless the policy allows it; return the actor to record."""
+        principal = as_principal(actor)
+        decision = self.policy.decide(principal, action, subject)
+        if not decision.allowed:
+            raise NotAuthorizedError(
+                principal.id, principal.role, action, decision.rule, decision.explanation
+            )
+        return principal.actor
+
+    def _goal_subject(self, goal: Goal) -> Subject:
+        episode = self._load(Episode, goal.episode_id)
+        return Subject(
+            client_id=goal.client_id,
+            therapist_ids=tuple(episode.therapist_ids),
+            goal_stated_by=goal.created_by.role,
+            goal_status=goal.status,
+        )
+
+    @staticmethod
+    def _episode_subject(episode: Episode) -> Subject:
+        return Subject(client_id=episode.client_id, therapist_ids=tuple(episode.therapist_ids))
+
+    def _client_subject(self, client_id: str) -> Subject:
+        """A client's facts: the therapists of every one of their episodes (a scan of the log)."""
+        therapists: list[str] = []
+        for _position, domain_event in self.iter_events():
+            if isinstance(domain_event, Episode.Opened) and domain_event.client_id == client_id:
+                episode = self._load(Episode, domain_event.originator_id)
+                therapists += [t for t in episode.therapist_ids if t not in therapists]
+        return Subject(client_id=client_id, therapist_ids=tuple(therapists))
+
+    def record_access(
+        self,
+        principal: Principal | Actor,
+        read: Read,
+        *,
+        client_id: str | None = None,
+        episode_id: UUID | None = None,
+        goal_id: UUID | None = None,
+        purpose: str | None = None,
+    ) -> UUID:
+        """Decide a read of a client's data and append it to the access log; return the record id.
+
+        Name what is read by its goal, its episode or its client (none of them:
+        the whole store, as an audit export of every client). The policy
+        decides first: a refused read raises
+        :class:`~goalpath.core.errors.NotAuthorizedError` and records nothing.
+        Hosts serving reads from the read models (``Projections``) call this
+        before answering.
+        """
+        if goal_id is not None:
+            goal = self._load(Goal, goal_id)
+            subject = self._goal_subject(goal)
+            episode_id = goal.episode_id
+        elif episode_id is not None:
+            subject = self._episode_subject(self._load(Episode, episode_id))
+        elif client_id is not None:
+            subject = self._client_subject(client_id)
+        else:
+            subject = Subject()
+        checked = as_principal(principal)
+        self._authorize(checked, read, subject)
+        record = AccessRecord.record(
+            checked,
+            read,
+            client_id=subject.client_id,
+            episode_id=None if episode_id is None else as_uuid(episode_id, "episode"),
+            goal_id=None if goal_id is None else as_uuid(goal_id, "goal"),
+            purpose=purpose,
+        )
+        self._save(record, based_on={})
+        return record.id
+
+    def access_log(
+        self,
+        *,
+        principal: Principal | Actor,
+        client_id: str | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        purpose: str | None = None,
+    ) -> list[AccessEntry]:
+        """Return the access log, oldest first, filtered by client, reader and time.
+
+        Reading the access log is itself a read: it is decided (as
+        ``access-log``) before the listing and recorded after it, so the
+        listing shows the reads before this one. It scans the event log.
+        """
+        for moment, name in ((since, "since"), (until, "until")):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidValueError(f"{name} needs a time zone; got {moment.isoformat()}")
+        checked = as_principal(principal)
+        self._authorize(checked, "access-log", Subject(client_id) if client_id else Subject())
+        entries = [
+            AccessEntry.of(domain_event)
+            for _position, domain_event in self.iter_events()
+            if isinstance(domain_event, AccessRecord.Recorded)
+            and (client_id is None or domain_event.client_id == client_id)
+            and (actor_id is None or domain_event.actor.id == actor_id)
+            and (since is None or domain_event.timestamp >= since)
+            and (until is None or domain_event.timestamp <= until)
+        ]
+        record = AccessRecord.record(checked, "access-log", client_id=client_id, purpose=purpose)
+        self._save(record, based_on={})
+        return entries
 
     # -- episodes -------------------------------------------------------------
 
@@ -114,12 +248,13 @@ class GoalpathApp(SealedApplication):
         *,
         client_id: str,
         therapist_ids: Sequence[str],
-        actor: Actor,
+        actor: Principal | Actor,
         concerns: Sequence[str] = (),
         opened_on: date | None = None,
         episode_id: UUID | None = None,
     ) -> UUID:
         """Open an episode of care; return its id."""
+        actor = self._authorize(actor, "open_episode", Subject(client_id, tuple(therapist_ids)))
         if episode_id is not None:
             episode_id = as_uuid(episode_id, "episode")
             if self._exists(episode_id):
@@ -142,7 +277,7 @@ class GoalpathApp(SealedApplication):
         self,
         episode_id: UUID,
         *,
-        actor: Actor,
+        actor: Principal | Actor,
         held_on: date | None = None,
         attended: bool = True,
         number: int | None = None,
@@ -156,6 +291,7 @@ class GoalpathApp(SealedApplication):
         a concurrent write is retried, not refused (:func:`retried_on_conflict`).
         """
         with self._changing(Episode, episode_id, expected_version) as episode:
+            actor = self._authorize(actor, "record_session", self._episode_subject(episode))
             today = self.today()
             return episode.record_session(
                 held_on=today if held_on is None else held_on,
@@ -170,11 +306,12 @@ class GoalpathApp(SealedApplication):
         episode_id: UUID,
         therapist_id: str,
         *,
-        actor: Actor,
+        actor: Principal | Actor,
         expected_version: int | None = None,
     ) -> None:
         """Add a therapist to an episode."""
         with self._changing(Episode, episode_id, expected_version) as episode:
+            actor = self._authorize(actor, "assign_therapist", self._episode_subject(episode))
             episode.assign_therapist(therapist_id, actor)
 
     def close_episode(
@@ -182,12 +319,13 @@ class GoalpathApp(SealedApplication):
         episode_id: UUID,
         *,
         reason: str,
-        actor: Actor,
+        actor: Principal | Actor,
         closed_on: date | None = None,
         expected_version: int | None = None,
     ) -> None:
         """Close an episode."""
         with self._changing(Episode, episode_id, expected_version) as episode:
+            actor = self._authorize(actor, "close_episode", self._episode_subject(episode))
             today = self.today()
             episode.close(
                 reason=reason,
@@ -196,8 +334,20 @@ class GoalpathApp(SealedApplication):
                 today=today,
             )
 
-    def get_episode(self, episode_id: UUID, *, version: int | None = None) -> Episode:
-        """Return an episode, as it is now or at a given version."""
+    def get_episode(
+        self,
+        episode_id: UUID,
+        *,
+        version: int | None = None,
+        principal: Principal | Actor | None = None,
+        purpose: str | None = None,
+    ) -> Episode:
+        """Return an episode, as it is now or at a given version.
+
+        With a ``principal`` the read is decided and logged (:meth:`record_access`).
+        """
+        if principal is not None:
+            self.record_access(principal, "episode", episode_id=episode_id, purpose=purpose)
         if version is None:
             return self._load(Episode, episode_id)
         return self._at_version(Episode, episode_id, version)
@@ -209,7 +359,7 @@ class GoalpathApp(SealedApplication):
         episode_id: UUID,
         definition: GoalDefinition,
         *,
-        actor: Actor,
+        actor: Principal | Actor,
         activate: bool = False,
         goal_id: UUID | None = None,
         template_id: str | None = None,
@@ -224,6 +374,11 @@ class GoalpathApp(SealedApplication):
             if self._exists(goal_id):
                 raise DuplicateIdError("goal", goal_id)
         episode = self._load(Episode, episode_id)
+        subject = self._episode_subject(episode)
+        actor = self._authorize(actor, "create_goal", subject)
+        if activate:
+            stated = attrs.evolve(subject, goal_stated_by=actor.role, goal_status="proposed")
+            self._authorize(actor, "activate_goal", stated)
         loaded = episode.version
         goal = Goal.state(
             episode_id=episode.id,
@@ -246,7 +401,7 @@ class GoalpathApp(SealedApplication):
         goal_id: UUID,
         *,
         reason: str,
-        actor: Actor,
+        actor: Principal | Actor,
         expected_version: int | None = None,
         statement: str | _Unchanged = UNCHANGED,
         measure: Measure | _Unchanged | None = UNCHANGED,
@@ -275,13 +430,15 @@ class GoalpathApp(SealedApplication):
         }
         changes = {name: value for name, value in given.items() if value is not UNCHANGED}
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "refine_goal", self._goal_subject(goal))
             goal.refine(attrs.evolve(goal.definition, **changes), reason, actor)
 
     def activate_goal(
-        self, goal_id: UUID, *, actor: Actor, expected_version: int | None = None
+        self, goal_id: UUID, *, actor: Principal | Actor, expected_version: int | None = None
     ) -> None:
         """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "activate_goal", self._goal_subject(goal))
             goal.activate(actor)
 
     @retried_on_conflict
@@ -290,7 +447,7 @@ class GoalpathApp(SealedApplication):
         goal_id: UUID,
         value: float,
         *,
-        actor: Actor,
+        actor: Principal | Actor,
         observed_on: date | None = None,
         note: str | None = None,
         expected_version: int | None = None,
@@ -303,6 +460,7 @@ class GoalpathApp(SealedApplication):
         refused (:func:`retried_on_conflict`).
         """
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "record_measurement", self._goal_subject(goal))
             today = self.today()
             return goal.measure(
                 value,
@@ -317,7 +475,7 @@ class GoalpathApp(SealedApplication):
         goal_id: UUID,
         rows: Iterable[tuple[float, date, str | None]],
         *,
-        actor: Actor,
+        actor: Principal | Actor,
         expected_version: int | None = None,
     ) -> range:
         """Import many measurements of one goal in one transaction; return their numbers.
@@ -327,6 +485,7 @@ class GoalpathApp(SealedApplication):
         with its position and nothing is written.
         """
         goal = self._load(Goal, goal_id, expected_version)
+        actor = self._authorize(actor, "import_measurements", self._goal_subject(goal))
         loaded = goal.version
         numbers = goal.measure_many(rows, actor=actor, today=self.today(), append=append_events)
         if numbers:
@@ -337,7 +496,7 @@ class GoalpathApp(SealedApplication):
         self,
         batches: Mapping[UUID, Iterable[tuple[float, date, str | None]]],
         *,
-        actor: Actor,
+        actor: Principal | Actor,
     ) -> dict[UUID, range]:
         """Import the measurements of many goals in one transaction; return each goal's numbers.
 
@@ -354,10 +513,11 @@ class GoalpathApp(SealedApplication):
             goal = self._load(Goal, goal_id)
             if goal.id in based_on:
                 raise InvalidValueError(f"goal {goal.id} is given twice; give its rows once")
+            recorded = self._authorize(actor, "import_measurements", self._goal_subject(goal))
             based_on[goal.id] = goal.version
             try:
                 numbers[goal.id] = goal.measure_many(
-                    rows, actor=actor, today=today, append=append_events
+                    rows, actor=recorded, today=today, append=append_events
                 )
             except GoalpathError as error:
                 raise type(error)(f"goal {goal.id}: {error}") from None
@@ -402,12 +562,13 @@ class GoalpathApp(SealedApplication):
         sequence: int,
         *,
         reason: str,
-        actor: Actor,
+        actor: Principal | Actor,
         value: float | None = None,
         expected_version: int | None = None,
     ) -> None:
         """Correct a measurement's value, or void it when ``value`` is ``None``."""
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "correct_measurement", self._goal_subject(goal))
             goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
 
     @retried_on_conflict
@@ -417,7 +578,7 @@ class GoalpathApp(SealedApplication):
         *,
         achievement: AchievementStatus,
         decision: ReviewDecision,
-        actor: Actor,
+        actor: Principal | Actor,
         reviewed_on: date | None = None,
         attainment: int | None = None,
         note: str | None = None,
@@ -432,6 +593,7 @@ class GoalpathApp(SealedApplication):
         A caller whose judgement rests on the version it saw passes it.
         """
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "review_goal", self._goal_subject(goal))
             today = self.today()
             goal.review(
                 reviewed_on=today if reviewed_on is None else reviewed_on,
@@ -449,13 +611,14 @@ class GoalpathApp(SealedApplication):
         *,
         reason_code: RetirementReason,
         reason: str,
-        actor: Actor,
+        actor: Principal | Actor,
         retired_on: date | None = None,
         replaced_by: UUID | None = None,
         expected_version: int | None = None,
     ) -> None:
         """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
         with self._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "retire_goal", self._goal_subject(goal))
             if replaced_by is not None:
                 replaced_by = as_uuid(replaced_by, "goal")
                 self._load(Goal, replaced_by)
@@ -470,37 +633,82 @@ class GoalpathApp(SealedApplication):
             )
 
     def get_goal(
-        self, goal_id: UUID, *, version: int | None = None, as_of: datetime | None = None
+        self,
+        goal_id: UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+        principal: Principal | Actor | None = None,
+        purpose: str | None = None,
     ) -> Goal:
-        """Return a goal as it is now, at a given version, or as it stood at a past time."""
+        """Return a goal as it is now, at a given version, or as it stood at a past time.
+
+        With a ``principal`` the read is decided and logged (:meth:`record_access`).
+        """
         if version is not None and as_of is not None:
             raise InvalidValueError("give a version or a time, not both")
+        if principal is not None:
+            self.record_access(principal, "goal", goal_id=goal_id, purpose=purpose)
         if as_of is not None:
             return self._as_of(Goal, goal_id, as_of)
         if version is not None:
             return self._at_version(Goal, goal_id, version)
         return self._load(Goal, goal_id)
 
-    def list_goals(self, episode_id: UUID, *, as_of: datetime | None = None) -> list[Goal]:
-        """Return an episode's goals, in the order they were stated."""
+    def list_goals(
+        self,
+        episode_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        principal: Principal | Actor | None = None,
+        purpose: str | None = None,
+    ) -> list[Goal]:
+        """Return an episode's goals, in the order they were stated: its plan.
+
+        With a ``principal`` the read is decided and logged as a ``plan`` read.
+        """
+        if principal is not None:
+            self.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
         if as_of is None:
             episode = self._load(Episode, episode_id)
             return [self._load(Goal, goal_id) for goal_id in episode.goal_ids]
         episode = self._as_of(Episode, episode_id, as_of)
         return [self._as_of(Goal, goal_id, as_of) for goal_id in episode.goal_ids]
 
-    def goal_events(self, goal_id: UUID) -> list[Goal.Event]:
-        """Return every stored event of a goal, oldest first."""
+    def goal_events(
+        self,
+        goal_id: UUID,
+        *,
+        principal: Principal | Actor | None = None,
+        purpose: str | None = None,
+    ) -> list[Goal.Event]:
+        """Return every stored event of a goal, oldest first.
+
+        With a ``principal`` the read is decided and logged as a ``history`` read.
+        """
         goal_id = as_uuid(goal_id, "goal")
+        if principal is not None:
+            self.record_access(principal, "history", goal_id=goal_id, purpose=purpose)
         self.sealing.check_not_erased(goal_id)
         events = cast("list[Goal.Event]", list(self.events.get(goal_id)))
         if not events or not isinstance(events[0], Goal.Created):
             raise NotFoundError("goal", goal_id)
         return events
 
-    def episode_events(self, episode_id: UUID) -> list[Episode.Event]:
-        """Return every stored event of an episode, oldest first."""
+    def episode_events(
+        self,
+        episode_id: UUID,
+        *,
+        principal: Principal | Actor | None = None,
+        purpose: str | None = None,
+    ) -> list[Episode.Event]:
+        """Return every stored event of an episode, oldest first.
+
+        With a ``principal`` the read is decided and logged as a ``history`` read.
+        """
         episode_id = as_uuid(episode_id, "episode")
+        if principal is not None:
+            self.record_access(principal, "history", episode_id=episode_id, purpose=purpose)
         self.sealing.check_not_erased(episode_id)
         events = cast("list[Episode.Event]", list(self.events.get(episode_id)))
         if not events or not isinstance(events[0], Episode.Opened):
@@ -529,7 +737,7 @@ class GoalpathApp(SealedApplication):
 
     # -- audit and privacy --------------------------------------------------------
 
-    def erase_client(self, client_id: str, *, reason: str, actor: Actor) -> UUID:
+    def erase_client(self, client_id: str, *, reason: str, actor: Principal | Actor) -> UUID:
         """Erase a client's data by destroying their key (crypto-shredding); return the record id.
 
         The erasure itself is recorded first (who, when, why, which client),
@@ -539,6 +747,7 @@ class GoalpathApp(SealedApplication):
         process the erasure record. Only a supervisor (or the system, for
         automated retention rules) may erase, and a reason is required.
         """
+        actor = self._authorize(actor, "erase_client", Subject(client_id))
         ClientErasure.check_request(actor, reason)
         record = self.keys.lookup(client_id)
         if record is None:

@@ -254,7 +254,9 @@ def test_episode_commands(db: Path) -> None:
     document = run_json(db, "episode", "session", episode_id, "--missed")
     assert document["sessions"][1]["attended"] is False
     assert document["sessions_attended"] == 1
-    document = run_json(db, "episode", "assign", episode_id, "therapist-9")
+    document = run_json(
+        db, "episode", "assign", episode_id, "therapist-9", "--actor", "s-1", "--role", "supervisor"
+    )
     assert document["therapist_ids"] == ["therapist-7", "therapist-9"]
     stale = run(db, "episode", "session", episode_id, "--expected-version", "1")
     assert stale.exit_code == 1

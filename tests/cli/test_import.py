@@ -69,7 +69,7 @@ def test_one_bad_row_refuses_the_file_and_writes_nothing(tmp_path: Path) -> None
         (f"value,observed_on\n2,{good}\n-4,{good}\n", "row 2"),
     ):
         result = runner.invoke(
-            cli, ["--db", db, "goal", "import", goal, _csv(tmp_path, text), "--actor", "m"]
+            cli, ["--db", db, "goal", "import", goal, _csv(tmp_path, text), "--actor", "t"]
         )
         assert result.exit_code == 1, result.output
         assert fragment in result.stderr

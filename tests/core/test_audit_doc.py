@@ -64,12 +64,17 @@ def test_every_command_in_the_audit_doc_runs(
     assert (corrected["actor_id"], corrected["actor_role"]) == ("therapist-7", "therapist")
 
     exported = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(exported) == 6  # opened, goal added, created, refined, measured, corrected
+    kinds = [json.loads(line)["stream_type"] for line in exported]
+    # opened, goal added, created, refined, measured, corrected; then the access log's records
+    # of the two history reads and of this export
+    assert sorted(kind for kind in kinds if kind != "access") == ["episode"] * 2 + ["goal"] * 4
+    assert kinds.count("access") == 3
     csv_export = next(r for k, r in results.items() if "--format csv" in k)
     assert csv_export.stdout.startswith("position,stream_id,stream_type,client_id,version")
 
     final_export = list(results.items())[-1][1]
-    rows = [json.loads(line) for line in final_export.stdout.splitlines()]
+    every = [json.loads(line) for line in final_export.stdout.splitlines()]
+    rows = [row for row in every if row["stream_type"] != "access"]  # reads stay readable
     assert all(row["erased"] for row in rows[:-1])
     assert rows[-1]["reason"] == "erasure request 2026-17"
     assert "panic" not in final_export.stdout

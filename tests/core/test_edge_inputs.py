@@ -151,6 +151,8 @@ def test_ids_with_control_characters_are_refused(app: GoalpathApp, bad_id: str) 
     with pytest.raises(InvalidValueError, match="control character"):
         Actor(bad_id, "therapist")
     with pytest.raises(InvalidValueError, match="control character"):
-        app.open_episode(client_id=bad_id, therapist_ids=["t"], opened_on=TODAY, actor=THERAPIST)
+        app.open_episode(
+            client_id=bad_id, therapist_ids=["therapist-7"], opened_on=TODAY, actor=THERAPIST
+        )
     with pytest.raises(InvalidValueError, match="control character"):
         app.open_episode(client_id="c", therapist_ids=[bad_id], opened_on=TODAY, actor=THERAPIST)

@@ -125,7 +125,7 @@ def test_a_snapshot_holding_the_placeholder_text_elsewhere_is_still_written_righ
 
 def _standard_goal(app: GoalpathApp) -> Any:
     episode_id = open_standard_episode(app)
-    return app.create_goal(episode_id, PANIC, actor=Actor("therapist-1", "therapist"))
+    return app.create_goal(episode_id, PANIC, actor=Actor("therapist-7", "therapist"))
 
 
 def _rows(count: int, offset: int = 0) -> list[tuple[float, date, str | None]]:
@@ -139,7 +139,7 @@ def _rows(count: int, offset: int = 0) -> list[tuple[float, date, str | None]]:
 def test_sealing_many_at_once_opens_and_chains_like_one_at_a_time(
     tmp_path: Any, snapshot_interval: int
 ) -> None:
-    actor = Actor("therapist-1", "therapist")
+    actor = Actor("therapist-7", "therapist")
     with GoalpathApp(
         tmp_path / "gp.db", today=lambda: TODAY, snapshot_interval=snapshot_interval
     ) as app:
@@ -166,7 +166,7 @@ def test_sealing_many_at_once_opens_and_chains_like_one_at_a_time(
 
 
 def test_importing_many_goals_writes_all_of_them_in_one_go(tmp_path: Any) -> None:
-    actor = Actor("therapist-1", "therapist")
+    actor = Actor("therapist-7", "therapist")
     with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
         first, second = _standard_goal(app), _standard_goal(app)
         numbers = app.import_measurements_of_goals(
@@ -179,7 +179,7 @@ def test_importing_many_goals_writes_all_of_them_in_one_go(tmp_path: Any) -> Non
 
 
 def test_one_bad_row_of_one_goal_writes_nothing_for_any_goal(tmp_path: Any) -> None:
-    actor = Actor("therapist-1", "therapist")
+    actor = Actor("therapist-7", "therapist")
     with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
         first, second = _standard_goal(app), _standard_goal(app)
         bad = [*_rows(2), (1.0, TODAY + timedelta(days=1), None)]

@@ -24,6 +24,7 @@ from tests.strategies import (
     GOAL_START,
     OPENED_ON,
     PANIC_MEASURE,
+    SUPERVISOR,
     THERAPIST,
     TODAY,
     open_standard_episode,
@@ -488,7 +489,10 @@ def test_an_episode_opened_in_the_future_or_without_therapist_is_refused(
 ) -> None:
     with pytest.raises(InvalidValueError, match="future"):
         app.open_episode(
-            client_id="c", therapist_ids=["t"], actor=THERAPIST, opened_on=TODAY + timedelta(1)
+            client_id="c",
+            therapist_ids=["therapist-7"],
+            actor=THERAPIST,
+            opened_on=TODAY + timedelta(1),
         )
     with pytest.raises(InvalidValueError, match="at least one therapist"):
         app.open_episode(client_id="c", therapist_ids=[], actor=THERAPIST)
@@ -498,7 +502,10 @@ def test_an_episode_opened_in_the_future_or_without_therapist_is_refused(
 
 def test_a_goal_cannot_start_before_its_episode(app: GoalpathApp) -> None:
     episode_id = app.open_episode(
-        client_id="c", therapist_ids=["t"], actor=THERAPIST, opened_on=GOAL_START + timedelta(1)
+        client_id="c",
+        therapist_ids=["therapist-7"],
+        actor=THERAPIST,
+        opened_on=GOAL_START + timedelta(1),
     )
     with pytest.raises(InvalidValueError, match="before episode"):
         app.create_goal(episode_id, CATALOG["panic"].definition, actor=THERAPIST)
@@ -506,10 +513,10 @@ def test_a_goal_cannot_start_before_its_episode(app: GoalpathApp) -> None:
 
 def test_therapists_can_be_assigned_once(app: GoalpathApp) -> None:
     episode_id = open_standard_episode(app)
-    app.assign_therapist(episode_id, "therapist-9", actor=THERAPIST)
+    app.assign_therapist(episode_id, "therapist-9", actor=SUPERVISOR)
     assert app.get_episode(episode_id).therapist_ids == ["therapist-7", "therapist-9"]
     with pytest.raises(InvalidCommandError, match="already assigned"):
-        app.assign_therapist(episode_id, "therapist-9", actor=THERAPIST)
+        app.assign_therapist(episode_id, "therapist-9", actor=SUPERVISOR)
 
 
 def test_a_closed_episode_refuses_sessions_goals_therapists_and_closing(
@@ -532,7 +539,7 @@ def test_a_closed_episode_refuses_sessions_goals_therapists_and_closing(
     with pytest.raises(InvalidCommandError, match="closed"):
         app.create_goal(episode_id, CATALOG["vague"].definition, actor=CLIENT)
     with pytest.raises(InvalidCommandError, match="closed"):
-        app.assign_therapist(episode_id, "therapist-9", actor=THERAPIST)
+        app.assign_therapist(episode_id, "therapist-9", actor=SUPERVISOR)
     with pytest.raises(InvalidCommandError, match="closed"):
         app.close_episode(episode_id, reason="again", actor=THERAPIST)
     assert app.get_episode(episode_id).version == 3

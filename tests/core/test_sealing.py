@@ -48,7 +48,7 @@ def test_positions_reported_by_a_save_are_the_stored_positions(tmp_path: Path) -
         GoalpathApp(tmp_path / "p.db", today=lambda: today) as second,
     ):
         episode = first.open_episode(
-            client_id="c", therapist_ids=["t"], opened_on=today, actor=actor
+            client_id="c", therapist_ids=["therapist-7"], opened_on=today, actor=actor
         )
         second.record_session(episode, held_on=today, actor=actor)
         goal = first.get_episode(episode)

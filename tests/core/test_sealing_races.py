@@ -23,7 +23,10 @@ THERAPIST = Actor("therapist-7", "therapist")
 
 def _goal(app: GoalpathApp, client: str = "client-1") -> UUID:
     episode = app.open_episode(
-        client_id=client, therapist_ids=["t"], opened_on=TODAY - timedelta(weeks=2), actor=THERAPIST
+        client_id=client,
+        therapist_ids=["therapist-7"],
+        opened_on=TODAY - timedelta(weeks=2),
+        actor=THERAPIST,
     )
     definition = draft_definition(
         "I will reduce my panic attacks from 3 to 1 per week within 6 weeks by practising "

@@ -167,7 +167,7 @@ def test_snapshots_are_not_trusted_by_verify(tmp_path: Path) -> None:
     with GoalpathApp(path, today=lambda: TODAY, snapshot_interval=2) as app:
         episode = app.open_episode(
             client_id="client-2",
-            therapist_ids=["t"],
+            therapist_ids=["therapist-7"],
             opened_on=TODAY - timedelta(weeks=2),
             actor=THERAPIST,
         )
@@ -285,7 +285,7 @@ def test_postgresql_deletions_are_detected_without_position_gaps(pg_tenant: Post
         pg_tenant.url, tenant=pg_tenant.tenant, master_key=pg_tenant.master_key, today=lambda: TODAY
     ) as app:
         episode = app.open_episode(
-            client_id="client-pg", therapist_ids=["t"], opened_on=TODAY, actor=THERAPIST
+            client_id="client-pg", therapist_ids=["therapist-7"], opened_on=TODAY, actor=THERAPIST
         )
         definition = draft_definition(
             "I will reduce my panic attacks from 3 to 1 per week within 6 weeks "

@@ -19,41 +19,42 @@ sys.path.append(str(Path(__file__).resolve().parents[2]))
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.values import Actor
-from tests.strategies import CATALOG, GOAL_START, OPENED_ON, THERAPIST, TODAY
+from tests.strategies import CATALOG, GOAL_START, OPENED_ON, TODAY
 
 SUPERVISOR = Actor("supervisor-1", "supervisor")
 
 
 def write_round(app: GoalpathApp, number: int) -> None:
     """Record one client's episode with two goals, measurements, a review and a refinement."""
+    therapist = Actor(f"therapist-{number % 3}", "therapist")  # the episode's own therapist
     episode_id = app.open_episode(
         client_id=f"client-{number}",
         therapist_ids=[f"therapist-{number % 3}"],
         concerns=["panic attacks"],
         opened_on=OPENED_ON,
-        actor=THERAPIST,
+        actor=therapist,
     )
-    panic = app.create_goal(episode_id, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
-    vague = app.create_goal(episode_id, CATALOG["vague"].definition, actor=THERAPIST)
+    panic = app.create_goal(episode_id, CATALOG["panic"].definition, actor=therapist, activate=True)
+    vague = app.create_goal(episode_id, CATALOG["vague"].definition, actor=therapist)
     for week, value in enumerate((3, 2, 2, 1)):
         app.record_measurement(
-            panic, value, actor=THERAPIST, observed_on=GOAL_START + timedelta(weeks=week)
+            panic, value, actor=therapist, observed_on=GOAL_START + timedelta(weeks=week)
         )
     app.review_goal(
         panic,
         reviewed_on=GOAL_START + timedelta(weeks=4),
         achievement="improving",
         decision="continue",
-        actor=THERAPIST,
+        actor=therapist,
         attainment=number % 3 - 1,
     )
     app.refine_goal(
         vague,
         reason="made specific at the next session",
         statement="Go for a walk",
-        actor=THERAPIST,
+        actor=therapist,
     )
-    app.record_session(episode_id, held_on=OPENED_ON + timedelta(weeks=1), actor=THERAPIST)
+    app.record_session(episode_id, held_on=OPENED_ON + timedelta(weeks=1), actor=therapist)
     if number % 5 == 4:
         app.erase_client(f"client-{number - 3}", reason="retention period", actor=SUPERVISOR)
 

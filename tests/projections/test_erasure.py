@@ -72,7 +72,10 @@ def test_an_erased_client_leaves_no_rows_and_no_plaintext(tmp_path: Path) -> Non
 def test_a_rebuild_after_an_erasure_skips_the_unreadable_events(tmp_path: Path) -> None:
     with GoalpathApp(tmp_path / "store.db", today=fixed_today) as app:
         episode = app.open_episode(
-            client_id="client-gone", therapist_ids=["t"], opened_on=OPENED_ON, actor=THERAPIST
+            client_id="client-gone",
+            therapist_ids=["therapist-7"],
+            opened_on=OPENED_ON,
+            actor=THERAPIST,
         )
         app.create_goal(episode, CATALOG["vague"].definition, actor=THERAPIST)
         app.erase_client("client-gone", reason="retention", actor=Actor("system", "system"))
@@ -129,7 +132,10 @@ def test_an_erased_client_leaves_no_rows_and_no_plaintext_in_the_server_tables(
             actor=THERAPIST,
         )
         other = app.open_episode(
-            client_id="client-other", therapist_ids=["t"], opened_on=OPENED_ON, actor=THERAPIST
+            client_id="client-other",
+            therapist_ids=["therapist-7"],
+            opened_on=OPENED_ON,
+            actor=THERAPIST,
         )
         kept = app.create_goal(other, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
         assert projections.plan_for_episode(secret).goals[0].record.goal_id == goal_id

@@ -277,14 +277,15 @@ def test_review_queue_per_therapist_through_the_projections() -> None:
                 opened_on=GOAL_START,
                 actor=THERAPIST,
             )
-            app.create_goal(episode_id, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
+            assigned = Actor(therapist, "therapist")
+            app.create_goal(episode_id, CATALOG["panic"].definition, actor=assigned, activate=True)
             episodes.append(episode_id)
         assert len(projections.reviews_due()) == 2
         mine = projections.reviews_due("therapist-8")
         assert [item.episode_id for item in mine] == [episodes[1]]
         assert mine[0].state == "overdue"
         assert mine[0].due_on == GOAL_START + timedelta(days=28)
-        app.assign_therapist(episodes[0], "therapist-8", actor=THERAPIST)
+        app.assign_therapist(episodes[0], "therapist-8", actor=Actor("supervisor-1", "supervisor"))
         assert len(projections.reviews_due("therapist-8")) == 2
         assert projections.reviews_due("nobody") == []
 
@@ -357,7 +358,7 @@ def test_changes_of_a_refinement_are_field_by_field_before_and_after() -> None:
     with GoalpathApp(today=fixed_today) as app:
         episode_id = app.open_episode(
             client_id="c",
-            therapist_ids=["t"],
+            therapist_ids=["therapist-7"],
             concerns=CONCERNS,
             opened_on=GOAL_START,
             actor=THERAPIST,
@@ -407,7 +408,7 @@ def test_a_voided_measurement_changes_to_none() -> None:
     with GoalpathApp(today=fixed_today) as app:
         episode_id = app.open_episode(
             client_id="c",
-            therapist_ids=["t"],
+            therapist_ids=["therapist-7"],
             concerns=CONCERNS,
             opened_on=GOAL_START,
             actor=THERAPIST,

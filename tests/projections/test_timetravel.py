@@ -56,11 +56,17 @@ def test_plan_as_of_shows_the_definition_before_a_later_refinement() -> None:
 def test_plan_for_a_client_as_of_leaves_out_episodes_not_yet_opened() -> None:
     with GoalpathApp(today=fixed_today) as app, Projections(app) as projections:
         first = app.open_episode(
-            client_id="client-1", therapist_ids=["t"], opened_on=OPENED_ON, actor=THERAPIST
+            client_id="client-1",
+            therapist_ids=["therapist-7"],
+            opened_on=OPENED_ON,
+            actor=THERAPIST,
         )
         opened_at = app.episode_events(first)[0].timestamp
         second = app.open_episode(
-            client_id="client-1", therapist_ids=["t"], opened_on=OPENED_ON, actor=THERAPIST
+            client_id="client-1",
+            therapist_ids=["therapist-7"],
+            opened_on=OPENED_ON,
+            actor=THERAPIST,
         )
         assert app.episode_events(second)[0].timestamp > opened_at
         assert [p.episode.episode_id for p in projections.plan_for_client("client-1")] == [
@@ -82,7 +88,10 @@ def test_plan_for_a_client_as_of_leaves_out_episodes_not_yet_opened() -> None:
 def test_time_travel_does_not_read_the_tables() -> None:
     with GoalpathApp(today=fixed_today) as app, Projections(app, catch_up_on_read=False) as p:
         episode_id = app.open_episode(
-            client_id="client-1", therapist_ids=["t"], opened_on=OPENED_ON, actor=THERAPIST
+            client_id="client-1",
+            therapist_ids=["therapist-7"],
+            opened_on=OPENED_ON,
+            actor=THERAPIST,
         )
         app.create_goal(episode_id, CATALOG["vague"].definition, actor=THERAPIST)
         assert p.status().position == 0
