@@ -75,6 +75,7 @@ from goalpath.core.values import (
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
+    "KEY_STORE_VARIABLE",
     "DEFAULT_SNAPSHOT_INTERVAL",
     "SEALED_RECORDERS",
     "SealedApplication",
@@ -109,6 +110,14 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SEALED_RECORDERS: Final = (SealedSQLiteApplicationRecorder, SealedPostgresApplicationRecorder)
+
+
+KEY_STORE_VARIABLE: Final = "GOALPATH_KEY_STORE"
+"""Environment variable naming a SQLite file for the client keys, apart from the events."""
+
+
+def _key_store_from_env() -> str | None:
+    return os.environ.get(KEY_STORE_VARIABLE) or None
 
 
 def local_today() -> date:
@@ -161,12 +170,16 @@ class SealedApplication(Application[UUID]):
         snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
         lock_timeout_seconds: int = 10,
         master_key: MasterKey | None = None,
+        key_store: ClientKeyStore | str | os.PathLike[str] | None = None,
     ) -> None:
         if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
             raise InvalidValueError(
                 f"snapshot interval must be 0 (off) or a positive number; got {snapshot_interval!r}"
             )
         self.store = store_spec(os.fspath(store), tenant, lock_timeout_seconds)
+        # Client keys outside the event store: a host's ClientKeyStore, or a SQLite file of
+        # their own (GOALPATH_KEY_STORE), so a backup of the events holds no key.
+        self._key_store_option = key_store if key_store is not None else _key_store_from_env()
         self.store_location = self.store.location
         self.snapshot_interval = snapshot_interval
         self._today = today
@@ -198,6 +211,23 @@ class SealedApplication(Application[UUID]):
             self.recorder.seal_key = self.master_key.derive("store-seal")
 
     def _construct_key_store(self, lock_timeout_seconds: int) -> ClientKeyStore:
+        option = self._key_store_option
+        if isinstance(option, ClientKeyStore):
+            return option
+        if option is not None:
+            path = os.fspath(option)
+            if path == self.store_location:
+                raise InvalidValueError(
+                    f"the key store {path} is the event store itself; give another file, or "
+                    "none to keep the keys beside the events"
+                )
+            create_private_file(path)
+            try:
+                return SQLiteClientKeyStore(
+                    self.master_key, path, timeout_seconds=lock_timeout_seconds
+                )
+            except sqlite3.Error as error:
+                raise StoreError(f"cannot open the key store {path}: {error}") from error
         if self.store.kind == "memory":
             return MemoryClientKeyStore(self.master_key)
         if self.store.kind == "postgres":
