@@ -7,6 +7,7 @@ provenances are name-based, so exporting twice gives the same ids.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
@@ -17,12 +18,13 @@ from uuid import UUID
 import attrs
 
 from goalpath.core.application import GoalpathApp
-from goalpath.core.changes import effective_on
+from goalpath.core.changes import FieldChange, effective_on
 from goalpath.core.episode import Episode
 from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.goal import Goal, status_after
+from goalpath.core.history import HistoryBuilder
 from goalpath.core.values import Actor, Measure, Measurement
 from goalpath.exports.fhir_vocabulary import (
     ACHIEVEMENT_DISPLAYS,
@@ -31,6 +33,7 @@ from goalpath.exports.fhir_vocabulary import (
     ACTOR_RESOURCE,
     ACTOR_ROLE_SYSTEM,
     CHANGE_REASON_URL,
+    CHANGE_URL,
     CONTROL_CHARACTERS,
     DATA_ABSENT_SYSTEM,
     DATA_OPERATION_SYSTEM,
@@ -85,6 +88,16 @@ def observation_id(goal_id: UUID, sequence: int) -> UUID:
 def provenance_id(goal_id: UUID, version: int) -> UUID:
     """The Provenance id of a goal's event at ``version`` (stable across exports)."""
     return uuid.uuid5(goal_id, f"provenance/{version}")
+
+
+def _change_extension(change: FieldChange) -> dict[str, Any]:
+    """One field an event changed, as ``goal history`` names it: field, before, after (JSON)."""
+    parts: list[dict[str, Any]] = [{"url": "field", "valueString": change.field}]
+    for name, value in (("before", change.before), ("after", change.after)):
+        if value is not None:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            parts.append({"url": name, "valueString": fhir_text(text)})
+    return {"url": CHANGE_URL, "extension": parts}
 
 
 @attrs.frozen
@@ -184,10 +197,12 @@ class BundleExporter:
                         self.observation(goal, measure, measurement),
                     )
             status: str | None = None
+            history = HistoryBuilder()
             for domain_event in goal_events:
+                changes = history.entry_for(domain_event).changes
                 self.add(
                     provenance_id(goal.id, domain_event.originator_version),
-                    self.provenance(goal, domain_event, status),
+                    self.provenance(goal, domain_event, status, changes),
                 )
                 status = status_after(domain_event, status)
 
@@ -409,9 +424,17 @@ class BundleExporter:
         return resource
 
     def provenance(
-        self, goal: Goal, domain_event: Goal.Event, status_before: str | None
+        self,
+        goal: Goal,
+        domain_event: Goal.Event,
+        status_before: str | None,
+        changes: Sequence[FieldChange] = (),
     ) -> dict[str, Any]:
-        """The Provenance of one goal event: which version it made, when, who, why, what."""
+        """The Provenance of one goal event: which version it made, when, who, why, what.
+
+        ``changes`` (from :mod:`goalpath.core.changes`, as ``goal history``
+        names them) become one ``change`` extension each.
+        """
         version = domain_event.originator_version
         # The Goal in the bundle is its latest version; which version this event
         # made is said by an extension, so the reference resolves in the bundle.
@@ -432,9 +455,13 @@ class BundleExporter:
         if effective is not None:
             resource["occurredDateTime"] = effective.isoformat()
         resource["recorded"] = fhir_instant(domain_event.timestamp)
+        extensions: list[dict[str, Any]] = []
         reason = getattr(domain_event, "reason", None)
         if isinstance(reason, str):
-            resource["extension"] = [{"url": CHANGE_REASON_URL, "valueString": fhir_text(reason)}]
+            extensions.append({"url": CHANGE_REASON_URL, "valueString": fhir_text(reason)})
+        extensions += [_change_extension(change) for change in changes]
+        if extensions:
+            resource["extension"] = extensions
         if self.version == "R5":
             resource["patient"] = self.client(goal.client_id)
         code = provenance_activity(domain_event, status_before)

@@ -94,6 +94,9 @@ CHANGE_REASON_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/change
 Not ``Provenance.reason`` (R4B) or ``authorization`` (R5): those hold the
 purpose of use (v3-PurposeOfUse), not the reason for a change.
 """
+CHANGE_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/change"
+"""Extension on a Provenance: one field the event changed, with sub-extensions ``field``,
+``before`` and ``after`` (JSON text), the change records of ``goal history`` and the audit log."""
 UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
 UCUM_CODES: Final[dict[str, str]] = {
     "per week": "/wk",

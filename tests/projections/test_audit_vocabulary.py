@@ -108,3 +108,50 @@ def test_the_three_commands_name_a_correction_alike(tmp_path: Path) -> None:
         assert (correction["actor_id"], correction["reason"]) == ("therapist-7", "typed 12 for 2")
     assert [_shared(row) for row in history] == [_shared(row) for row in log]
     assert [_shared(row) for row in history] == [_shared(row) for row in export]
+
+
+def _provenance_changes(provenance: dict[str, Any]) -> list[dict[str, Any]]:
+    """The change records a Provenance carries, decoded from its extensions."""
+    records = []
+    for extension in provenance.get("extension", []):
+        if extension["url"] != "https://goalpath.dev/fhir/StructureDefinition/change":
+            continue
+        parts = {part["url"]: part["valueString"] for part in extension["extension"]}
+        records.append(
+            {
+                "field": parts["field"],
+                "before": json.loads(parts["before"]) if "before" in parts else None,
+                "after": json.loads(parts["after"]) if "after" in parts else None,
+            }
+        )
+    return records
+
+
+def test_the_fhir_provenance_carries_the_same_change_records(tmp_path: Path) -> None:
+    db = str(tmp_path / "provenance.db")
+    opened = _run(
+        "--db", db, "episode", "open", "--client", "client-1", "--therapist", "therapist-7",
+        "--concern", "panic attacks", "--on", "2026-01-05", "--actor", "therapist-7", "--json",
+    )  # fmt: skip
+    episode = json.loads(opened)["id"]
+    created = _run(
+        "--db", db, "goal", "create", episode, "--start", "2026-01-05", "--statement",
+        "I will reduce my panic attacks from 3 to 1 per week within 6 weeks by practising "
+        "daily breathing exercises", "--activate", "--actor", "therapist-7", "--json",
+    )  # fmt: skip
+    goal = json.loads(created)["id"]
+    _run("--db", db, "goal", "measure", goal, "12", "--on", "2026-01-12", "--actor", "therapist-7")
+    _run(
+        "--db", db, "goal", "correct", goal, "1", "--value", "2", "--reason", "typed 12 for 2",
+        "--actor", "therapist-7",
+    )  # fmt: skip
+    history = json.loads(_run("--db", db, "goal", "history", goal, "--json"))["events"]
+    bundle = json.loads(_run("--db", db, "export", "fhir", "--episode", episode))
+    provenances = [
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "Provenance"
+    ]
+    assert len(provenances) == len(history)
+    for provenance, event in zip(provenances, history, strict=True):
+        assert _provenance_changes(provenance) == event["changes"]

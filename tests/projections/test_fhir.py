@@ -772,11 +772,36 @@ def test_corrected_measurement_is_amended_and_keeps_its_history(scenario: Goalpa
     assert corrected["effectiveDateTime"] == "2026-03-30"
     assert "Corrected from 12 to 2" in corrected["note"][0]["text"]
     correction = goal_provenances(bundle, PANIC_GOAL)[6]
+    change = "https://goalpath.dev/fhir/StructureDefinition/change"
     assert correction["extension"] == [
         {
             "url": "https://goalpath.dev/fhir/StructureDefinition/change-reason",
             "valueString": "typed 12 for 2; the client's diary says two attacks that week",
-        }
+        },
+        # the change records of goal history, in its vocabulary
+        {
+            "url": change,
+            "extension": [
+                {"url": "field", "valueString": "measurements[3].value"},
+                {"url": "before", "valueString": "12.0"},
+                {"url": "after", "valueString": "2.0"},
+            ],
+        },
+        {
+            "url": change,
+            "extension": [
+                {"url": "field", "valueString": "measurements[3].status"},
+                {"url": "before", "valueString": '"final"'},
+                {"url": "after", "valueString": '"amended"'},
+            ],
+        },
+        {
+            "url": change,
+            "extension": [
+                {"url": "field", "valueString": "measurements[3].original_value"},
+                {"url": "after", "valueString": "12.0"},
+            ],
+        },
     ]
     assert correction["target"][1] == {"reference": f"urn:uuid:{corrected['id']}"}
 
@@ -829,14 +854,15 @@ def test_provenance_records_who_when_why_and_what(scenario: GoalpathApp) -> None
                 },
             }
         ]
-        with_reason = [p for p in provenances if "extension" in p]
-        assert len(with_reason) == 2  # the refinement and the correction
-        assert with_reason[0]["extension"] == [
-            {
-                "url": "https://goalpath.dev/fhir/StructureDefinition/change-reason",
-                "valueString": events[1].reason,  # type: ignore[attr-defined]
-            }
+        reason_url = "https://goalpath.dev/fhir/StructureDefinition/change-reason"
+        with_reason = [
+            p for p in provenances if any(e["url"] == reason_url for e in p.get("extension", []))
         ]
+        assert len(with_reason) == 2  # the refinement and the correction
+        assert with_reason[0]["extension"][0] == {
+            "url": reason_url,
+            "valueString": events[1].reason,  # type: ignore[attr-defined]
+        }
         # The reason for a change is not a purpose of use.
         assert not any(reason_field in p for p in provenances)
         assert provenances[3]["occurredDateTime"] == "2026-03-16"
