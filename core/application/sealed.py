@@ -75,8 +75,8 @@ from goalpath.core.values import (
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
-    "KEY_STORE_VARIABLE",
     "DEFAULT_SNAPSHOT_INTERVAL",
+    "KEY_STORE_VARIABLE",
     "SEALED_RECORDERS",
     "SealedApplication",
     "local_today",
