@@ -1,10 +1,10 @@
 """One ``GoalpathApp`` and one ``Projections`` shared by threads; processes sharing one store.
 
 Issue 12, done-when 1, on a SQLite file and on PostgreSQL: eight threads
-share one application and one read side, making 200 writes (measurements,
-sessions, reviews, on a goal of their own and on one goal every thread
-measures) and 200 reads (plans, progress, reviews due, the audit log, the
-status) in all, each thread its share, writes and reads interleaved.
+share one application and one read side, each thread making 200 writes
+(measurements, sessions, reviews, on a goal of its own and on one goal every
+thread measures) and 200 reads (plans, progress, reviews due, the audit log,
+the status), writes and reads interleaved: 1,600 of each per store.
 Every read succeeds or raises a typed
 :class:`~goalpath.core.errors.GoalpathError`; every acknowledged write is
 stored exactly once; afterwards the read models equal a rebuild from zero.
@@ -39,8 +39,8 @@ READS: Final = 200
 """Writes and reads on each store, in all, spread evenly over the threads (or processes)."""
 THREADS: Final = 8
 PROCESSES: Final = 4
-WRITES_PER_THREAD: Final = WRITES // THREADS
-READS_PER_THREAD: Final = READS // THREADS
+WRITES_PER_THREAD: Final = WRITES
+READS_PER_THREAD: Final = READS
 WRITES_PER_PROCESS: Final = WRITES // PROCESSES
 READS_PER_PROCESS: Final = READS // PROCESSES
 
