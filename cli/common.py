@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -25,7 +26,8 @@ from rich.console import Console
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import UNAUTHENTICATED, Principal, Read
-from goalpath.core.errors import GoalpathError
+from goalpath.core.errors import GoalpathError, StoreError
+from goalpath.core.storage.locations import store_spec
 from goalpath.core.values import ROLES, jsonable
 
 __all__ = [
@@ -61,14 +63,24 @@ def console() -> Console:
 
 
 @contextmanager
-def open_app(ctx: click.Context) -> Iterator[GoalpathApp]:
+def open_app(ctx: click.Context, *, create: bool = False) -> Iterator[GoalpathApp]:
     """Open the application on the store chosen by ``--db`` and ``--tenant``.
 
     Without ``--db``: ``GOALPATH_DATABASE_URL``, else ``GOALPATH_DB``, else ``./goalpath.db``.
+    A SQLite store that does not exist is refused, naming the path, unless
+    ``create`` (``episode open`` starts a store): a mistyped ``--db`` never
+    answers from a new, empty store.
     """
     state = ctx.find_object(AppState) or AppState()
     tenant = state.tenant or os.environ.get("GOALPATH_TENANT") or None
-    app = GoalpathApp(resolve_db_path(state.db), tenant=tenant)
+    location = resolve_db_path(state.db)
+    spec = store_spec(location, tenant)
+    if spec.kind == "sqlite" and not create and not Path(spec.location).exists():
+        raise StoreError(
+            f"no goalpath store at {spec.location}; check --db (or GOALPATH_DB): only "
+            "'goalpath episode open' starts a new store"
+        )
+    app = GoalpathApp(location, tenant=tenant)
     try:
         yield app
     finally:

@@ -58,7 +58,7 @@ def open_episode(
 ) -> None:
     """Open an episode of care for a client."""
     actor = make_actor(actor_id, role)
-    with open_app(ctx) as app:
+    with open_app(ctx, create=True) as app:
         new_id = app.open_episode(
             client_id=client_id,
             therapist_ids=therapist_ids,

@@ -135,3 +135,19 @@ def test_a_negative_measurement_is_a_value_not_an_option(tmp_path: Path) -> None
     _run(db, "goal", "measure", str(goal), "-1")
     with GoalpathApp(db) as app:
         assert [m.value for m in app.get_goal(goal).measurements] == [-1.0]
+
+
+def test_a_read_on_a_store_that_does_not_exist_is_refused_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    mistyped = tmp_path / "clinc.db"
+    for command in (["plan", "show", "client-1"], ["reviews", "due"], ["goal", "list"]):
+        result = CliRunner().invoke(cli, ["--db", str(mistyped), *command])
+        assert result.exit_code == 1, command
+        assert f"no goalpath store at {mistyped}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    opened = CliRunner(env={"GOALPATH_ACTOR": "therapist-7"}).invoke(
+        cli, ["--db", str(mistyped), "episode", "open", "--client", "c", "--therapist", "t"]
+    )
+    assert opened.exit_code == 0, opened.output  # only episode open starts a store
+    assert mistyped.exists()
