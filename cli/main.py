@@ -6,7 +6,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import click
 
@@ -42,7 +42,7 @@ class _Root(click.Group):
         **extra: Any,
     ) -> Any:
         """Run the command line; see :meth:`click.Group.main`."""
-        argv = list(sys.argv[1:] if args is None else args)
+        argv = _options_where_they_belong(self, list(sys.argv[1:] if args is None else args))
         if not standalone_mode or "--json" not in argv:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -61,6 +61,74 @@ class _Root(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+_ROOT_OPTIONS: Final = ("--db", "--database-url", "--tenant")
+"""The root's options, with a value: accepted after the subcommand too."""
+
+_COMMAND_OPTIONS: Final = {"--json": False, "--actor": True, "--role": True}
+"""Options of the commands (with or without a value): accepted before the subcommand too."""
+
+
+def _own_options(root: click.Group, argv: list[str]) -> set[str]:
+    """The options of the command ``argv`` names (a command's own ``--db`` stays its own)."""
+    command: click.Command = root
+    words = iter(argv)
+    for word in words:
+        if word in _ROOT_OPTIONS:
+            next(words, None)
+            continue
+        if word.startswith("-"):
+            continue
+        if not isinstance(command, click.Group) or word not in command.commands:
+            break
+        command = command.commands[word]
+    if command is root:
+        return set()
+    return {option for param in command.params for option in getattr(param, "opts", [])}
+
+
+def _options_where_they_belong(root: click.Group, argv: list[str]) -> list[str]:
+    """Options accepted where people put them: ``plan show CLIENT --db clinic.db``.
+
+    ``--db`` and ``--tenant`` given after the subcommand move to the front;
+    ``--json``, ``--actor`` and ``--role`` given before it move to the end.
+    Nothing after ``--`` moves.
+    """
+    own = _own_options(root, argv)
+    front: list[str] = []
+    rest: list[str] = []
+    moved_back: list[str] = []
+    index, seen_command = 0, False
+    while index < len(argv):
+        word = argv[index]
+        if word == "--":
+            rest += argv[index:]
+            break
+        name, has_equals, _value = word.partition("=")
+        if seen_command and name in _ROOT_OPTIONS and name not in own:
+            taken = 1 if has_equals else 2
+            front += argv[index : index + taken]
+            index += taken
+            continue
+        if not seen_command and name in _COMMAND_OPTIONS:
+            taken = 2 if _COMMAND_OPTIONS[name] and not has_equals else 1
+            moved_back += argv[index : index + taken]
+            index += taken
+            continue
+        if not seen_command and name in _ROOT_OPTIONS:
+            taken = 1 if has_equals else 2
+            rest += argv[index : index + taken]
+            index += taken
+            continue
+        if not word.startswith("-"):
+            seen_command = True
+        rest.append(word)
+        index += 1
+    if "--" in rest:
+        cut = rest.index("--")
+        return [*front, *rest[:cut], *moved_back, *rest[cut:]]
+    return [*front, *rest, *moved_back]
 
 
 @click.group(

@@ -151,3 +151,21 @@ def test_a_read_on_a_store_that_does_not_exist_is_refused_and_creates_nothing(
     )
     assert opened.exit_code == 0, opened.output  # only episode open starts a store
     assert mistyped.exists()
+
+
+def test_options_are_accepted_where_people_put_them(tmp_path: Path) -> None:
+    db = str(tmp_path / "clinic.db")
+    runner = CliRunner()
+    opened = runner.invoke(
+        cli,
+        ["--actor", "therapist-7", "--role", "therapist", "--json", "episode", "open",
+         "--client", "client-1", "--therapist", "therapist-7", "--db", db],
+    )  # fmt: skip
+    assert opened.exit_code == 0, opened.output
+    assert opened.stdout.lstrip().startswith("{")  # --json before the subcommand counted
+    listed = runner.invoke(cli, ["episode", "list", "--db", db, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert '"client-1"' in listed.stdout
+    shown = runner.invoke(cli, ["plan", "show", "client-1", f"--db={db}"])
+    assert shown.exit_code == 0, shown.output
+    assert "client-1" in shown.stdout
