@@ -465,7 +465,12 @@ def correct_measurement(
             actor=actor,
             expected_version=expected_version,
         )
-        _show(app, goal_id, as_json, f"corrected measurement {number} of goal {goal_id}")
+        said = (
+            f"voided measurement {number} of goal {goal_id}"
+            if value is None
+            else f"corrected measurement {number} of goal {goal_id} to {value:g}"
+        )
+        _show(app, goal_id, as_json, said)
 
 
 @goal.command("review")

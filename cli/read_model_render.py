@@ -270,6 +270,15 @@ def render_plan(out: Console, plan: Plan) -> None:
     out.print(Panel(Group(*parts), title="plan", expand=False))
 
 
+def _trend_text(trend: float, unit: str) -> str:
+    """The trend in the measure's words: ``down 0.42 per week each week``, never ``(per week)``."""
+    direction = "up" if trend > 0 else "down" if trend < 0 else "flat,"
+    amount = f"{abs(trend):.2f}"
+    if unit.startswith("per "):
+        return f"{direction} {amount} {unit} each week"
+    return f"{direction} {amount} {unit} a week".replace("  ", " ")
+
+
 def render_progress(out: Console, report: ProgressReport) -> None:
     """Print a goal's progress with a chart of measurements against the expected trajectory."""
     facts = Table.grid(padding=(0, 2))
@@ -277,13 +286,18 @@ def render_progress(out: Console, report: ProgressReport) -> None:
     facts.add_column()
     facts.add_row("goal", str(report.goal_id))
     facts.add_row("statement", report.statement)
-    facts.add_row("status", Text(report.status, style=_STATUS_STYLE.get(report.status, "")))
+    facts.add_row(
+        "progress",
+        Text(report.status, style=_STATUS_STYLE.get(report.status, "")).append(
+            "  (against the target; not the goal's status)", style="dim"
+        ),
+    )
     facts.add_row("why", report.reason)
     if report.percent is not None:
         facts.add_row("of the way", f"{report.percent:.0f}% from baseline to target")
     if report.trend_per_week is not None:
         unit = report.measure.unit if report.measure else ""
-        facts.add_row("trend", f"{report.trend_per_week:+.2f} a week ({unit})")
+        facts.add_row("trend", _trend_text(report.trend_per_week, unit))
     if report.outcome is not None:
         outcome = report.outcome
         flags = [

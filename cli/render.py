@@ -258,8 +258,13 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _shown(entry: HistoryEntry, field: str) -> bool:
-    """The first event sets every field; the table shows its statement and status."""
-    return entry.version > 1 or field in ("definition.statement", "status")
+    """The first event sets every field; the table shows its statement, status and template."""
+    return entry.version > 1 or field in (
+        "definition.statement",
+        "status",
+        "template_id",
+        "template_version",
+    )
 
 
 def _label(field: str) -> str:

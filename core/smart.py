@@ -101,7 +101,12 @@ class SmartReport:
         return tuple(verdict.letter for verdict in self.verdicts if not verdict.passed)
 
     def summary(self) -> str:
-        """A short one-line verdict such as ``S M A R T`` with failed letters in lower case."""
+        """A short one-line verdict: ``S M A R T``; a letter not met is lower case with ``?``.
+
+        ``S m? A R t?`` reads "specific, not yet measurable, achievable,
+        relevant, not yet time-bound"; ``goal show`` and ``goalpath smart`` give
+        the reason for each letter.
+        """
         letters = ("S", "M", "A", "R", "T")
         return " ".join(
             letter if verdict.passed else letter.lower() + "?"

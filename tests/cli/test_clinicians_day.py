@@ -169,3 +169,25 @@ def test_options_are_accepted_where_people_put_them(tmp_path: Path) -> None:
     shown = runner.invoke(cli, ["plan", "show", "client-1", f"--db={db}"])
     assert shown.exit_code == 0, shown.output
     assert "client-1" in shown.stdout
+
+
+def test_the_words_say_what_happened(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    opened = (local_today() - timedelta(weeks=3)).isoformat()
+    _run(db, "episode", "open", "--client", "client-1", "--therapist", "therapist-7",
+         "--on", opened)  # fmt: skip
+    episode = re.findall(r"\b[0-9a-f]{8}\b", _run(db, "episode", "list").stdout)[0]
+    created = _run(db, "goal", "create", episode, "--template", "cbt.panic-frequency",
+                   "--start", opened, "--activate", "--json")  # fmt: skip
+    goal = re.findall(r'"id": "([0-9a-f-]{36})"', created.stdout)[0]
+    for week, value in ((0, "4"), (1, "3"), (2, "2")):
+        day = (date.fromisoformat(opened) + timedelta(weeks=week)).isoformat()
+        _run(db, "goal", "measure", goal, value, "--on", day)
+    voided = _run(db, "goal", "correct", goal, "3", "--void", "--reason", "wrong client")
+    assert f"voided measurement 3 of goal {goal}" in voided.stdout
+    progress = _run(db, "progress", goal).stdout
+    assert "a week (per week)" not in progress
+    assert "down 1.00 per week each week" in progress
+    assert "not the goal's status" in progress
+    history = _run(db, "goal", "history", goal).stdout
+    assert "cbt.panic-frequency" in history  # where the goal came from
