@@ -115,7 +115,13 @@ def record_session(
 
 @episode.command("assign")
 @click.argument("episode_id", type=EPISODE_ID)
-@click.argument("therapist_id")
+@click.argument("therapist_id", required=False)
+@click.option(
+    "--therapist",
+    "therapist_option",
+    metavar="ID",
+    help="The therapist to assign (as episode open takes it; or give it after EPISODE_ID).",
+)
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
 @actor_options
 @json_option
@@ -126,13 +132,17 @@ def assign_therapist(
     /,
     *,
     episode_id: UUID,
-    therapist_id: str,
+    therapist_id: str | None,
+    therapist_option: str | None,
     expected_version: int | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
 ) -> None:
-    """Assign another therapist to an episode."""
+    """Assign another therapist to an episode: --therapist ID (or ID after EPISODE_ID)."""
+    if (therapist_id is None) == (therapist_option is None):
+        raise click.UsageError("name the therapist once: --therapist ID (or ID after EPISODE_ID)")
+    therapist_id = therapist_id or therapist_option or ""
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
         app.assign_therapist(

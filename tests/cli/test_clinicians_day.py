@@ -191,3 +191,23 @@ def test_the_words_say_what_happened(tmp_path: Path) -> None:
     assert "not the goal's status" in progress
     history = _run(db, "goal", "history", goal).stdout
     assert "cbt.panic-frequency" in history  # where the goal came from
+
+
+def test_episode_assign_takes_the_therapist_as_episode_open_does(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.db"
+    _run(db, "episode", "open", "--client", "client-1", "--therapist", "therapist-7")
+    episode = re.findall(r"\b[0-9a-f]{8}\b", _run(db, "episode", "list").stdout)[0]
+    runner = CliRunner(env={"GOALPATH_ACTOR": "supervisor-1", "GOALPATH_ROLE": "supervisor"})
+    by_option = runner.invoke(
+        cli, ["--db", str(db), "episode", "assign", episode, "--therapist", "therapist-8"]
+    )
+    assert by_option.exit_code == 0, by_option.output
+    by_argument = runner.invoke(cli, ["--db", str(db), "episode", "assign", episode, "therapist-9"])
+    assert by_argument.exit_code == 0, by_argument.output
+    both = runner.invoke(
+        cli, ["--db", str(db), "episode", "assign", episode, "t-1", "--therapist", "t-2"]
+    )
+    assert both.exit_code == 2
+    listed = _run(db, "episode", "list", "--json").stdout
+    assert '"therapist-8"' in listed
+    assert '"therapist-9"' in listed
