@@ -119,13 +119,7 @@ def export_episode(
     ``time_zone`` is the clinic's: it dates a status change recorded without
     an effective date of its own (UTC by default).
     """
-    exporter = BundleExporter(
-        check_fhir_version(fhir_version),
-        reference_for,
-        _instruments_of(plugins),
-        check_bundle_type(bundle_type),
-        time_zone,
-    )
+    exporter = _exporter(fhir_version, reference_for, plugins, bundle_type, time_zone)
     exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
 
@@ -147,16 +141,32 @@ def export_client(
 
     The arguments are those of :func:`export_episode`.
     """
-    version = check_fhir_version(fhir_version)
-    kind = check_bundle_type(bundle_type)
+    # Built first, so that a bad version or bundle type is refused before the log is scanned.
+    exporter = _exporter(fhir_version, reference_for, plugins, bundle_type, time_zone)
     episode_ids = client_episode_ids(app, client_id, as_of=as_of)
     if not episode_ids:
         when = f" as of {as_of.isoformat()}" if as_of is not None else ""
         raise NotFoundError("client", f"{client_id}{when} (no episode of care is recorded)")
-    exporter = BundleExporter(version, reference_for, _instruments_of(plugins), kind, time_zone)
     for episode_id in episode_ids:
         exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
+
+
+def _exporter(
+    fhir_version: str,
+    reference_for: ReferenceFor | None,
+    plugins: Plugins | None,
+    bundle_type: str,
+    time_zone: tzinfo,
+) -> BundleExporter:
+    """The exporter of one bundle, its version and bundle type checked."""
+    return BundleExporter(
+        check_fhir_version(fhir_version),
+        reference_for,
+        _instruments_of(plugins),
+        check_bundle_type(bundle_type),
+        time_zone,
+    )
 
 
 def _instruments_of(plugins: Plugins | None) -> Mapping[str, Instrument]:
