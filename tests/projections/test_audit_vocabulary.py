@@ -66,8 +66,8 @@ def _run(*args: str) -> Any:
     return result.stdout
 
 
-def test_the_three_commands_name_a_correction_alike(tmp_path: Path) -> None:
-    db = str(tmp_path / "vocabulary.db")
+def _corrected_goal(db: str) -> tuple[str, str]:
+    """By the command line: an episode, a goal, a measurement and its correction; their ids."""
     opened = _run(
         "--db", db, "episode", "open", "--client", "client-1", "--therapist", "therapist-7",
         "--concern", "panic attacks", "--on", "2026-01-05", "--actor", "therapist-7", "--json",
@@ -84,6 +84,12 @@ def test_the_three_commands_name_a_correction_alike(tmp_path: Path) -> None:
         "--db", db, "goal", "correct", goal, "1", "--value", "2", "--reason", "typed 12 for 2",
         "--actor", "therapist-7",
     )  # fmt: skip
+    return episode, goal
+
+
+def test_the_three_commands_name_a_correction_alike(tmp_path: Path) -> None:
+    db = str(tmp_path / "vocabulary.db")
+    _episode, goal = _corrected_goal(db)
 
     history = json.loads(_run("--db", db, "goal", "history", goal, "--json"))["events"]
     log = json.loads(_run("--db", db, "audit", "log", "--goal", goal, "--json"))["entries"]
@@ -129,22 +135,7 @@ def _provenance_changes(provenance: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_fhir_provenance_carries_the_same_change_records(tmp_path: Path) -> None:
     db = str(tmp_path / "provenance.db")
-    opened = _run(
-        "--db", db, "episode", "open", "--client", "client-1", "--therapist", "therapist-7",
-        "--concern", "panic attacks", "--on", "2026-01-05", "--actor", "therapist-7", "--json",
-    )  # fmt: skip
-    episode = json.loads(opened)["id"]
-    created = _run(
-        "--db", db, "goal", "create", episode, "--start", "2026-01-05", "--statement",
-        "I will reduce my panic attacks from 3 to 1 per week within 6 weeks by practising "
-        "daily breathing exercises", "--activate", "--actor", "therapist-7", "--json",
-    )  # fmt: skip
-    goal = json.loads(created)["id"]
-    _run("--db", db, "goal", "measure", goal, "12", "--on", "2026-01-12", "--actor", "therapist-7")
-    _run(
-        "--db", db, "goal", "correct", goal, "1", "--value", "2", "--reason", "typed 12 for 2",
-        "--actor", "therapist-7",
-    )  # fmt: skip
+    episode, goal = _corrected_goal(db)
     history = json.loads(_run("--db", db, "goal", "history", goal, "--json"))["events"]
     bundle = json.loads(_run("--db", db, "export", "fhir", "--episode", episode))
     provenances = [
