@@ -29,6 +29,7 @@ from goalpath.core.authorization import UNAUTHENTICATED, Principal, Read
 from goalpath.core.errors import GoalpathError, StoreError
 from goalpath.core.storage.locations import store_spec
 from goalpath.core.values import ROLES, jsonable
+from goalpath.exports import documents
 
 __all__ = [
     "AppState",
@@ -240,10 +241,10 @@ def error_document(error: Exception) -> dict[str, Any]:
         field = getattr(param, "name", None) or getattr(error, "param_hint", None)
         if isinstance(field, list | tuple):
             field = " / ".join(str(hint) for hint in field)
-    else:
-        message = str(error)
-        field = getattr(error, "field", None)
-    return {"error": {"type": type(error).__name__, "message": message, "field": field}}
+        return {"error": {"type": type(error).__name__, "message": message, "field": field}}
+    if isinstance(error, GoalpathError):
+        return documents.error_document(error)
+    return {"error": {"type": type(error).__name__, "message": str(error), "field": None}}
 
 
 def parse_date(value: str | None, name: str = "date") -> date | None:

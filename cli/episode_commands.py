@@ -17,7 +17,8 @@ from goalpath.cli.common import (
     refusals,
 )
 from goalpath.cli.record_ids import EPISODE_ID
-from goalpath.cli.render import episode_document, render_episode
+from goalpath.cli.render import render_episode
+from goalpath.exports.documents import episode_document
 
 __all__ = ["register"]
 

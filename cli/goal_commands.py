@@ -36,11 +36,7 @@ from goalpath.cli.definition_options import (
     template_choice,
 )
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
-from goalpath.cli.render import (
-    goal_document,
-    history_table,
-    render_goal,
-)
+from goalpath.cli.render import history_table, render_goal
 from goalpath.cli.smart_command import instrument_facts
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotSmartError
@@ -53,6 +49,7 @@ from goalpath.core.values import (
     Actor,
     GoalDefinition,
 )
+from goalpath.exports.documents import goal_document
 
 __all__ = ["register"]
 

@@ -33,20 +33,18 @@ from goalpath.cli.common import (
     record_read,
     refusals,
 )
-from goalpath.cli.read_model_render import (
+from goalpath.cli.read_model_render import render_outcomes, render_plan, render_progress
+from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
+from goalpath.core.values import jsonable
+from goalpath.exports.charts import png_chart
+from goalpath.exports.documents import (
     audit_document,
     outcomes_document,
     plan_document,
     progress_document,
-    render_outcomes,
-    render_plan,
-    render_progress,
     review_document,
     status_document,
 )
-from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
-from goalpath.core.values import jsonable
-from goalpath.exports.charts import png_chart
 from goalpath.projections import (
     Projections,
 )

@@ -15,33 +15,20 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from goalpath.core.values import jsonable
 from goalpath.exports.charts import text_chart
 from goalpath.projections import (
-    AuditEntry,
     CaseloadOutcomes,
     OutcomeCounts,
     Plan,
-    PlanGoal,
     ProgressReport,
-    ProjectionStatus,
-    ReviewDue,
 )
-from goalpath.projections.caseload import EpisodeOutcome
 from goalpath.projections.gas import GasScore
-from goalpath.projections.outcomes import InstrumentPair
 
 __all__ = [
-    "audit_document",
-    "outcomes_document",
-    "plan_document",
-    "progress_document",
     "render_counts",
     "render_outcomes",
     "render_plan",
     "render_progress",
-    "review_document",
-    "status_document",
 ]
 
 _STATUS_STYLE = {
@@ -53,167 +40,11 @@ _STATUS_STYLE = {
 }
 
 
-def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
-    record = goal.record
-    return {
-        "id": str(record.goal_id),
-        "status": record.status,
-        "statement": record.definition.statement,
-        "definition": jsonable(record.definition),
-        "focus": record.definition.effective_focus,
-        "smart": {
-            "passed": goal.smart.passed,
-            "summary": goal.smart.summary(),
-            "failed_letters": list(goal.smart.failed_letters),
-        },
-        "latest_measurement": jsonable(goal.latest),
-        "next_review_due": jsonable(goal.next_review_due),
-        "last_reviewed_on": jsonable(record.last_reviewed_on),
-        "latest_attainment": record.latest_attainment,
-        "latest_attainment_on": jsonable(record.latest_attainment_on),
-        "gas_weight": record.definition.gas_weight,
-        "version": record.version,
-    }
-
-
-def plan_document(plan: Plan) -> dict[str, Any]:
-    """A plan as JSON-ready data."""
-    episode = plan.episode
-    return {
-        "episode_id": str(episode.episode_id),
-        "client_id": episode.client_id,
-        "on": plan.on.isoformat(),
-        "therapist_ids": list(episode.therapist_ids),
-        "concerns": list(episode.concerns),
-        "opened_on": episode.opened_on.isoformat(),
-        "closed_on": jsonable(episode.closed_on),
-        "sessions_recorded": episode.sessions_recorded,
-        "goals": [_plan_goal_document(goal) for goal in plan.goals],
-        "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
-        "warnings": jsonable(plan.warnings),
-        "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
-        "gas": _gas_document(plan.gas),
-    }
-
-
-def _gas_document(gas: GasScore) -> dict[str, Any]:
-    return {
-        "t_score": None if gas.t_score is None else round(gas.t_score, 2),
-        "scored": gas.scored,
-        "goals": gas.goals,
-        "unscored": gas.unscored,
-        "weighted": gas.weighted,
-        "coverage": gas.coverage,
-    }
-
-
 def _gas_line(gas: GasScore) -> str:
     weighted = ", weighted by importance x difficulty" if gas.weighted else ""
     if gas.t_score is None:
         return f"none ({gas.coverage}{weighted})"
     return f"{gas.t_score:.2f} ({gas.coverage}{weighted})"
-
-
-def progress_document(report: ProgressReport) -> dict[str, Any]:
-    """A progress report as JSON-ready data."""
-    trajectory = report.trajectory
-    return {
-        "goal_id": str(report.goal_id),
-        "statement": report.statement,
-        "as_of": report.as_of.isoformat(),
-        "measure": jsonable(report.measure),
-        "target": jsonable(report.target),
-        "series": [
-            {"sequence": m.sequence, "value": m.value, "observed_on": m.observed_on.isoformat()}
-            for m in report.series
-        ],
-        "latest_value": report.latest_value,
-        "latest_on": jsonable(report.latest_on),
-        "percent": None if report.percent is None else round(report.percent, 1),
-        "trend_per_week": report.trend_per_week,
-        "expected_at_latest": report.expected_at_latest,
-        "expected_trajectory": None
-        if trajectory is None
-        else [{"on": day.isoformat(), "value": value} for day, value in trajectory],
-        "status": report.status,
-        "reason": report.reason,
-        "outcome": jsonable(report.outcome),
-    }
-
-
-def review_document(item: ReviewDue) -> dict[str, Any]:
-    """One review-queue entry as JSON-ready data."""
-    document: dict[str, Any] = jsonable(item)
-    return document
-
-
-def audit_document(entry: AuditEntry) -> dict[str, Any]:
-    """One audit-log row as JSON-ready data."""
-    document: dict[str, Any] = jsonable(entry)
-    return document
-
-
-def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
-    document: dict[str, Any] = jsonable(counts)
-    document["rates"] = counts.rates
-    return document
-
-
-def _pair_document(pair: InstrumentPair | None) -> dict[str, Any] | None:
-    if pair is None:
-        return None
-    outcome = pair.outcome
-    return {
-        "instrument": pair.instrument,
-        "first": pair.first,
-        "first_on": pair.first_on.isoformat(),
-        "last": pair.last,
-        "last_on": pair.last_on.isoformat(),
-        "scores": pair.scores,
-        "case_at_start": outcome.case_at_start,
-        "case_at_end": outcome.case_at_end,
-        "reliable_improvement": outcome.reliable_improvement,
-        "reliable_deterioration": outcome.reliable_deterioration,
-    }
-
-
-def _episode_outcome_document(episode: EpisodeOutcome) -> dict[str, Any]:
-    return {
-        "episode_id": str(episode.episode_id),
-        "therapist_ids": list(episode.therapist_ids),
-        "course": episode.course,
-        "label": episode.label,
-        "counted": episode.counted,
-        "depression": _pair_document(episode.depression),
-        "anxiety": _pair_document(episode.anxiety),
-        "outcome": jsonable(episode.outcome),
-        "instruments": sorted(episode.pairs),
-    }
-
-
-def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
-    """Caseload outcomes as JSON-ready data: the rule, the counts, each episode's outcome."""
-    return {
-        "rule": jsonable(outcomes.rule),
-        "overall": _counts_document(outcomes.overall),
-        "by_therapist": {
-            therapist: _counts_document(counts)
-            for therapist, counts in outcomes.by_therapist.items()
-        },
-        "episodes": [_episode_outcome_document(episode) for episode in outcomes.episodes],
-    }
-
-
-def status_document(status: ProjectionStatus) -> dict[str, Any]:
-    """Where the read models stand, as JSON-ready data."""
-    return {
-        "store": status.store,
-        "position": status.position,
-        "head": status.head,
-        "lag": status.lag,
-        "batch_size": status.batch_size,
-        "rows": status.rows,
-    }
 
 
 # -- rendering ----------------------------------------------------------------------

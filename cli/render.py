@@ -14,16 +14,13 @@ from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
 from goalpath.core.history import HistoryEntry
 from goalpath.core.smart import SmartReport
-from goalpath.core.values import Measurement, jsonable
+from goalpath.core.values import Measurement
 
 __all__ = [
-    "episode_document",
-    "goal_document",
     "history_table",
     "measurement_chart",
     "render_episode",
     "render_goal",
-    "smart_document",
     "smart_table",
 ]
 
@@ -35,58 +32,6 @@ _STATUS_STYLE = {
     "cancelled": "dim",
     "entered-in-error": "red",
 }
-
-
-def smart_document(report: SmartReport) -> dict[str, Any]:
-    """A SMART report as JSON-ready data."""
-    return {
-        "passed": report.passed,
-        "failed_letters": list(report.failed_letters),
-        "verdicts": [jsonable(verdict) for verdict in report.verdicts],
-    }
-
-
-def goal_document(goal: Goal) -> dict[str, Any]:
-    """A goal as JSON-ready data: definition, status, SMART report, measurements, reviews."""
-    latest = goal.latest_measurement
-    return {
-        "id": str(goal.id),
-        "version": goal.version,
-        "episode_id": str(goal.episode_id),
-        "client_id": goal.client_id,
-        "status": goal.status,
-        "definition": jsonable(goal.definition),
-        "focus": goal.definition.effective_focus,
-        "smart": smart_document(goal.smart),
-        "template": (
-            {"id": goal.template_id, "version": goal.template_version} if goal.template_id else None
-        ),
-        "measurements": jsonable(goal.measurements),
-        "latest_measurement": jsonable(latest),
-        "reviews": jsonable(goal.reviews),
-        "next_review_due": jsonable(goal.next_review_due),
-        "retirement_reason": goal.retirement_reason,
-        "replaced_by": jsonable(goal.replaced_by),
-        "created_on": goal.created_on.isoformat(),
-        "modified_on": goal.modified_on.isoformat(),
-    }
-
-
-def episode_document(episode: Episode) -> dict[str, Any]:
-    """An episode as JSON-ready data."""
-    return {
-        "id": str(episode.id),
-        "version": episode.version,
-        "client_id": episode.client_id,
-        "therapist_ids": list(episode.therapist_ids),
-        "concerns": list(episode.concerns),
-        "opened_on": episode.opened_on.isoformat(),
-        "closed_on": jsonable(episode.closed_on),
-        "close_reason": episode.close_reason,
-        "sessions": jsonable(episode.sessions),
-        "sessions_attended": episode.sessions_attended,
-        "goal_ids": [str(goal_id) for goal_id in episode.goal_ids],
-    }
 
 
 def smart_table(report: SmartReport, title: str = "SMART") -> Table:

@@ -12,10 +12,11 @@ from goalpath.cli.definition_options import (
     measure_from_options,
     target_from_options,
 )
-from goalpath.cli.render import smart_document, smart_table
+from goalpath.cli.render import smart_table
 from goalpath.core.application import local_today
 from goalpath.core.smart import InstrumentFacts, draft_definition, evaluate_smart
 from goalpath.core.values import jsonable
+from goalpath.exports.documents import smart_document
 
 __all__ = ["register"]
 

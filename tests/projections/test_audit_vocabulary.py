@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 from goalpath.cli.main import cli
-from goalpath.cli.read_model_render import audit_document
 from goalpath.core.application import GoalpathApp
 from goalpath.core.application.audit import export_rows
 from goalpath.core.history import HistoryBuilder
+from goalpath.exports.documents import audit_document
 from goalpath.projections import Projections, SQLiteReadModelStore
 from tests.projections.strategies import Operation, histories, replay
 from tests.strategies import TODAY

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goalpath.cli.read_model_render import plan_document
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.exports.documents import plan_document
 from goalpath.projections import Projections
 from goalpath.projections.plan import Plan
 from goalpath.projections.records import latest_attainment_by_review_date

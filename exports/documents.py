@@ -1,0 +1,261 @@
+"""The JSON documents goalpath prints and serves: one per aggregate view and read model.
+
+``goalpath ... --json`` prints these, the HTTP server returns them, and a
+Python host can call them directly: each function turns one public value
+(a :class:`~goalpath.core.goal.Goal`, a :class:`~goalpath.projections.Plan`,
+a refusal …) into JSON-ready data (dicts, lists, strings, numbers, ``None``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goalpath.core.episode import Episode
+from goalpath.core.errors import GoalpathError
+from goalpath.core.goal import Goal
+from goalpath.core.smart import SmartReport
+from goalpath.core.values import jsonable
+from goalpath.projections import (
+    AuditEntry,
+    CaseloadOutcomes,
+    OutcomeCounts,
+    Plan,
+    PlanGoal,
+    ProgressReport,
+    ProjectionStatus,
+    ReviewDue,
+)
+from goalpath.projections.caseload import EpisodeOutcome
+from goalpath.projections.gas import GasScore
+from goalpath.projections.outcomes import InstrumentPair
+
+__all__ = [
+    "audit_document",
+    "episode_document",
+    "error_document",
+    "goal_document",
+    "outcomes_document",
+    "plan_document",
+    "progress_document",
+    "review_document",
+    "smart_document",
+    "status_document",
+]
+
+
+def smart_document(report: SmartReport) -> dict[str, Any]:
+    """A SMART report as JSON-ready data."""
+    return {
+        "passed": report.passed,
+        "failed_letters": list(report.failed_letters),
+        "verdicts": [jsonable(verdict) for verdict in report.verdicts],
+    }
+
+
+def goal_document(goal: Goal) -> dict[str, Any]:
+    """A goal as JSON-ready data: definition, status, SMART report, measurements, reviews."""
+    latest = goal.latest_measurement
+    return {
+        "id": str(goal.id),
+        "version": goal.version,
+        "episode_id": str(goal.episode_id),
+        "client_id": goal.client_id,
+        "status": goal.status,
+        "definition": jsonable(goal.definition),
+        "focus": goal.definition.effective_focus,
+        "smart": smart_document(goal.smart),
+        "template": (
+            {"id": goal.template_id, "version": goal.template_version} if goal.template_id else None
+        ),
+        "measurements": jsonable(goal.measurements),
+        "latest_measurement": jsonable(latest),
+        "reviews": jsonable(goal.reviews),
+        "next_review_due": jsonable(goal.next_review_due),
+        "retirement_reason": goal.retirement_reason,
+        "replaced_by": jsonable(goal.replaced_by),
+        "created_on": goal.created_on.isoformat(),
+        "modified_on": goal.modified_on.isoformat(),
+    }
+
+
+def episode_document(episode: Episode) -> dict[str, Any]:
+    """An episode as JSON-ready data."""
+    return {
+        "id": str(episode.id),
+        "version": episode.version,
+        "client_id": episode.client_id,
+        "therapist_ids": list(episode.therapist_ids),
+        "concerns": list(episode.concerns),
+        "opened_on": episode.opened_on.isoformat(),
+        "closed_on": jsonable(episode.closed_on),
+        "close_reason": episode.close_reason,
+        "sessions": jsonable(episode.sessions),
+        "sessions_attended": episode.sessions_attended,
+        "goal_ids": [str(goal_id) for goal_id in episode.goal_ids],
+    }
+
+
+def _plan_goal_document(goal: PlanGoal) -> dict[str, Any]:
+    record = goal.record
+    return {
+        "id": str(record.goal_id),
+        "status": record.status,
+        "statement": record.definition.statement,
+        "definition": jsonable(record.definition),
+        "focus": record.definition.effective_focus,
+        "smart": {
+            "passed": goal.smart.passed,
+            "summary": goal.smart.summary(),
+            "failed_letters": list(goal.smart.failed_letters),
+        },
+        "latest_measurement": jsonable(goal.latest),
+        "next_review_due": jsonable(goal.next_review_due),
+        "last_reviewed_on": jsonable(record.last_reviewed_on),
+        "latest_attainment": record.latest_attainment,
+        "latest_attainment_on": jsonable(record.latest_attainment_on),
+        "gas_weight": record.definition.gas_weight,
+        "version": record.version,
+    }
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    """A plan as JSON-ready data."""
+    episode = plan.episode
+    return {
+        "episode_id": str(episode.episode_id),
+        "client_id": episode.client_id,
+        "on": plan.on.isoformat(),
+        "therapist_ids": list(episode.therapist_ids),
+        "concerns": list(episode.concerns),
+        "opened_on": episode.opened_on.isoformat(),
+        "closed_on": jsonable(episode.closed_on),
+        "sessions_recorded": episode.sessions_recorded,
+        "goals": [_plan_goal_document(goal) for goal in plan.goals],
+        "ended_goals": [_plan_goal_document(goal) for goal in plan.ended],
+        "warnings": jsonable(plan.warnings),
+        "gas_t_score": None if plan.gas_t_score is None else round(plan.gas_t_score, 2),
+        "gas": _gas_document(plan.gas),
+    }
+
+
+def _gas_document(gas: GasScore) -> dict[str, Any]:
+    return {
+        "t_score": None if gas.t_score is None else round(gas.t_score, 2),
+        "scored": gas.scored,
+        "goals": gas.goals,
+        "unscored": gas.unscored,
+        "weighted": gas.weighted,
+        "coverage": gas.coverage,
+    }
+
+
+def progress_document(report: ProgressReport) -> dict[str, Any]:
+    """A progress report as JSON-ready data."""
+    trajectory = report.trajectory
+    return {
+        "goal_id": str(report.goal_id),
+        "statement": report.statement,
+        "as_of": report.as_of.isoformat(),
+        "measure": jsonable(report.measure),
+        "target": jsonable(report.target),
+        "series": [
+            {"sequence": m.sequence, "value": m.value, "observed_on": m.observed_on.isoformat()}
+            for m in report.series
+        ],
+        "latest_value": report.latest_value,
+        "latest_on": jsonable(report.latest_on),
+        "percent": None if report.percent is None else round(report.percent, 1),
+        "trend_per_week": report.trend_per_week,
+        "expected_at_latest": report.expected_at_latest,
+        "expected_trajectory": None
+        if trajectory is None
+        else [{"on": day.isoformat(), "value": value} for day, value in trajectory],
+        "status": report.status,
+        "reason": report.reason,
+        "outcome": jsonable(report.outcome),
+    }
+
+
+def review_document(item: ReviewDue) -> dict[str, Any]:
+    """One review-queue entry as JSON-ready data."""
+    document: dict[str, Any] = jsonable(item)
+    return document
+
+
+def audit_document(entry: AuditEntry) -> dict[str, Any]:
+    """One audit-log row as JSON-ready data."""
+    document: dict[str, Any] = jsonable(entry)
+    return document
+
+
+def _counts_document(counts: OutcomeCounts) -> dict[str, Any]:
+    document: dict[str, Any] = jsonable(counts)
+    document["rates"] = counts.rates
+    return document
+
+
+def _pair_document(pair: InstrumentPair | None) -> dict[str, Any] | None:
+    if pair is None:
+        return None
+    outcome = pair.outcome
+    return {
+        "instrument": pair.instrument,
+        "first": pair.first,
+        "first_on": pair.first_on.isoformat(),
+        "last": pair.last,
+        "last_on": pair.last_on.isoformat(),
+        "scores": pair.scores,
+        "case_at_start": outcome.case_at_start,
+        "case_at_end": outcome.case_at_end,
+        "reliable_improvement": outcome.reliable_improvement,
+        "reliable_deterioration": outcome.reliable_deterioration,
+    }
+
+
+def _episode_outcome_document(episode: EpisodeOutcome) -> dict[str, Any]:
+    return {
+        "episode_id": str(episode.episode_id),
+        "therapist_ids": list(episode.therapist_ids),
+        "course": episode.course,
+        "label": episode.label,
+        "counted": episode.counted,
+        "depression": _pair_document(episode.depression),
+        "anxiety": _pair_document(episode.anxiety),
+        "outcome": jsonable(episode.outcome),
+        "instruments": sorted(episode.pairs),
+    }
+
+
+def outcomes_document(outcomes: CaseloadOutcomes) -> dict[str, Any]:
+    """Caseload outcomes as JSON-ready data: the rule, the counts, each episode's outcome."""
+    return {
+        "rule": jsonable(outcomes.rule),
+        "overall": _counts_document(outcomes.overall),
+        "by_therapist": {
+            therapist: _counts_document(counts)
+            for therapist, counts in outcomes.by_therapist.items()
+        },
+        "episodes": [_episode_outcome_document(episode) for episode in outcomes.episodes],
+    }
+
+
+def status_document(status: ProjectionStatus) -> dict[str, Any]:
+    """Where the read models stand, as JSON-ready data."""
+    return {
+        "store": status.store,
+        "position": status.position,
+        "head": status.head,
+        "lag": status.lag,
+        "batch_size": status.batch_size,
+        "rows": status.rows,
+    }
+
+
+def error_document(error: GoalpathError) -> dict[str, Any]:
+    """A refusal as JSON-ready data: ``{"error": {"type", "message", "field"}}``.
+
+    ``type`` is the error's class (``NotFoundError``, ``InvalidValueError``…),
+    ``field`` the input at fault where it is known (else ``null``).
+    """
+    field = getattr(error, "field", None)
+    return {"error": {"type": type(error).__name__, "message": str(error), "field": field}}
