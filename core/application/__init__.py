@@ -5,6 +5,8 @@
 - :mod:`goalpath.core.application.sealed`: :class:`SealedApplication`, the
   wiring (key store, recorder and mapper for a store location), loading and
   saving aggregates, time travel;
+- :mod:`goalpath.core.application.unit_of_work`: what a unit of work keeps
+  until it writes several commands' changes in one transaction;
 - :mod:`goalpath.core.application.audit`: streaming a store's history for
   auditors.
 

@@ -13,10 +13,12 @@ parameters. Splitting it would scatter that surface without separating a concept
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Final, cast
+from typing import Any, Final, Self, cast
 from uuid import UUID
 
 import attrs
@@ -32,6 +34,7 @@ from goalpath.core.application.sealed import (
     local_today,
     retried_on_conflict,
 )
+from goalpath.core.application.unit_of_work import PendingWrites, check_host_connection
 from goalpath.core.authorization import (
     Action,
     ClinicalPolicy,
@@ -240,6 +243,42 @@ class GoalpathApp(SealedApplication):
         record = AccessRecord.record(checked, "access-log", client_id=client_id, purpose=purpose)
         self._save(record, based_on={})
         return entries
+
+    # -- units of work ----------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self, *, connection: Any = None) -> Iterator[Self]:
+        """Run several commands, on several aggregates, and write them in one transaction.
+
+        Yields an application like this one, whose commands run exactly as
+        this one's (authorized, checked, refused with the same typed errors)
+        but keep what they change in the unit: later commands of the unit
+        see it, and nothing is written until the block exits without an
+        error. Then every change is written in one transaction; an error in
+        the block (raised on), or another writer's change to one of the same
+        aggregates meanwhile (:class:`~goalpath.core.errors.ConflictError`),
+        writes nothing. Reads of history and time travel show what is stored.
+
+        ``connection``, on a PostgreSQL store: the host's own psycopg
+        connection, inside a transaction the host has begun. goalpath writes
+        within it (in a savepoint) and neither commits nor rolls back: the
+        host's rollback removes goalpath's writes too. The events table stays
+        locked for other writers until the host's transaction ends.
+
+        An erasure cannot be part of a unit (it destroys a key at once), and
+        units do not nest.
+        """
+        if self._unit is not None:
+            raise InvalidCommandError("units of work do not nest; give the command to this unit")
+        if connection is not None:
+            check_host_connection(connection, self.store.kind)
+        work = copy.copy(self)
+        unit = work._unit = PendingWrites()
+        try:
+            yield work
+        finally:
+            unit.ended = True
+        self._write_unit(unit, connection)
 
     # -- episodes -------------------------------------------------------------
 
@@ -535,6 +574,9 @@ class GoalpathApp(SealedApplication):
         exactly the state its events replay to, instead of reading the events
         back from the store.
         """
+        if self._unit is not None:
+            self._unit.stash(goals, based_on)
+            return
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
         with self._refused_writes(goals, based_on), self._sealed_save():
             # The recorder's own insert: its transaction also seals the stream heads.
@@ -747,6 +789,11 @@ class GoalpathApp(SealedApplication):
         process the erasure record. Only a supervisor (or the system, for
         automated retention rules) may erase, and a reason is required.
         """
+        if self._unit is not None:
+            raise InvalidCommandError(
+                "an erasure destroys a key at once and cannot be part of a unit of work; "
+                "erase the client through the application, outside the unit"
+            )
         actor = self._authorize(actor, "erase_client", Subject(client_id))
         ClientErasure.check_request(actor, reason)
         record = self.keys.lookup(client_id)

@@ -39,9 +39,11 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
     RecordConflictError,
+    StoredEvent,
 )
 from eventsourcing.utils import Environment, EnvType
 
+from goalpath.core.application.unit_of_work import PendingWrites
 from goalpath.core.errors import (
     ConflictError,
     DuplicateIdError,
@@ -161,6 +163,9 @@ def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
 class SealedApplication(Application[UUID]):
     """An eventsourcing application on a sealed goalpath store; see :class:`GoalpathApp`."""
 
+    _unit: PendingWrites | None = None
+    """Set on the copy a unit of work gives its block: saves are kept there until it ends."""
+
     def __init__(
         self,
         store: str | os.PathLike[str] = MEMORY,
@@ -252,7 +257,9 @@ class SealedApplication(Application[UUID]):
         return self.sealing
 
     def close(self) -> None:
-        """Close the store's connections."""
+        """Close the store's connections (a unit of work's copy leaves them to its application)."""
+        if self._unit is not None:
+            return
         super().close()
         keys = getattr(self, "keys", None)
         if keys is not None:
@@ -279,7 +286,14 @@ class SealedApplication(Application[UUID]):
     # -- saving ---------------------------------------------------------------
 
     def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
-        """Save new events; a concurrent write becomes a typed conflict, and nothing is written."""
+        """Save new events; a concurrent write becomes a typed conflict, and nothing is written.
+
+        Inside a unit of work the aggregates are kept in the unit instead,
+        written when it ends (:mod:`goalpath.core.application.unit_of_work`).
+        """
+        if self._unit is not None:
+            self._unit.stash(aggregates, based_on)
+            return
         with self._refused_writes(aggregates, based_on):
             self.save(*aggregates)
         if self.snapshot_interval:
@@ -291,6 +305,42 @@ class SealedApplication(Application[UUID]):
         """Save new events; the chain hashes they carry are published only once stored."""
         with self._sealed_save():
             return super().save(*objs, **kwargs)
+
+    def _write_unit(self, unit: PendingWrites, connection: Any = None) -> None:
+        """Write everything a unit of work changed, in one transaction, or nothing.
+
+        With a host's ``connection`` (PostgreSQL) the rows go inside the host's
+        open transaction: the chain hashes are not remembered as stored (the
+        host may still roll back; the next save reads them from the store), and
+        no snapshot is taken (a later save takes it).
+        """
+        aggregates = unit.aggregates()
+        if connection is None:
+            self._save(*aggregates, based_on=unit.based_on)
+            return
+        recorder = self.recorder
+        assert isinstance(recorder, SealedPostgresApplicationRecorder)  # noqa: S101  # checked
+        events = [
+            domain_event for aggregate in aggregates for domain_event in aggregate.collect_events()
+        ]
+        self.sealing.begin_save()
+        try:
+            with self._refused_writes(aggregates, unit.based_on):
+                rows = self.sealing.seal_rows(events)
+                recorder.insert_events_within(
+                    connection,
+                    [
+                        StoredEvent(
+                            originator_id=stream,
+                            originator_version=version,
+                            topic=topic,
+                            state=state,
+                        )
+                        for stream, version, topic, state in rows
+                    ],
+                )
+        finally:
+            self.sealing.discard_save()
 
     @contextmanager
     def _sealed_save(self) -> Iterator[None]:
@@ -338,6 +388,8 @@ class SealedApplication(Application[UUID]):
         return events[0].originator_version if events else 0
 
     def _exists(self, aggregate_id: UUID) -> bool:
+        if self._unit is not None and self._unit.pending(aggregate_id) is not None:
+            return True
         return self._stored_version(aggregate_id) > 0
 
     @contextmanager
@@ -363,8 +415,10 @@ class SealedApplication(Application[UUID]):
     ) -> TAggregate:
         kind = _kind_name(cls)
         aggregate_id = as_uuid(aggregate_id, kind)
+        aggregate: object = None if self._unit is None else self._unit.pending(aggregate_id)
         try:
-            aggregate: object = self.repository.get(aggregate_id, projector_func=replay)
+            if aggregate is None:
+                aggregate = self.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             raise NotFoundError(kind, aggregate_id) from None
         if not isinstance(aggregate, cls):

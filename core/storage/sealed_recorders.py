@@ -27,12 +27,14 @@ from typing import Any, Final
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg import Connection, Cursor
+from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Identifier
+from psycopg.types.composite import register_composite
 
 from goalpath.core.storage.mapper import CHAIN
 
@@ -254,6 +256,31 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
             if failure is not None:
                 raise failure
         return notification_ids
+
+    def insert_events_within(
+        self, connection: Connection[Any], stored_events: Sequence[StoredEvent]
+    ) -> Sequence[int] | None:
+        """Insert events, heads and seal through a host's connection, inside its transaction.
+
+        The rows go in a savepoint of the host's open transaction: an error
+        rolls back to it and is raised, and nothing is committed here; the
+        host's commit or rollback decides. The events table stays locked
+        (as for every insert) until the host's transaction ends.
+        """
+        for info in self.datastore.psycopg_type_adapters.values():
+            if not connection.adapters.types.get(info.oid):
+                register_composite(info, connection)
+        try:
+            with connection.transaction(), connection.cursor(row_factory=dict_row) as curs:
+                self._insert_events(curs, stored_events)
+                if not stored_events:
+                    return None
+                self._insert_stored_events(curs, stored_events)
+                return self._fetch_ids_after_insert_events(curs, stored_events)
+        except psycopg.errors.UniqueViolation as error:  # as the library's own insert says it
+            raise RecordConflictError(str(error)) from error
+        except psycopg.Error as error:
+            raise OperationalError(str(error)) from error
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
