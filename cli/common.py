@@ -229,22 +229,25 @@ def refusals(function: Callable[P, R]) -> Callable[P, R]:
 
 
 def error_document(error: Exception) -> dict[str, Any]:
-    """A refusal as JSON-ready data: ``{"error": {"type", "message", "field"}}``.
+    """A refusal as JSON-ready data (:func:`goalpath.exports.documents.error_document`).
 
-    ``type`` is the error's class (``NotFoundError``, ``InvalidValueError``,
-    ``BadParameter``…), ``field`` the option or argument at fault where it is
-    known (else ``null``).
+    A usage error (``BadParameter``, ``NoSuchOption``…) has the code
+    ``invalid-usage`` and, as ``field``, the option or argument at fault
+    where it is known; a command stopped before it answered has ``aborted``.
     """
+    if isinstance(error, GoalpathError):
+        return documents.error_document(error)
     if isinstance(error, click.ClickException):
-        message = error.format_message()
         param = getattr(error, "param", None)
         field = getattr(param, "name", None) or getattr(error, "param_hint", None)
         if isinstance(field, list | tuple):
             field = " / ".join(str(hint) for hint in field)
-        return {"error": {"type": type(error).__name__, "message": message, "field": field}}
-    if isinstance(error, GoalpathError):
-        return documents.error_document(error)
-    return {"error": {"type": type(error).__name__, "message": str(error), "field": None}}
+        return documents.refusal_document(
+            type(error).__name__, "invalid-usage", error.format_message(), field=field
+        )
+    if isinstance(error, click.Abort):
+        return documents.refusal_document("Aborted", "aborted", "aborted")
+    return documents.refusal_document(type(error).__name__, "refused", str(error))
 
 
 def parse_date(value: str | None, name: str = "date") -> date | None:

@@ -55,9 +55,7 @@ class _Root(click.Group):
         except click.exceptions.Exit as stop:
             sys.exit(stop.exit_code)
         except click.Abort:
-            click.echo(
-                json.dumps({"error": {"type": "Aborted", "message": "aborted", "field": None}})
-            )
+            click.echo(json.dumps(error_document(click.Abort())))
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)

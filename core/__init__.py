@@ -1,9 +1,27 @@
-"""goalpath's domain: event-sourced goals and episodes, SMART evaluation, the application."""
+"""goalpath's domain: event-sourced goals and episodes, SMART evaluation, the application.
+
+Everything a host needs is importable from here: the application
+(:class:`GoalpathApp`), the value objects a command takes, the principals and
+policies, the typed errors and their codes, the master key, and field-level
+history. Modules below (``goalpath.core.storage.keys``,
+``goalpath.core.history``...) hold the same names and their helpers.
+"""
 
 from goalpath.core.application import GoalpathApp, local_today, resolve_db_path
-from goalpath.core.authorization import ClinicalPolicy, Decision, Policy, Principal, Subject
+from goalpath.core.authorization import (
+    Action,
+    ClinicalPolicy,
+    Decision,
+    Policy,
+    Principal,
+    Subject,
+)
+from goalpath.core.changes import FieldChange
 from goalpath.core.episode import Episode, Session
 from goalpath.core.errors import (
+    ERROR_CODES,
+    Accepted,
+    ClientErasedError,
     ConflictError,
     DuplicateIdError,
     GoalpathError,
@@ -13,31 +31,45 @@ from goalpath.core.errors import (
     NotFoundError,
     NotSmartError,
     StoreError,
+    TamperedError,
+    UnhandledEventError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.history import HistoryEntry, history_of
 from goalpath.core.smart import SmartReport, SmartVerdict, draft_definition, evaluate_smart
+from goalpath.core.storage.keys import ClientKeyStore, KeyConfigurationError, MasterKey
 from goalpath.core.values import (
     Actor,
     GoalDefinition,
     Measure,
     Measurement,
     Review,
+    Role,
     Target,
 )
 
 __all__ = [
+    "ERROR_CODES",
+    "Accepted",
+    "Action",
     "Actor",
+    "ClientErasedError",
+    "ClientKeyStore",
     "ClinicalPolicy",
     "ConflictError",
     "Decision",
     "DuplicateIdError",
     "Episode",
+    "FieldChange",
     "Goal",
     "GoalDefinition",
     "GoalpathApp",
     "GoalpathError",
+    "HistoryEntry",
     "InvalidCommandError",
     "InvalidValueError",
+    "KeyConfigurationError",
+    "MasterKey",
     "Measure",
     "Measurement",
     "NotAuthorizedError",
@@ -46,14 +78,18 @@ __all__ = [
     "Policy",
     "Principal",
     "Review",
+    "Role",
     "Session",
     "SmartReport",
     "SmartVerdict",
     "StoreError",
     "Subject",
+    "TamperedError",
     "Target",
+    "UnhandledEventError",
     "draft_definition",
     "evaluate_smart",
+    "history_of",
     "local_today",
     "resolve_db_path",
 ]

@@ -1,14 +1,25 @@
 """Typed errors: every refusal goalpath makes is one of these.
 
 Each message says what was wrong and what would be accepted, so a clinician
-reading it through a host system or the command line can act on it.
+reading it through a host system or the command line can act on it. Each
+error also carries the same in structure, for a host that shows a refusal
+next to the input at fault: ``code`` (stable, one of :data:`ERROR_CODES`),
+``field`` (the input at fault, where it is known) and ``accepted`` (what
+would be accepted there, where it applies).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar, Final
 from uuid import UUID
 
+if TYPE_CHECKING:
+    from goalpath.core.smart import SmartReport
+
 __all__ = [
+    "ERROR_CODES",
+    "Accepted",
     "ClientErasedError",
     "ConflictError",
     "DuplicateIdError",
@@ -24,12 +35,63 @@ __all__ = [
 ]
 
 
+ERROR_CODES: Final[dict[str, str]] = {
+    "invalid-value": "a value is out of range, empty, too long, not finite, of the wrong type...",
+    "invalid-command": "the command is not allowed in the goal's or episode's current state",
+    "not-smart": "a goal that is not SMART was asked to become active",
+    "not-found": "no goal, episode, template or instrument has that id",
+    "duplicate-id": "a caller-supplied id exists already",
+    "version-conflict": "another writer changed the goal or episode first",
+    "not-authorized": "the policy refused the principal this command or read",
+    "client-erased": "the client's data was erased",
+    "tampered": "a stored record does not authenticate",
+    "store-unavailable": "the store cannot be opened or used",
+    "projection-unavailable": "a read model cannot be brought up to date or read",
+    "plugin-failed": "a modality plugin could not be loaded or contributed something invalid",
+    "unhandled-event": "a reader of events met an event type it does not handle (a defect)",
+    "feature-unavailable": "the request needs an optional package that is not installed",
+    "invalid-usage": "the request itself is malformed: an unknown option, a missing argument",
+    "aborted": "the command was stopped before it answered",
+    "refused": "goalpath refused the request (an error with no more specific code)",
+}
+"""Every error ``code`` goalpath gives, with its meaning; the codes are stable.
+
+A host branches on the code, not on the message (which may be reworded) nor
+on the class name. ``invalid-usage`` and ``aborted`` are the command line's
+and the server's, for requests that never reach a command.
+"""
+
+Accepted = str | tuple[str, ...]
+"""What an input accepts: the codes, when it is one of a fixed set, else a sentence."""
+
+
 class GoalpathError(Exception):
-    """Base class of every error goalpath raises on purpose."""
+    """Base class of every error goalpath raises on purpose.
+
+    ``code`` is the error's stable code (a key of :data:`ERROR_CODES`),
+    ``field`` the input at fault where it is known (``"target.value"``,
+    ``"observed_on"``), else ``None``, and ``accepted`` what that input
+    accepts where it applies (:data:`Accepted`), else ``None``.
+    """
+
+    code: ClassVar[str] = "refused"
+    field: str | None
+    accepted: Accepted | None
+
+    def __init__(
+        self, *args: object, field: str | None = None, accepted: Iterable[str] | str | None = None
+    ) -> None:
+        super().__init__(*args)
+        self.field = field
+        self.accepted = (
+            accepted if accepted is None or isinstance(accepted, str) else tuple(accepted)
+        )
 
 
 class InvalidValueError(GoalpathError, ValueError):
     """A value given to goalpath is not acceptable (out of range, empty, too long...)."""
+
+    code: ClassVar[str] = "invalid-value"
 
 
 class InvalidCommandError(GoalpathError):
@@ -39,15 +101,19 @@ class InvalidCommandError(GoalpathError):
     episode.
     """
 
+    code: ClassVar[str] = "invalid-command"
+
 
 class NotSmartError(InvalidCommandError):
     """A goal that is not SMART was asked to become active.
 
     The ``report`` attribute holds the SMART report with a reason and a
-    suggestion for every letter that failed.
+    suggestion for every letter that failed (``report.failed_letters``).
     """
 
-    def __init__(self, message: str, report: object) -> None:
+    code: ClassVar[str] = "not-smart"
+
+    def __init__(self, message: str, report: SmartReport) -> None:
         super().__init__(message)
         self.report = report
 
@@ -55,10 +121,12 @@ class NotSmartError(InvalidCommandError):
 class NotFoundError(GoalpathError, KeyError):
     """No goal or episode has the given id."""
 
+    code: ClassVar[str] = "not-found"
+
     def __init__(self, kind: str, aggregate_id: UUID | str) -> None:
         self.kind = kind
         self.aggregate_id = aggregate_id
-        super().__init__(f"no {kind} with id {aggregate_id}")
+        super().__init__(f"no {kind} with id {aggregate_id}", field=f"{kind}_id")
 
     def __str__(self) -> str:
         # KeyError would otherwise quote the message.
@@ -77,6 +145,8 @@ class NotAuthorizedError(GoalpathError):
     ``action`` the command or read, ``principal_id`` and ``role`` who asked.
     """
 
+    code: ClassVar[str] = "not-authorized"
+
     def __init__(
         self, principal_id: str, role: str, action: str, rule: str, explanation: str
     ) -> None:
@@ -93,12 +163,15 @@ class NotAuthorizedError(GoalpathError):
 class DuplicateIdError(GoalpathError):
     """A caller-supplied id is already used; goalpath never writes a duplicate."""
 
+    code: ClassVar[str] = "duplicate-id"
+
     def __init__(self, kind: str, aggregate_id: UUID) -> None:
         self.kind = kind
         self.aggregate_id = aggregate_id
         super().__init__(
             f"a {kind} with id {aggregate_id} already exists; choose another id "
-            "or leave it out and goalpath will create one"
+            "or leave it out and goalpath will create one",
+            field=f"{kind}_id",
         )
 
 
@@ -108,6 +181,8 @@ class ConflictError(GoalpathError):
     ``expected_version`` is the version the writer based its change on and
     ``actual_version`` the version now stored.
     """
+
+    code: ClassVar[str] = "version-conflict"
 
     def __init__(
         self, kind: str, aggregate_id: UUID, expected_version: int, actual_version: int
@@ -127,6 +202,8 @@ class ConflictError(GoalpathError):
 class StoreError(GoalpathError):
     """The event store could not be opened or used (bad path, locked file...)."""
 
+    code: ClassVar[str] = "store-unavailable"
+
 
 class ClientErasedError(GoalpathError):
     """The client's key was destroyed (crypto-shredding): their records can no longer be read.
@@ -134,9 +211,13 @@ class ClientErasedError(GoalpathError):
     The records' structure (ids, versions, event types) remains for the audit.
     """
 
+    code: ClassVar[str] = "client-erased"
+
 
 class TamperedError(GoalpathError):
     """A stored record does not authenticate: it was altered, moved or forged."""
+
+    code: ClassVar[str] = "tampered"
 
 
 class UnhandledEventError(GoalpathError, TypeError):
@@ -146,6 +227,8 @@ class UnhandledEventError(GoalpathError, TypeError):
     projector, the change describer or an exporter does not know about fails
     loudly (and in the event-coverage test) rather than being lost silently.
     """
+
+    code: ClassVar[str] = "unhandled-event"
 
     def __init__(self, event: object) -> None:
         self.event_type = type(event).__qualname__

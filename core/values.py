@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Final, Literal, get_args
 from uuid import UUID
@@ -116,32 +117,108 @@ MeasurementStatus = Literal["final", "amended", "entered-in-error"]
 """FHIR Observation.status of a measurement: as recorded, corrected, or voided."""
 
 
-def one_of(name: str, allowed: tuple[str, ...]) -> Any:
+def refused(
+    name: str,
+    accepted: str,
+    value: object,
+    *,
+    field: str | None = None,
+    codes: tuple[str, ...] | None = None,
+) -> InvalidValueError:
+    """The refusal of ``value`` for the input ``name``: ``"{name} must be {accepted}; got …"``.
+
+    Every validator's message is made here, so each names the input and what
+    it accepts, and shows the value given (shortened), never a library's
+    internals. ``field`` is the input's name for a host's form (the error's
+    ``field``), ``codes`` the accepted codes when it is one of a fixed set
+    (the error's ``accepted``; else the ``accepted`` sentence).
+    """
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = f"{shown[:77]}..."
+    return InvalidValueError(
+        f"{name} must be {accepted}; got {shown}",
+        field=field,
+        accepted=accepted if codes is None else codes,
+    )
+
+
+def field_of(instance: object, attribute: attrs.Attribute[Any]) -> str:
+    """An attrs value's attribute as a host's form names it: ``target.value``, ``measure.unit``.
+
+    A :class:`GoalDefinition`'s attributes are ``definition.…`` (the
+    commands' parameter name); another value's are its class name in snake
+    case (``measure``, ``target``, ``actor``).
+    """
+    kind = type(instance).__name__
+    owner = "definition" if kind == "GoalDefinition" else _snake(kind)
+    return f"{owner}.{attribute.name}"
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def validator(check: Callable[[object], object], *, required: bool = True) -> Any:
+    """An attrs validator running ``check(value)``, its refusal naming the attribute's field.
+
+    ``None`` passes when the attribute is not ``required``. A refusal
+    without a ``field`` gets the attribute's (:func:`field_of`).
+    """
+
+    def run(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and not required:
+            return
+        try:
+            check(value)
+        except InvalidValueError as error:
+            if error.field is None:
+                error.field = field_of(instance, attribute)
+            raise
+
+    return run
+
+
+def check_one_of(name: str, value: object, allowed: tuple[str, ...]) -> str:
+    """Validate a code: one of ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        raise refused(name, f"one of {', '.join(allowed)}", value, codes=allowed)
+    return value
+
+
+def one_of(name: str, allowed: tuple[str, ...], *, required: bool = True) -> Any:
     """Return an attrs validator that accepts only the ``allowed`` codes."""
+    return validator(lambda value: check_one_of(name, value, allowed), required=required)
 
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if value not in allowed:
-            raise InvalidValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
 
-    return check
+def kind_of(name: str, kind: type, described: str, *, required: bool = True) -> Any:
+    """Return an attrs validator accepting only a ``kind`` (``described`` in the message)."""
+
+    def check(value: object) -> None:
+        if not isinstance(value, kind):
+            raise refused(name, described, value)
+
+    return validator(check, required=required)
 
 
 def check_text(name: str, value: object, maximum: int, *, required: bool = True) -> str:
     """Validate a free-text field: a string, not blank when required, not over ``maximum``."""
     if not isinstance(value, str):
-        raise InvalidValueError(f"{name} must be text; got {type(value).__name__}")
+        raise refused(name, f"text of at most {maximum} characters", value)
     if required and not value.strip():
-        raise InvalidValueError(f"{name} must not be empty")
+        raise InvalidValueError(f"{name} must not be empty", accepted="text that is not blank")
     if len(value) > maximum:
         raise InvalidValueError(
-            f"{name} is {len(value)} characters long; at most {maximum} are accepted"
+            f"{name} is {len(value)} characters long; at most {maximum} are accepted",
+            accepted=f"text of at most {maximum} characters",
         )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidValueError(
             f"{name} holds characters that are not valid text (lone surrogates); "
-            "give it as valid UTF-8"
+            "give it as valid UTF-8",
+            accepted="valid UTF-8 text",
         ) from None
     return value
 
@@ -151,53 +228,42 @@ def check_identifier(name: str, value: object) -> str:
     checked = check_text(name, value, MAX_ID_LENGTH)
     if any(unicodedata.category(character) == "Cc" for character in checked):
         raise InvalidValueError(
-            f"{name} {checked!r} holds a control character; ids are printable text"
+            f"{name} {checked!r} holds a control character; ids are printable text",
+            accepted="printable text",
         )
     return checked
 
 
 def identifier(name: str) -> Any:
     """Return an attrs validator for an id (see :func:`check_identifier`)."""
-
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        check_identifier(name, value)
-
-    return check
+    return validator(lambda value: check_identifier(name, value))
 
 
 def text(name: str, maximum: int = MAX_TEXT_LENGTH, *, required: bool = True) -> Any:
     """Return an attrs validator for a free-text field."""
-
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if value is None and not required:
-            return
-        check_text(name, value, maximum, required=required)
-
-    return check
+    return validator(
+        lambda value: check_text(name, value, maximum, required=required), required=required
+    )
 
 
 def check_number(name: str, value: object) -> float:
     """Validate a measurement-like number: a real, finite number (not NaN, not infinite)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidValueError(f"{name} must be a number; got {value!r}")
+        raise refused(name, "a number", value)
     try:
         result = float(value)
     except OverflowError:
-        raise InvalidValueError(f"{name} is too large to be a measurement; got {value!r}") from None
+        raise InvalidValueError(
+            f"{name} is too large to be a measurement; got {value!r}", accepted="a finite number"
+        ) from None
     if not math.isfinite(result):
-        raise InvalidValueError(f"{name} must be a finite number; got {value!r}")
+        raise refused(name, "a finite number", value)
     return result
 
 
 def finite(name: str, *, required: bool = True) -> Any:
     """Return an attrs validator for a finite number."""
-
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if value is None and not required:
-            return
-        check_number(name, value)
-
-    return check
+    return validator(lambda value: check_number(name, value), required=required)
 
 
 def to_float(value: object) -> object:
@@ -221,52 +287,60 @@ def check_date(name: str, value: object) -> date:
     """Validate a calendar date: a date (not a date and time), within 1900-2199."""
     # datetime is a subclass of date; a timestamp where a date belongs is a mistake.
     if not isinstance(value, date) or type(value).__name__ == "datetime":
-        raise InvalidValueError(f"{name} must be a date (YYYY-MM-DD); got {value!r}")
+        raise refused(name, "a date (YYYY-MM-DD)", value)
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise InvalidValueError(
             f"{name} {value.isoformat()} is outside the accepted years "
-            f"{EARLIEST_DATE.year} to {LATEST_DATE.year}"
+            f"{EARLIEST_DATE.year} to {LATEST_DATE.year}",
+            accepted=f"a date from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}",
         )
     return value
 
 
 def is_date(name: str, *, required: bool = True) -> Any:
     """Return an attrs validator for a calendar date (see :func:`check_date`)."""
-
-    def check(_instance: object, _attribute: object, value: object) -> None:
-        if value is None and not required:
-            return
-        check_date(name, value)
-
-    return check
+    return validator(lambda value: check_date(name, value), required=required)
 
 
 def to_text_tuple(value: object) -> tuple[str, ...]:
-    """Convert a list of strings to a tuple, so the value object stays immutable."""
-    if isinstance(value, str):
-        raise InvalidValueError("expected a list of texts, got a single text")
-    if not isinstance(value, list | tuple):
-        raise InvalidValueError(f"expected a list of texts, got {value!r}")
-    return tuple(value)
+    """Convert a list of strings to a tuple, so the value object stays immutable.
+
+    Anything else is left as it is, for the attribute's validator
+    (:func:`texts`) to refuse, naming the attribute and what it accepts.
+    """
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value  # type: ignore[return-value]  # refused by the validator, texts()
 
 
 def texts(name: str, maximum: int = 500, most: int = 50) -> Any:
     """Return an attrs validator for a tuple of non-empty texts."""
 
-    def check(_instance: object, _attribute: object, value: tuple[object, ...]) -> None:
+    def check(value: object) -> None:
+        if not isinstance(value, tuple):
+            raise refused(name, "a list of texts", value)
         if len(value) > most:
-            raise InvalidValueError(f"at most {most} {name} are accepted; got {len(value)}")
+            raise InvalidValueError(
+                f"at most {most} {name} are accepted; got {len(value)}",
+                accepted=f"at most {most} texts",
+            )
         for item in value:
             check_text(name, item, maximum)
 
-    return check
+    return validator(check)
 
 
 def check_reason(value: object, what: str, hint: str = "say why in a sentence") -> str:
     """Validate the reason a command requires: text, not blank, not over the text limit."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidValueError(f"a reason is required to {what}; {hint}")
-    return check_text("reason", value, MAX_TEXT_LENGTH)
+        raise InvalidValueError(
+            f"a reason is required to {what}; {hint}", field="reason", accepted="a sentence"
+        )
+    try:
+        return check_text("reason", value, MAX_TEXT_LENGTH)
+    except InvalidValueError as error:
+        error.field = "reason"
+        raise
 
 
 @attrs.frozen
@@ -280,7 +354,7 @@ class Actor:
 def check_actor(value: object) -> Actor:
     """Validate the actor of a command: an :class:`Actor` (id and role), nothing else."""
     if not isinstance(value, Actor):
-        raise InvalidValueError(f"actor must be an Actor (id and role); got {value!r}")
+        raise refused("actor", "an Actor (id and role)", value, field="actor")
     return value
 
 
@@ -311,19 +385,30 @@ class Measure:
         if self.minimum is not None and self.maximum is not None and self.minimum >= self.maximum:
             raise InvalidValueError(
                 f"measure range is empty: minimum {self.minimum} must be below "
-                f"maximum {self.maximum}"
+                f"maximum {self.maximum}",
+                field="measure.maximum",
+                accepted=f"a number above {self.minimum:g}",
             )
 
-    def check_value(self, value: object, name: str = "value") -> float:
-        """Return ``value`` as a float if it is finite and inside this measure's range."""
-        number = check_number(name, value)
-        if self.minimum is not None and number < self.minimum:
+    def check_value(self, value: object, name: str = "value", *, field: str | None = None) -> float:
+        """Return ``value`` as a float if it is finite and inside this measure's range.
+
+        A refusal names the input ``field`` (``name`` when not given).
+        """
+        field = name if field is None else field
+        try:
+            number = check_number(name, value)
+        except InvalidValueError as error:
+            error.field = field
+            raise
+        if (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        ):
+            side = "below" if self.minimum is not None and number < self.minimum else "above"
             raise InvalidValueError(
-                f"{name} {number:g} is below the range of {self.name} ({self.describe_range()})"
-            )
-        if self.maximum is not None and number > self.maximum:
-            raise InvalidValueError(
-                f"{name} {number:g} is above the range of {self.name} ({self.describe_range()})"
+                f"{name} {number:g} is {side} the range of {self.name} ({self.describe_range()})",
+                field=field,
+                accepted=self.describe_range().removeprefix("accepted: "),
             )
         return number
 
@@ -359,17 +444,18 @@ class GoalDefinition:
     statement: str = attrs.field(validator=text("goal statement", MAX_STATEMENT_LENGTH))
     start_on: date = attrs.field(validator=is_date("start date"))
     measure: Measure | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Measure))
+        default=None,
+        validator=kind_of("measure", Measure, "a Measure (name, unit, direction)", required=False),
     )
     target: Target | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Target))
+        default=None,
+        validator=kind_of("target", Target, "a Target (baseline, value, due date)", required=False),
     )
     area: GoalArea | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(one_of("goal area", GOAL_AREAS)),
+        default=None, validator=one_of("goal area", GOAL_AREAS, required=False)
     )
     focus: Focus | None = attrs.field(
-        default=None, validator=attrs.validators.optional(one_of("focus", FOCUSES))
+        default=None, validator=one_of("focus", FOCUSES, required=False)
     )
     practices: tuple[str, ...] = attrs.field(
         default=(), converter=to_text_tuple, validator=texts("practices")
@@ -389,10 +475,11 @@ class GoalDefinition:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or value not in GAS_RATINGS:
-            label = attribute.name.replace("gas_", "GAS ")
-            raise InvalidValueError(
-                f"{label} must be a whole number from 0 to 3 (0 none, 1 a little, "
-                f"2 moderately, 3 very); got {value!r}"
+            raise refused(
+                attribute.name.replace("gas_", "GAS "),
+                "a whole number from 0 to 3 (0 none, 1 a little, 2 moderately, 3 very)",
+                value,
+                field=field_of(self, attribute),
             )
 
     @property
@@ -403,10 +490,13 @@ class GoalDefinition:
         return self.gas_importance * self.gas_difficulty
 
     @review_every_days.validator
-    def _check_cadence(self, _attribute: object, value: object) -> None:
+    def _check_cadence(self, attribute: attrs.Attribute[Any], value: object) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
-            raise InvalidValueError(
-                f"review cadence must be a whole number of days from 1 to 365; got {value!r}"
+            raise refused(
+                "review cadence",
+                "a whole number of days from 1 to 365",
+                value,
+                field=field_of(self, attribute),
             )
 
     def __attrs_post_init__(self) -> None:
@@ -414,19 +504,33 @@ class GoalDefinition:
             if self.target.due_on <= self.start_on:
                 raise InvalidValueError(
                     f"due date {self.target.due_on.isoformat()} must be after the start "
-                    f"date {self.start_on.isoformat()}"
+                    f"date {self.start_on.isoformat()}",
+                    field="definition.target.due_on",
+                    accepted=f"a date after {self.start_on.isoformat()}",
                 )
             if self.measure is not None:
-                self.measure.check_value(self.target.baseline, "baseline")
-                self.measure.check_value(self.target.value, "target value")
+                self.measure.check_value(
+                    self.target.baseline, "baseline", field="definition.target.baseline"
+                )
+                self.measure.check_value(
+                    self.target.value, "target value", field="definition.target.value"
+                )
         if self.target is not None and self.measure is None:
             raise InvalidValueError(
-                "a target needs a measure: say what is measured (name, unit, direction)"
+                "a target needs a measure: say what is measured (name, unit, direction)",
+                field="definition.measure",
+                accepted="a Measure (name, unit, direction)",
             )
         if (self.gas_importance is None) != (self.gas_difficulty is None):
             raise InvalidValueError(
                 "a GAS weight needs both ratings: give the goal's GAS importance and "
-                "GAS difficulty (0 to 3 each), or neither"
+                "GAS difficulty (0 to 3 each), or neither",
+                field=(
+                    "definition.gas_difficulty"
+                    if self.gas_difficulty is None
+                    else "definition.gas_importance"
+                ),
+                accepted="a whole number from 0 to 3",
             )
 
     @property
@@ -493,7 +597,7 @@ def as_uuid(value: object, kind: str) -> UUID:
             return UUID(value)
         except ValueError:
             pass
-    raise InvalidValueError(f"{kind} id must be a UUID; got {value!r}")
+    raise refused(f"{kind} id", "a UUID", value, field=f"{kind}_id")
 
 
 def jsonable(value: Any) -> Any:

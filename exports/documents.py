@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from goalpath.core.episode import Episode
-from goalpath.core.errors import GoalpathError
+from goalpath.core.errors import ERROR_CODES, Accepted, GoalpathError
 from goalpath.core.goal import Goal
 from goalpath.core.smart import SmartReport
 from goalpath.core.values import jsonable
@@ -37,6 +37,7 @@ __all__ = [
     "outcomes_document",
     "plan_document",
     "progress_document",
+    "refusal_document",
     "review_document",
     "smart_document",
     "status_document",
@@ -252,10 +253,40 @@ def status_document(status: ProjectionStatus) -> dict[str, Any]:
 
 
 def error_document(error: GoalpathError) -> dict[str, Any]:
-    """A refusal as JSON-ready data: ``{"error": {"type", "message", "field"}}``.
+    """A refusal as JSON-ready data: ``{"error": {"type", "code", "message", "field", …}}``.
 
     ``type`` is the error's class (``NotFoundError``, ``InvalidValueError``…),
-    ``field`` the input at fault where it is known (else ``null``).
+    ``code`` its stable code (:data:`goalpath.core.errors.ERROR_CODES`),
+    ``field`` the input at fault where it is known (else ``null``) and
+    ``accepted`` what that input accepts: a list of codes, a sentence, or ``null``.
     """
-    field = getattr(error, "field", None)
-    return {"error": {"type": type(error).__name__, "message": str(error), "field": field}}
+    return refusal_document(
+        type(error).__name__, error.code, str(error), field=error.field, accepted=error.accepted
+    )
+
+
+def refusal_document(
+    kind: str,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    accepted: Accepted | None = None,
+) -> dict[str, Any]:
+    """The error document of :func:`error_document`, for a refusal that is not a GoalpathError.
+
+    The command line's usage errors (``code`` ``invalid-usage``) and the
+    server's malformed requests are refused before any command runs; they
+    are given in the same shape. ``code`` must be one of ``ERROR_CODES``.
+    """
+    if code not in ERROR_CODES:
+        raise ValueError(f"unknown error code {code!r}; the codes are {', '.join(ERROR_CODES)}")
+    return {
+        "error": {
+            "type": kind,
+            "code": code,
+            "message": message,
+            "field": field,
+            "accepted": list(accepted) if isinstance(accepted, tuple) else accepted,
+        }
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, ClassVar, Final, Literal, cast, get_args
 from uuid import UUID
 
 from goalpath.core.errors import (
@@ -175,6 +175,8 @@ class FhirExportError(InvalidValueError):
 
 class FhirValidationUnavailableError(GoalpathError):
     """Validation needs the optional ``fhir.resources`` package, which is not installed."""
+
+    code: ClassVar[str] = "feature-unavailable"
 
 
 def check_fhir_version(value: object) -> FhirVersion:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
 
 from goalpath.core.errors import GoalpathError, InvalidValueError, NotSmartError
+
+if TYPE_CHECKING:
+    from goalpath.core.smart import SmartReport
 
 __all__ = [
     "DuplicateContributionError",
@@ -23,6 +27,8 @@ __all__ = [
 
 class ModalityError(GoalpathError):
     """Base class of the errors raised by goalpath's modality plugins and templates."""
+
+    code: ClassVar[str] = "plugin-failed"
 
 
 class InvalidTemplateError(ModalityError, InvalidValueError):
@@ -109,6 +115,8 @@ class ReservedIdError(PluginLoadError):
 class UnknownTemplateError(ModalityError, LookupError):
     """No loaded plugin provides a template with the given id."""
 
+    code: ClassVar[str] = "not-found"
+
     def __init__(self, template_id: str, known: Iterable[str]) -> None:
         self.template_id = template_id
         known_ids = sorted(known)
@@ -122,6 +130,8 @@ class UnknownTemplateError(ModalityError, LookupError):
 
 class UnknownInstrumentError(ModalityError, LookupError):
     """No loaded plugin provides an instrument (standard measure) with the given id."""
+
+    code: ClassVar[str] = "not-found"
 
     def __init__(self, instrument_id: str, known: Iterable[str]) -> None:
         self.instrument_id = instrument_id
@@ -140,6 +150,6 @@ class TemplateParameterError(ModalityError, InvalidValueError):
 class TemplateNotSmartError(TemplateParameterError, NotSmartError):
     """A template's parameters give a goal that is not SMART; ``report`` says why."""
 
-    def __init__(self, message: str, report: object) -> None:
+    def __init__(self, message: str, report: SmartReport) -> None:
         TemplateParameterError.__init__(self, message)
         self.report = report

@@ -30,6 +30,7 @@ from goalpath.core.values import (
     Measure,
     Target,
     text,
+    texts,
     to_text_tuple,
 )
 from goalpath.modalities.errors import (
@@ -290,7 +291,9 @@ class Template:
     review_every_days: int = attrs.field(
         default=14, validator=_whole("review cadence in days", 1, 365)
     )
-    practices: tuple[str, ...] = attrs.field(default=(), converter=to_text_tuple)
+    practices: tuple[str, ...] = attrs.field(
+        default=(), converter=to_text_tuple, validator=texts("template practices")
+    )
 
     @version.validator
     def _check_version(self, _attribute: object, value: object) -> None:
@@ -455,7 +458,9 @@ class Template:
         except TemplateParameterError:
             raise
         except GoalpathError as error:
-            raise TemplateParameterError(f"template {self.id}: {error}") from None
+            raise TemplateParameterError(
+                f"template {self.id}: {error}", field=error.field, accepted=error.accepted
+            ) from None
         report = evaluate_smart(definition)
         if not report.passed:
             failures = "; ".join(

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from goalpath.cli.main import cli
+from goalpath.core.errors import ERROR_CODES
 
 
 def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -80,7 +81,8 @@ def _assert_error_document(output: str, exit_code: int, what: str) -> None:
     document = json.loads(output)  # one parseable document, nothing else
     assert set(document) == {"error"}, what
     error = document["error"]
-    assert set(error) == {"type", "message", "field"}, what
+    assert set(error) == {"type", "code", "message", "field", "accepted"}, what
+    assert error["code"] in ERROR_CODES, what
     assert error["type"], what
     assert error["message"], what
     assert exit_code in (1, 2), what

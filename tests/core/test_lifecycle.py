@@ -65,7 +65,7 @@ def test_activating_a_vague_goal_is_refused_with_the_smart_reasons(app: Goalpath
     assert "specific" in message
     assert "measurable" in message
     assert "time-bound" in message
-    assert set(refused.value.report.failed_letters) >= {  # type: ignore[attr-defined]
+    assert set(refused.value.report.failed_letters) >= {
         "specific",
         "measurable",
         "time-bound",
