@@ -1,8 +1,9 @@
-"""``goalpath export fhir``: a client's or an episode's plan as a FHIR Bundle."""
+"""``goalpath export fhir`` and ``goalpath import fhir``: plans as FHIR Bundles, out and in."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 from dateutil import tz  # type: ignore[import-untyped]  # no stubs installed
 
-from goalpath.cli.common import json_option, open_app, parse_time, record_read, refusals
+from goalpath.cli.common import (
+    actor_options,
+    emit,
+    group_of,
+    json_option,
+    make_actor,
+    open_app,
+    parse_time,
+    record_read,
+    refusals,
+)
 from goalpath.exports.fhir import (
     BUNDLE_TYPES,
     FHIR_VERSIONS,
@@ -21,10 +32,11 @@ from goalpath.exports.fhir import (
     export_episode,
     validate_bundle,
 )
+from goalpath.exports.fhir_import import FhirImportError, import_bundle, reverse_mapping
 
 _MAPPING_KINDS = ("client", "actor")
 
-__all__ = ["export_fhir", "register"]
+__all__ = ["export_fhir", "import_fhir", "register"]
 
 
 @click.command("fhir")
@@ -147,6 +159,12 @@ def _zone(name: str | None) -> tzinfo:
 
 def _mapping(path: Path) -> ReferenceFor:
     """The host's id mapping from a JSON file, checked before anything is exported."""
+    document = _mapping_document(path)
+    return lambda kind, local_id: document.get(kind, {}).get(local_id)
+
+
+def _mapping_document(path: Path) -> dict[str, dict[str, str]]:
+    """The ``--map`` file's ``{"client": {...}, "actor": {...}}``, checked."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -166,7 +184,7 @@ def _mapping(path: Path) -> ReferenceFor:
                 f"{path}: {kind!r} must map ids to references, each a string",
                 param_hint="--map",
             )
-    return lambda kind, local_id: document.get(kind, {}).get(local_id)
+    return document
 
 
 def _episode_uuid(value: str) -> UUID:
@@ -178,8 +196,72 @@ def _episode_uuid(value: str) -> UUID:
         ) from None
 
 
+@click.command("fhir")
+@click.argument(
+    "bundle_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--map",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The export's --map file: the host's references are read back as these ids.",
+)
+@actor_options
+@json_option
+@click.pass_context
+def import_fhir(
+    ctx: click.Context,
+    *,
+    bundle_file: Path,
+    mapping_file: Path | None,
+    actor_id: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Import a FHIR Bundle (R5 or R4B) of Goals and Observations; all or nothing.
+
+    A bundle goalpath exported comes back with each goal's whole history (its
+    Provenances); another system's Goals become goals as they stand, their
+    Observations measurements. A bundle that cannot be mapped is refused,
+    naming the resource and the element, and nothing is stored; with --json
+    the refusal is printed as a FHIR OperationOutcome.
+    """
+    actor = make_actor(actor_id, role)
+    local_id_for = (
+        None if mapping_file is None else reverse_mapping(_mapping_document(mapping_file))
+    )
+    try:
+        bundle = json.loads(bundle_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.BadParameter(f"{bundle_file} is not a JSON file: {error}") from None
+    _import(ctx, bundle, actor, local_id_for, as_json=as_json)
+
+
+@refusals
+def _import(
+    ctx: click.Context, bundle: Any, actor: Any, local_id_for: Any, *, as_json: bool
+) -> None:
+    """Store the bundle; a FHIR refusal is an OperationOutcome with --json, others as usual."""
+    try:
+        with open_app(ctx, create=True) as app:
+            result = import_bundle(app, bundle, actor=actor, local_id_for=local_id_for)
+    except FhirImportError as error:
+        if as_json:
+            click.echo(json.dumps(error.operation_outcome(), indent=2, ensure_ascii=False))
+        click.echo(f"goalpath: refused: {error}", err=True)
+        sys.exit(1)
+    if as_json:
+        emit(result.document())
+        return
+    click.echo(
+        f"imported {len(result.episode_ids)} episodes, {len(result.goal_ids)} goals and "
+        f"{result.measurements} measurements ({result.events} events)"
+    )
+
+
 def register(cli: click.Group) -> None:
-    """Add ``goalpath export fhir`` (creating the ``export`` group unless another module did)."""
+    """Add ``goalpath export fhir`` and ``goalpath import fhir`` (with their groups)."""
+    group_of(cli, "import", "Import plans from other systems' formats.").add_command(import_fhir)
     group = cli.commands.get("export")
     if not isinstance(group, click.Group):
 

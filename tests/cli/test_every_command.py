@@ -42,7 +42,7 @@ def test_the_tree_holds_every_documented_command() -> None:
         "goal review", "goal retire", "goal show", "goal history", "plan show", "progress",
         "reviews due", "audit log", "audit verify", "audit export", "outcomes",
         "projections status", "projections rebuild", "templates list", "templates show",
-        "plugins", "client erase", "export fhir",
+        "plugins", "client erase", "export fhir", "import fhir",
     } <= names  # fmt: skip
 
 
