@@ -37,6 +37,7 @@ from goalpath.exports.fhir_import_goals import GoalReader, observations_by_goal
 from goalpath.exports.fhir_import_history import (
     RecordedEvent,
     read_provenance,
+    records_goal_event,
     replay_goal,
     stamp_last_event,
 )
@@ -219,6 +220,8 @@ class _BundleReader(BundleResources):
     def _provenances(self) -> dict[str, list[RecordedEvent]]:
         found: dict[str, list[RecordedEvent]] = {}
         for provenance in self.of_type("Provenance"):
+            if not records_goal_event(provenance):
+                continue  # another system's Provenance: not a goal event goalpath wrote
             record = read_provenance(provenance, self.actor)
             target = self.by_url.get(record.goal_reference)
             if target is None or target.path != "Goal":

@@ -44,7 +44,13 @@ from goalpath.exports.fhir_vocabulary import (
     GOAL_VERSION_URL,
 )
 
-__all__ = ["RecordedEvent", "read_provenance", "replay_goal", "stamp_last_event"]
+__all__ = [
+    "RecordedEvent",
+    "read_provenance",
+    "records_goal_event",
+    "replay_goal",
+    "stamp_last_event",
+]
 
 GOAL_EVENT_NAMES: Final = frozenset(cls.__name__ for cls in event_classes_of(Goal))
 _MEASUREMENT_PATH: Final = re.compile(r"measurements\[(\d+)\]\.")
@@ -83,6 +89,15 @@ class RecordedEvent:
         return self.provenance.fail(
             f"{self.event_type} (Goal version {self.version}): {problem}", "business-rule"
         )
+
+
+def records_goal_event(provenance: Element) -> bool:
+    """Whether a Provenance is one goalpath wrote for a goal event (its ``goal-event`` coding)."""
+    activity = provenance.value.get("activity") if isinstance(provenance.value, dict) else None
+    codings = activity.get("coding") if isinstance(activity, dict) else None
+    return isinstance(codings, list) and any(
+        isinstance(coding, dict) and coding.get("system") == EVENT_TYPE_SYSTEM for coding in codings
+    )
 
 
 def read_provenance(provenance: Element, actor_of: ActorOf) -> RecordedEvent:

@@ -197,12 +197,13 @@ class OutcomeRule:
 
 PAIRED_RULE: Final = OutcomeRule(
     name="NHS Talking Therapies paired outcome",
-    version="manual version 7 (2024)",
+    version="manual edition unverified",
     source=(
-        "NHS England, The NHS Talking Therapies for Anxiety and Depression Manual, "
-        "version 7, 2024: recovery, reliable improvement and reliable deterioration on "
+        "NHS England, The NHS Talking Therapies for Anxiety and Depression Manual (edition "
+        "and year unverified): recovery, reliable improvement and reliable deterioration on "
         "paired PHQ-9 and anxiety (GAD-7 or anxiety-disorder-specific) scores of finished "
-        "courses of treatment"
+        "courses of treatment; finished course and caseness as the OHID common mental "
+        "disorders glossary defines them; docs/projections.md says which parts are verified"
     ),
 )
 """The rule goalpath classifies episodes by; docs/projections.md states it in full."""
