@@ -59,7 +59,14 @@ __all__ = [
     "reverse_mapping",
 ]
 
-IMPORTED_BUNDLE_TYPES: Final = ("collection", "transaction", "batch", "searchset", "document")
+IMPORTED_BUNDLE_TYPES: Final = (
+    "collection",
+    "transaction",
+    "batch",
+    "searchset",
+    "document",
+    "history",
+)
 """The Bundle types whose entries are resources to import."""
 
 
@@ -184,7 +191,7 @@ class _BundleReader(BundleResources):
         goals_read: set[str] = set()
         episodes: list[Episode] = []
         goals: list[Goal] = []
-        plans = self.of_type("CarePlan")
+        plans = self.current("CarePlan")
         for plan in plans:
             goal_resources = []
             for reference in plan.items("goal"):
@@ -198,7 +205,7 @@ class _BundleReader(BundleResources):
                 goals.append(self._goal(resource, episode, provenances, observations, today))
                 goals_read.add(resource.resource)
             self._close(plan, episode, today)
-        loose = [g for g in self.of_type("Goal") if g.resource not in goals_read]
+        loose = [g for g in self.current("Goal") if g.resource not in goals_read]
         by_client: dict[str, list[Element]] = {}
         for resource in loose:
             by_client.setdefault(self.local_id(resource.need("subject"), "client"), []).append(
@@ -362,7 +369,7 @@ class _BundleReader(BundleResources):
         if records:
             self._check_versions(resource, records)
             return replay_goal(goal_id, records, episode, today)
-        reader = GoalReader(self, resource, self.instruments)
+        reader = GoalReader(self, self.versions_of(resource), self.instruments)
         return reader.goal(goal_id, episode, observations.get(resource.resource, []), today)
 
     @staticmethod

@@ -1,11 +1,15 @@
-"""Goals and Observations from other systems: a Goal as it now stands, its Observations.
+"""Goals and Observations from other systems: each Goal version, its Observations, its status.
 
 A Goal that no Provenance describes (a bundle another system made) becomes
-a goal stated as the Goal says (statement, start, measure, target, due date,
-category, priority, practices), proposed or active, then its Observations as
-measurements in the order observed, then its status: ``on-hold`` a pausing
-review, ``completed`` / ``cancelled`` / ``entered-in-error`` a retirement on
-its ``statusDate``. Each event is recorded at the time of the import.
+a goal stated as its first version says (statement, start, measure, target,
+due date, category, priority, practices), proposed or active. Each later
+version the bundle holds (several entries of one Goal, ordered by
+``meta.versionId``; a ``history`` bundle) is a refinement where the
+definition changed, an activation, or a pausing or resuming review. Then its
+Observations become measurements in the order observed, and the last
+version's status ends it: ``on-hold`` a pausing review, ``completed`` /
+``cancelled`` / ``entered-in-error`` a retirement on its ``statusDate``.
+Each event is recorded at the time of the import.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ RETIRED_BY_STATUS: Final[dict[str, str]] = {
 }
 """A Goal's lifecycleStatus that ends it -> goalpath's retirement reason."""
 MEASURED_STATUSES: Final = ("final", "amended", "corrected", "preliminary")
+PROPOSED: Final = ("proposed", "planned", "accepted")
+"""The lifecycle statuses of a goal not yet agreed: stated proposed."""
+TERMINAL: Final = tuple(RETIRED_BY_STATUS)
 
 
 class References(Protocol):
@@ -59,15 +66,15 @@ class References(Protocol):
         """The actor a Reference names."""
         ...
 
-    def of_type(self, kind: str) -> list[Element]:
-        """The bundle's resources of one type."""
+    def current(self, kind: str) -> list[Element]:
+        """The latest version of each of the bundle's resources of one type."""
         ...
 
 
 def observations_by_goal(bundle: References) -> dict[str, list[Element]]:
     """The bundle's Observations by the Goal they pertain to (extension, or ``focus``)."""
     found: dict[str, list[Element]] = {}
-    for observation in bundle.of_type("Observation"):
+    for observation in bundle.current("Observation"):
         links = [e.need("valueReference") for e in observation.extensions(PERTAINS_TO_GOAL_URL)]
         links += observation.items("focus")
         for link in links:
@@ -89,26 +96,41 @@ class GoalReader:
     """Reads one Goal (and its Observations) into a goal aggregate."""
 
     def __init__(
-        self, bundle: References, resource: Element, instruments: Mapping[str, Instrument]
+        self, bundle: References, versions: list[Element], instruments: Mapping[str, Instrument]
     ) -> None:
         self.bundle = bundle
-        self.resource = resource
+        self.versions = versions
+        self.resource = versions[0]
         self.instruments = instruments
 
     def goal(
         self, goal_id: Any, episode: Episode, observations: list[Element], today: date
     ) -> Goal:
-        """The goal, its measurements and its status, checked by the domain."""
-        resource = self.resource
+        """The goal, its versions, its measurements and its status, checked by the domain."""
         rows = sorted(
             ((self._observed_on(o), index, o) for index, o in enumerate(observations)),
             key=lambda row: row[:2],
         )
-        definition = self._definition(rows[0][2] if rows else None)
+        first = rows[0][2] if rows else None
+        goal = self._stated(goal_id, episode, first)
+        for version in self.versions[1:]:
+            self.resource = version
+            self._next_version(goal, first, today, last=version is self.versions[-1])
+        for _day, _index, observation in rows:
+            self._measure(goal, observation, today)
+        self._end(goal, self.resource.need("lifecycleStatus").string(), today)
+        return goal
+
+    def _stated(self, goal_id: Any, episode: Episode, first: Element | None) -> Goal:
+        """The goal as its first version states it, proposed or active."""
+        resource = self.resource
+        definition = self._definition(first)
         status = resource.need("lifecycleStatus")
         code = status.string()
         source = resource.child("source") or resource.child("expressedBy")
         stated_by = self.bundle.importer if source is None else self.bundle.actor(source)
+        if code in TERMINAL and len(self.versions) > 1:
+            raise status.fail(f"a goal's first version cannot be {code}", "business-rule")
         try:
             goal = Goal.state(
                 episode_id=episode.id,
@@ -116,17 +138,58 @@ class GoalReader:
                 definition=definition,
                 actor=stated_by,
                 concerns=tuple(episode.concerns),
-                activate=code not in ("proposed", "planned", "accepted"),
+                activate=code not in PROPOSED,
                 goal_id=goal_id,
                 episode_opened_on=episode.opened_on,
             )
             episode.add_goal(goal.id, stated_by, stated_at=goal.created_on)
         except GoalpathError as error:
             raise status.fail(f"the goal cannot be {code}: {error}", "business-rule") from None
-        for _day, _index, observation in rows:
-            self._measure(goal, observation, today)
-        self._end(goal, code, today)
         return goal
+
+    def _next_version(self, goal: Goal, first: Element | None, today: date, *, last: bool) -> None:
+        """A later version of the Goal: a refinement where the definition changed, and its status.
+
+        A version that ends the goal (or puts it on hold) must be the last: its
+        end is recorded after the measurements (:meth:`_end`).
+        """
+        resource = self.resource
+        status = resource.need("lifecycleStatus")
+        code = status.string()
+        meta = resource.child("meta")
+        number = None if meta is None else meta.child("versionId")
+        label = f"version {number.string()}" if number is not None else "a later version"
+        definition = self._definition(first)
+        importer = self.bundle.importer
+        try:
+            if definition != goal.definition:
+                reason = resource.child("statusReason")
+                why = f"imported from FHIR: Goal {label}"
+                goal.refine(definition, why if reason is None else reason.string(), importer)
+            if goal.status == "proposed" and code not in PROPOSED:
+                goal.activate(importer)
+            if last or code in PROPOSED:
+                return
+            if code in TERMINAL:
+                raise status.fail(f"only a Goal's last version can be {code}", "business-rule")
+            decision = {"on-hold": "pause", "active": "resume"}.get(code)
+            paused = goal.status == "on-hold"
+            if (decision == "pause" and not paused) or (decision == "resume" and paused):
+                goal.review(
+                    reviewed_on=resource.need("statusDate").day(),
+                    achievement=self._achievement(),  # type: ignore[arg-type]  # checked by review
+                    decision=decision,  # type: ignore[arg-type]  # one of the two
+                    actor=importer,
+                    today=today,
+                    note=f"imported from FHIR: Goal {label} is {code}",
+                )
+        except GoalpathError as error:
+            raise status.fail(str(error), "business-rule") from None
+
+    def _achievement(self) -> str:
+        concept = self.resource.child("achievementStatus")
+        found = None if concept is None else _code(concept, ACHIEVEMENT_SYSTEM)
+        return "in-progress" if found is None else found.string()
 
     # -- the definition ---------------------------------------------------------------------
 
@@ -286,12 +349,11 @@ class GoalReader:
         why = reason.string() if reason is not None else f"imported from FHIR as {code}"
         try:
             if code == "on-hold":
-                concept = resource.child("achievementStatus")
-                found = None if concept is None else _code(concept, ACHIEVEMENT_SYSTEM)
-                achievement = "in-progress" if found is None else found.string()
+                if goal.status == "on-hold":
+                    return
                 goal.review(
                     reviewed_on=when.day(),
-                    achievement=achievement,  # type: ignore[arg-type]  # checked by review
+                    achievement=self._achievement(),  # type: ignore[arg-type]  # checked by review
                     decision="pause",
                     actor=self.bundle.importer,
                     today=today,

@@ -91,7 +91,10 @@ class BundleResources:
         self.resources: list[Element] = []
         self.by_url: dict[str, Element] = {}
         self.source_of: dict[UUID, str] = {}
+        self.history = root.value.get("type") == "history"
         for entry in root.items("entry"):
+            if self.history and entry.child("resource") is None:
+                continue  # a deletion in a history bundle: nothing to import
             resource = entry.need("resource")
             kind = resource.need("resourceType").string()
             full_url = entry.child("fullUrl")
@@ -108,15 +111,47 @@ class BundleResources:
                 self.by_url[f"{kind}/{resource_id.string()}"] = element
 
     def of_type(self, kind: str) -> list[Element]:
-        """The bundle's resources of one type, in bundle order."""
+        """The bundle's resources of one type, in bundle order, each version once."""
         return [r for r in self.resources if r.path == kind]
 
+    def current(self, kind: str) -> list[Element]:
+        """The latest version of each resource of one type, in the order first met."""
+        seen: dict[str, Element] = {}
+        for resource in self.of_type(kind):
+            seen.setdefault(resource.resource, self.versions_of(resource)[-1])
+        return list(seen.values())
+
+    def versions_of(self, resource: Element) -> list[Element]:
+        """Every version the bundle holds of a resource (same full URL), oldest first.
+
+        Ordered by ``meta.versionId`` (a whole number), else in bundle order; a
+        ``history`` bundle lists the newest first, so its order is reversed.
+        """
+        found = [r for r in self.resources if r.resource == resource.resource]
+        if self.history:
+            found.reverse()
+        numbered = []
+        for index, version in enumerate(found):
+            meta = version.child("meta")
+            number = None if meta is None else meta.child("versionId")
+            try:
+                key = int(number.string()) if number is not None else index
+            except ValueError:
+                raise FhirImportError(
+                    version.resource,
+                    f"{version.path}.meta.versionId",
+                    f"versions are imported in order of a whole-number versionId; got "
+                    f"{number.value if number else None!r}",
+                    "value",
+                ) from None
+            numbered.append((key, index, version))
+        return [version for _key, _index, version in sorted(numbered, key=lambda n: n[:2])]
+
     def resolve(self, reference: Element) -> Element | None:
-        """The bundle's resource a Reference points at (by full URL or ``Type/id``)."""
+        """The bundle's resource a Reference points at (full URL or ``Type/id``), latest version."""
         target = reference.child("reference")
-        if target is None:
-            return None
-        return self.by_url.get(target.string())
+        found = None if target is None else self.by_url.get(target.string())
+        return None if found is None else self.versions_of(found)[-1]
 
     # -- clients and actors --------------------------------------------------------
 

@@ -248,8 +248,10 @@ def test_the_importer_is_decided_by_the_policy() -> None:
 def test_not_a_bundle_is_refused() -> None:
     error = _refusal({"resourceType": "Goal"})
     assert (error.resource, error.element) == ("Bundle", "Bundle")
-    error = _refusal({"resourceType": "Bundle", "type": "history", "entry": []})
+    error = _refusal({"resourceType": "Bundle", "type": "subscription-notification", "entry": []})
     assert error.element == "Bundle.type"
+    error = _refusal({"resourceType": "Bundle", "type": "collection", "entry": []})
+    assert (error.element, error.code) == ("Bundle.entry", "required")
 
 
 # -- the command line ---------------------------------------------------------------------
@@ -299,3 +301,51 @@ def test_goalpath_import_fhir_reads_the_export_map_backwards(tmp_path: Path) -> 
     result = CliRunner().invoke(cli, [*words, "--map", str(mapping)])
     assert result.exit_code == 0, result.output
     assert "imported 1 episodes, 1 goals and 2 measurements" in result.stdout
+
+
+def _versions_bundle() -> dict[str, Any]:
+    """A ``history`` bundle (newest first) of one Goal in three versions, and its Observations."""
+    bundle = foreign_bundle()
+    goal_entry, *observations = bundle["entry"]
+    first = copy.deepcopy(goal_entry)
+    first["resource"].update(
+        meta={"versionId": "1"},
+        lifecycleStatus="proposed",
+        description={"text": "Feel less low"},
+    )
+    first["resource"].pop("target")
+    second = copy.deepcopy(goal_entry)
+    second["resource"]["meta"] = {"versionId": "2"}
+    third = copy.deepcopy(goal_entry)
+    third["resource"].update(
+        meta={"versionId": "3"},
+        lifecycleStatus="completed",
+        statusDate="2026-04-20",
+        statusReason="PHQ-9 below 10 for four weeks",
+    )
+    bundle["type"] = "history"
+    bundle["entry"] = [third, second, first, *observations]
+    return bundle
+
+
+def test_each_version_of_a_goal_in_a_history_bundle_becomes_its_history() -> None:
+    """Version 1 proposed and vague, 2 refined and active, 3 completed: four events and more."""
+    with GoalpathApp(":memory:", today=lambda: TODAY) as app:
+        result = import_bundle(
+            app, _versions_bundle(), actor=IMPORTER, local_id_for=reverse_mapping(MAPPING)
+        )
+        goal_id = result.goal_ids[0]
+        events = [type(event).__name__ for event in app.goal_events(goal_id)]
+        goal = app.get_goal(goal_id)
+    assert events == ["Created", "Refined", "Activated", "Measured", "Measured", "Retired"]
+    assert goal.status == "completed"
+    assert goal.retirement_reason == "achieved"
+    assert goal.ended_on == date(2026, 4, 20)
+    assert goal.definition.statement.startswith("Bring my PHQ-9 score")
+
+
+def test_a_goal_version_that_ends_it_before_its_last_is_refused() -> None:
+    bundle = _versions_bundle()
+    bundle["entry"][1]["resource"].update(lifecycleStatus="cancelled", statusDate="2026-04-01")
+    error = _refusal(bundle, local_id_for=reverse_mapping(MAPPING))
+    assert (error.element, error.code) == ("Goal.lifecycleStatus", "business-rule")
