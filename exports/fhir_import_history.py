@@ -121,7 +121,11 @@ def read_provenance(provenance: Element, actor_of: ActorOf) -> RecordedEvent:
     role = _actor_role(agents[0])
     changes: dict[str, Any] = {}
     for extension in provenance.extensions(CHANGE_URL):
-        parts = {part.value.get("url"): part for part in extension.items("extension")}
+        parts = {
+            url: part
+            for part in extension.items("extension")
+            if isinstance(part.value, dict) and isinstance(url := part.value.get("url"), str)
+        }
         if "field" not in parts:
             raise extension.fail("a change extension needs its 'field' part", "required")
         field = parts["field"].need("valueString").string()
@@ -264,6 +268,9 @@ def replay_goal(
             raise
         except GoalpathError as error:
             raise record.refused(str(error)) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            # A change record whose value is of the wrong kind (a number where a date belongs).
+            raise record.refused(f"its change records cannot be read back: {error!r}") from None
         stamp_last_event(goal, record.recorded)
     if goal is None:
         msg = "replay_goal needs at least one record"

@@ -12,11 +12,13 @@ from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from goalpath.cli.demo import build_demo
 from goalpath.cli.main import cli
 from goalpath.core.application import GoalpathApp
-from goalpath.core.errors import NotAuthorizedError
+from goalpath.core.errors import GoalpathError, NotAuthorizedError
 from goalpath.core.values import Actor
 from goalpath.exports.fhir import export_client
 from goalpath.exports.fhir_import import FhirImportError, import_bundle, reverse_mapping
@@ -349,3 +351,55 @@ def test_a_goal_version_that_ends_it_before_its_last_is_refused() -> None:
     bundle["entry"][1]["resource"].update(lifecycleStatus="cancelled", statusDate="2026-04-01")
     error = _refusal(bundle, local_id_for=reverse_mapping(MAPPING))
     assert (error.element, error.code) == ("Goal.lifecycleStatus", "business-rule")
+
+
+_DELETE: Final = object()
+_JSON_VALUES: Final = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside a JSON document."""
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+DEMO_BUNDLE: Final = _demo_bundle(bundle_type="transaction")
+DEMO_PATHS: Final = _paths(DEMO_BUNDLE)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    where=st.sampled_from(DEMO_PATHS),
+    replacement=st.one_of(st.just(_DELETE), _JSON_VALUES),
+)
+def test_any_damaged_bundle_is_imported_or_refused_with_a_typed_error(
+    where: tuple[Any, ...], replacement: Any
+) -> None:
+    """The law: one element of a bundle removed or replaced by any JSON value, the import
+    stores the bundle or refuses it with a goalpath error, all or nothing; never another
+    exception."""
+    bundle = copy.deepcopy(DEMO_BUNDLE)
+    parent = bundle
+    for step in where[:-1]:
+        parent = parent[step]
+    if replacement is _DELETE:
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = replacement
+    with GoalpathApp(":memory:", today=lambda: TODAY) as app:
+        try:
+            import_bundle(app, bundle, actor=IMPORTER)
+        except GoalpathError:
+            assert list(app.iter_events()) == []
