@@ -31,10 +31,10 @@ class FhirImportError(InvalidValueError):
     """A FHIR bundle that cannot be imported, naming the resource and the element at fault.
 
     ``resource`` is the entry's ``fullUrl`` (else ``Type/id``, or ``Bundle``),
-    ``element`` the FHIRPath of the element (``Goal.target[0].detailQuantity.value``),
-    ``code`` the FHIR issue type; :meth:`operation_outcome` gives the refusal as
-    the ``OperationOutcome`` a FHIR server would return. Nothing is stored when
-    an import is refused.
+    ``element`` the FHIRPath of the element (``Goal.target[0].detailQuantity.value``,
+    also its ``field``), ``issue_code`` the FHIR issue type; :meth:`operation_outcome`
+    gives the refusal as the ``OperationOutcome`` a FHIR server would return.
+    Nothing is stored when an import is refused.
     """
 
     def __init__(
@@ -43,9 +43,9 @@ class FhirImportError(InvalidValueError):
         self.resource = resource
         self.element = element
         self.problem = problem
-        self.code = code
-        self.field = element  # the input at fault, for the JSON error document
-        super().__init__(f"{resource}: {element}: {problem}")
+        self.issue_code = code
+        # The element is the input at fault, as the JSON error document names it.
+        super().__init__(f"{resource}: {element}: {problem}", field=element)
 
     def operation_outcome(self) -> dict[str, Any]:
         """The refusal as a FHIR ``OperationOutcome`` (one ``error`` issue, R5 and R4B alike)."""
@@ -54,7 +54,7 @@ class FhirImportError(InvalidValueError):
             "issue": [
                 {
                     "severity": "error",
-                    "code": self.code,
+                    "code": self.issue_code,
                     "details": {"text": f"{self.resource}: {self.problem}"},
                     "diagnostics": str(self),
                     "expression": [self.element],

@@ -215,7 +215,7 @@ def test_a_history_refused_by_the_domain_at_its_last_goal_stores_nothing() -> No
             parts[-1]["valueString"] = "999.0"
     error = _refusal(bundle)
     assert error.resource == f"urn:uuid:{last['id']}"
-    assert error.code == "business-rule"
+    assert error.issue_code == "business-rule"
     assert "above the range" in error.problem
 
 
@@ -235,7 +235,7 @@ def test_importing_the_same_bundle_twice_is_refused_as_a_duplicate() -> None:
         stored = len(list(app.iter_events()))
         with pytest.raises(FhirImportError) as refused:
             import_bundle(app, copy.deepcopy(bundle), actor=IMPORTER)
-        assert refused.value.code == "duplicate"
+        assert refused.value.issue_code == "duplicate"
         assert len(list(app.iter_events())) == stored
 
 
@@ -253,7 +253,7 @@ def test_not_a_bundle_is_refused() -> None:
     error = _refusal({"resourceType": "Bundle", "type": "subscription-notification", "entry": []})
     assert error.element == "Bundle.type"
     error = _refusal({"resourceType": "Bundle", "type": "collection", "entry": []})
-    assert (error.element, error.code) == ("Bundle.entry", "required")
+    assert (error.element, error.issue_code) == ("Bundle.entry", "required")
 
 
 # -- the command line ---------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_a_goal_version_that_ends_it_before_its_last_is_refused() -> None:
     bundle = _versions_bundle()
     bundle["entry"][1]["resource"].update(lifecycleStatus="cancelled", statusDate="2026-04-01")
     error = _refusal(bundle, local_id_for=reverse_mapping(MAPPING))
-    assert (error.element, error.code) == ("Goal.lifecycleStatus", "business-rule")
+    assert (error.element, error.issue_code) == ("Goal.lifecycleStatus", "business-rule")
 
 
 _DELETE: Final = object()
