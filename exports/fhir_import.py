@@ -10,7 +10,8 @@ from another system needs Goals (and their Observations) only
 stands, each Observation a measurement.
 
 All or nothing: every resource is read and every event checked by the domain
-before anything is stored, then everything is stored in one transaction. A
+before anything is stored, then everything is stored in one transaction (or,
+given a unit of work's application, kept in the unit and written with it). A
 bundle that cannot be mapped is refused with
 :class:`~goalpath.exports.fhir_elements.FhirImportError`, which names the
 resource and the element (FHIRPath) and gives the ``OperationOutcome``.

@@ -403,3 +403,22 @@ def test_any_damaged_bundle_is_imported_or_refused_with_a_typed_error(
             import_bundle(app, bundle, actor=IMPORTER)
         except GoalpathError:
             assert list(app.iter_events()) == []
+
+
+def test_an_import_inside_a_unit_of_work_is_written_with_it_or_not_at_all() -> None:
+    """The import keeps its aggregates in the host's unit: a later refusal there drops them."""
+    bundle = _demo_bundle()
+    with GoalpathApp(":memory:", today=lambda: TODAY) as app:
+
+        def refused_unit() -> None:
+            with app.unit_of_work() as work:
+                import_bundle(work, bundle, actor=IMPORTER)
+                client = Actor("client-9", "client")
+                work.open_episode(client_id="client-9", therapist_ids=["t-1"], actor=client)
+
+        with pytest.raises(NotAuthorizedError):
+            refused_unit()
+        assert list(app.iter_events()) == []
+        with app.unit_of_work() as work:
+            result = import_bundle(work, bundle, actor=IMPORTER)
+        assert app.get_goal(result.goal_ids[0]).version > 1
