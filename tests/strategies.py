@@ -19,6 +19,7 @@ import attrs
 from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import NotSmartError
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     GOAL_AREAS,
@@ -43,18 +44,21 @@ __all__ = [
     "TODAY",
     "VAGUE_STATEMENT",
     "CatalogEntry",
+    "EpisodeHistory",
     "GoalStep",
     "actors",
     "bad_codes",
     "blank_reasons",
     "dates_outside_window",
     "dates_within",
+    "episode_histories",
     "goal_definitions",
     "goal_histories",
     "measures",
     "non_finite_numbers",
     "open_standard_episode",
     "reasons",
+    "record_episode_history",
     "targets",
     "values_in",
     "values_outside",
@@ -441,3 +445,52 @@ def goal_histories(draw: st.DrawFn, max_steps: int = 25) -> list[GoalStep]:
             _retire_step(reason_code, draw(reasons()), draw(dates_within(GOAL_START)), THERAPIST)
         )
     return steps
+
+
+# -- whole episodes -----------------------------------------------------------
+
+
+@attrs.frozen
+class EpisodeHistory:
+    """A drawn episode: the panic goal's history, a second goal, perhaps the episode's end."""
+
+    steps: list[GoalStep]
+    other: GoalDefinition
+    other_actor: Actor
+    activate_other: bool
+    reason: str
+    close: bool
+
+
+@st.composite
+def episode_histories(draw: st.DrawFn, max_steps: int = 12) -> EpisodeHistory:
+    """Episodes whose histories goalpath accepts, for laws over whole exports."""
+    return EpisodeHistory(
+        steps=draw(goal_histories(max_steps=max_steps)),
+        other=draw(goal_definitions()),
+        other_actor=draw(actors()),
+        activate_other=draw(st.booleans()),
+        reason=draw(reasons()),
+        close=draw(st.booleans()),
+    )
+
+
+def record_episode_history(app: GoalpathApp, history: EpisodeHistory) -> UUID:
+    """Record ``history`` in ``app`` and return the episode's id.
+
+    The second goal is activated when asked and SMART enough; otherwise it
+    stays proposed.
+    """
+    episode = open_standard_episode(app)
+    goal = app.create_goal(episode, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
+    for step in history.steps:
+        step.run(app, goal)
+    try:
+        app.create_goal(
+            episode, history.other, actor=history.other_actor, activate=history.activate_other
+        )
+    except NotSmartError:
+        app.create_goal(episode, history.other, actor=history.other_actor)
+    if history.close:
+        app.close_episode(episode, reason=history.reason, closed_on=TODAY, actor=THERAPIST)
+    return episode

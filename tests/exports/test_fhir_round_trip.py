@@ -19,19 +19,15 @@ from hypothesis import strategies as st
 
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import GoalpathApp
-from goalpath.core.errors import NotSmartError
-from goalpath.core.values import Actor, GoalDefinition
+from goalpath.core.values import Actor
 from goalpath.exports.fhir import export_client, export_episode
 from goalpath.exports.fhir_import import import_bundle, reverse_mapping
 from tests.strategies import (
-    CATALOG,
     THERAPIST,
     TODAY,
-    actors,
-    goal_definitions,
-    goal_histories,
-    open_standard_episode,
-    reasons,
+    EpisodeHistory,
+    episode_histories,
+    record_episode_history,
 )
 
 IMPORTER: Final = Actor("migration-job", "system")
@@ -102,40 +98,16 @@ def test_host_references_are_read_back_through_the_reverse_mapping() -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    steps=goal_histories(max_steps=12),
-    other=goal_definitions(),
-    other_actor=actors(),
-    activate_other=st.booleans(),
-    reason=reasons(),
-    close=st.booleans(),
-    bundle_type=st.sampled_from(BUNDLE_TYPES),
-)
+@given(history=episode_histories(max_steps=12), bundle_type=st.sampled_from(BUNDLE_TYPES))
 def test_any_history_comes_back_resource_by_resource(
-    steps: list[Any],
-    other: GoalDefinition,
-    other_actor: Actor,
-    *,
-    activate_other: bool,
-    reason: str,
-    close: bool,
-    bundle_type: str,
+    history: EpisodeHistory, bundle_type: str
 ) -> None:
     """The law: whatever valid history goalpath accepted, export -> import -> export is equal.
 
     Both releases, resource by resource (the CarePlan modulo its meta).
     """
     with GoalpathApp(today=lambda: TODAY) as app:
-        episode = open_standard_episode(app)
-        goal = app.create_goal(episode, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
-        for step in steps:
-            step.run(app, goal)
-        try:
-            app.create_goal(episode, other, actor=other_actor, activate=activate_other)
-        except NotSmartError:
-            app.create_goal(episode, other, actor=other_actor)
-        if close:
-            app.close_episode(episode, reason=reason, closed_on=TODAY, actor=THERAPIST)
+        episode = record_episode_history(app, history)
         exported = {
             version: export_episode(
                 app, episode, fhir_version=version, bundle_type=bundle_type, **FIXED

@@ -25,10 +25,9 @@ import pytest
 from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
-from goalpath.core.errors import InvalidValueError, NotFoundError, NotSmartError
+from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     LIFECYCLE_STATUSES,
@@ -50,11 +49,10 @@ from tests.strategies import (
     CATALOG,
     THERAPIST,
     TODAY,
-    actors,
-    goal_definitions,
-    goal_histories,
+    EpisodeHistory,
+    episode_histories,
     open_standard_episode,
-    reasons,
+    record_episode_history,
 )
 
 DOC_PATH: Final = Path(__file__).resolve().parents[2] / "docs" / "fhir.md"
@@ -1051,35 +1049,11 @@ def test_control_characters_become_replacement_characters(memory_app: GoalpathAp
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    steps=goal_histories(max_steps=12),
-    other=goal_definitions(),
-    other_actor=actors(),
-    activate_other=st.booleans(),
-    reason=reasons(),
-    close=st.booleans(),
-)
-def test_every_resource_of_any_history_validates(
-    steps: list[Any],
-    other: GoalDefinition,
-    other_actor: Actor,
-    *,
-    activate_other: bool,
-    reason: str,
-    close: bool,
-) -> None:
+@given(history=episode_histories(max_steps=12))
+def test_every_resource_of_any_history_validates(history: EpisodeHistory) -> None:
     """The law: whatever valid history goalpath accepted, both releases validate the export."""
     with GoalpathApp(today=lambda: TODAY) as app:
-        episode = open_standard_episode(app)
-        goal = app.create_goal(episode, CATALOG["panic"].definition, actor=THERAPIST, activate=True)
-        for step in steps:
-            step.run(app, goal)
-        try:
-            app.create_goal(episode, other, actor=other_actor, activate=activate_other)
-        except NotSmartError:
-            app.create_goal(episode, other, actor=other_actor)
-        if close:
-            app.close_episode(episode, reason=reason, closed_on=TODAY, actor=THERAPIST)
+        episode = record_episode_history(app, history)
         for version in ("R5", "R4B"):
             bundle = export_episode(app, episode, fhir_version=version)
             validate_with_fhir_resources(bundle, version)
@@ -1088,7 +1062,7 @@ def test_every_resource_of_any_history_validates(
                 len(app.goal_events(g.id)) for g in app.list_goals(episode)
             )
             (plan,) = resources(bundle, "CarePlan")
-            assert plan["status"] == ("completed" if close else "active")
+            assert plan["status"] == ("completed" if history.close else "active")
 
 
 # -- the documentation's example is current ---------------------------------------------
