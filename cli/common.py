@@ -34,6 +34,8 @@ from goalpath.exports import documents
 __all__ = [
     "AppState",
     "actor_options",
+    "as_of_option",
+    "effective_on_option",
     "emit",
     "error_document",
     "group_of",
@@ -93,6 +95,29 @@ def json_option(function: Callable[P, R]) -> Callable[P, R]:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print one JSON document instead of tables."
     )(function)
+
+
+def as_of_option(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Add ``--as-of TIME``, recorded time: ``what`` as the store knew it at that moment."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        metavar="TIME",
+        help=f"Recorded time: {what} as the store knew it at this moment, whatever dates the "
+        "events carry (ISO date or time; a date alone means its end, locally).",
+    )
+
+
+def effective_on_option(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Add ``--effective-on DATE``, effective time: ``what`` in force on that day."""
+    return click.option(
+        "--effective-on",
+        "effective_on",
+        metavar="DATE",
+        help=f"Effective time: {what} in force on this date (YYYY-MM-DD), by the events' own "
+        "dates (a goal's start, a measurement's observation, a review's date), however late "
+        "they were entered; with --as-of, as the store knew it then.",
+    )
 
 
 def actor_options(function: Callable[P, R]) -> Callable[P, R]:

@@ -15,6 +15,7 @@ from dateutil import tz  # type: ignore[import-untyped]  # no stubs installed
 
 from goalpath.cli.common import (
     actor_options,
+    as_of_option,
     emit,
     group_of,
     json_option,
@@ -49,12 +50,7 @@ __all__ = ["export_fhir", "import_fhir", "register"]
     show_default=True,
     help="FHIR release of the resources.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="TIME",
-    help="Export the plan as it stood then (ISO time; a date alone means its end, locally).",
-)
+@as_of_option("the plan")
 @click.option(
     "--output",
     "-o",

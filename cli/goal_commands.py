@@ -17,7 +17,9 @@ import click
 
 from goalpath.cli.common import (
     actor_options,
+    as_of_option,
     console,
+    effective_on_option,
     emit,
     json_option,
     make_actor,
@@ -556,17 +558,29 @@ def retire_goal(
 @goal.command("show")
 @click.argument("goal_id", type=GOAL_ID)
 @click.option("--version", type=int, help="Show the goal as it was at this version.")
-@click.option("--as-of", metavar="TIME", help="Show the goal as it stood at this time.")
+@as_of_option("the goal")
+@effective_on_option("the goal")
 @json_option
 @click.pass_context
 @refusals
 def show_goal(
-    ctx: click.Context, /, *, goal_id: UUID, version: int | None, as_of: str | None, as_json: bool
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    version: int | None,
+    as_of: str | None,
+    effective_on: str | None,
+    as_json: bool,
 ) -> None:
     """Show a goal: definition, status, SMART verdict, measurements and reviews."""
     with open_app(ctx) as app:
         found = app.get_goal(
-            goal_id, version=version, as_of=parse_time(as_of, "--as-of"), principal=reader()
+            goal_id,
+            version=version,
+            as_of=parse_time(as_of, "--as-of"),
+            effective_on=parse_date(effective_on, "--effective-on"),
+            principal=reader(),
         )
         if as_json:
             emit(goal_document(found))

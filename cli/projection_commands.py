@@ -24,11 +24,14 @@ from rich.table import Table
 from rich.text import Text
 
 from goalpath.cli.common import (
+    as_of_option,
     console,
+    effective_on_option,
     emit,
     group_of,
     json_option,
     open_app,
+    parse_date,
     parse_time,
     record_read,
     refusals,
@@ -70,34 +73,40 @@ def plan_group() -> None:
 @plan_group.command("show")
 @click.argument("client_id", required=False)
 @click.option("--episode", "episode_id", type=EPISODE_ID, help="Show this episode's plan.")
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="TIME",
-    help="The plan as it stood then (ISO date or time; a date means its end).",
-)
+@as_of_option("the plan")
+@effective_on_option("the plan")
 @json_option
 @click.pass_context
 @refusals
 def plan_show(
     ctx: click.Context,
     /,
+    *,
     client_id: str | None,
     episode_id: UUID | None,
     as_of: str | None,
+    effective_on: str | None,
     as_json: bool,
 ) -> None:
-    """Show the plan of CLIENT (every episode) or of one --episode."""
+    """Show the plan of CLIENT (every episode) or of one --episode.
+
+    Now; or as recorded by --as-of (what the store knew then); or as in force
+    on --effective-on (by the goals' start dates and the measurements' and
+    reviews' own dates, including what was entered later).
+    """
     if (client_id is None) == (episode_id is None):
         raise click.UsageError("give a CLIENT id or --episode ID (one of them)")
-    moment = parse_time(as_of, "--as-of")
+    times: dict[str, Any] = {
+        "as_of": parse_time(as_of, "--as-of"),
+        "effective_on": parse_date(effective_on, "--effective-on"),
+    }
     with _projections(ctx) as projections:
         record_read(projections.app, "plan", client_id=client_id, episode_id=episode_id)
         if episode_id is not None:
-            plans = [projections.plan_for_episode(episode_id, as_of=moment)]
+            plans = [projections.plan_for_episode(episode_id, **times)]
         else:
             assert client_id is not None  # noqa: S101  # checked above
-            plans = projections.plan_for_client(client_id, as_of=moment)
+            plans = projections.plan_for_client(client_id, **times)
     if as_json:
         if episode_id is not None:
             emit(plan_document(plans[0]))
@@ -106,7 +115,12 @@ def plan_show(
         return
     out = console()
     if not plans:
-        out.print(f"no episode of {client_id} had opened by {as_of}")
+        when = " and ".join(
+            f"{name} {value}"
+            for name, value in (("recorded by", as_of), ("in effect on", effective_on))
+            if value is not None
+        )
+        out.print(f"no episode of {client_id} had opened ({when})")
     for plan in plans:
         render_plan(out, plan)
 
@@ -114,14 +128,33 @@ def plan_show(
 @click.command("progress")
 @click.argument("goal_id", type=GOAL_ID)
 @click.option("--png", "png_path", metavar="FILE", help="Also save the chart as a PNG image.")
+@as_of_option("the goal's progress")
+@effective_on_option("the goal's progress")
 @json_option
 @click.pass_context
 @refusals
-def progress(ctx: click.Context, /, goal_id: UUID, png_path: str | None, as_json: bool) -> None:
-    """Show a goal's progress against its expected trajectory, with a chart."""
+def progress(
+    ctx: click.Context,
+    /,
+    *,
+    goal_id: UUID,
+    png_path: str | None,
+    as_of: str | None,
+    effective_on: str | None,
+    as_json: bool,
+) -> None:
+    """Show a goal's progress against its expected trajectory, with a chart.
+
+    Now; or as recorded by --as-of; or with the measurements observed by
+    --effective-on, assessed on that day.
+    """
     with _projections(ctx) as projections:
         record_read(projections.app, "progress", goal_id=goal_id)
-        report = projections.progress(goal_id)
+        report = projections.progress(
+            goal_id,
+            as_of=parse_time(as_of, "--as-of"),
+            effective_on=parse_date(effective_on, "--effective-on"),
+        )
     if png_path is not None:
         path = Path(png_path)
         if path.is_dir() or not path.parent.exists():

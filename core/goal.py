@@ -55,6 +55,8 @@ __all__ = [
     "TERMINAL_STATUSES",
     "EventAppender",
     "Goal",
+    "latest_attainment_by_review_date",
+    "latest_review_by_date",
     "status_after",
     "status_after_review",
     "trigger_each",
@@ -101,6 +103,36 @@ def status_after_review(decision: str) -> LifecycleStatus | None:
 
 
 GAS_LEVELS: Final = range(-2, 3)
+
+
+def latest_attainment_by_review_date(
+    reviews: Iterable[tuple[date, int | None]],
+) -> tuple[int | None, date | None]:
+    """The GAS level of the latest review by review date that scored one, with that date.
+
+    ``reviews`` are ``(reviewed_on, attainment)`` in recording order. A review
+    backdated to before another does not win; of two on the same date the one
+    recorded later does. ``(None, None)`` when no review scored GAS.
+    """
+    latest: tuple[int | None, date | None] = (None, None)
+    for reviewed_on, attainment in reviews:
+        if attainment is None:
+            continue
+        if latest[1] is None or reviewed_on >= latest[1]:
+            latest = (attainment, reviewed_on)
+    return latest
+
+
+def latest_review_by_date(reviews: Iterable[Review]) -> Review | None:
+    """The latest review by review date; of two on the same date, the one recorded later.
+
+    ``reviews`` in recording order; ``None`` when there is none.
+    """
+    latest: Review | None = None
+    for review in reviews:
+        if latest is None or review.reviewed_on >= latest.reviewed_on:
+            latest = review
+    return latest
 
 
 def _check_note(value: object) -> str | None:
@@ -287,16 +319,21 @@ class Goal(Aggregate):
 
     @property
     def latest_attainment(self) -> int | None:
-        """The GAS attainment level of the latest review that recorded one."""
-        for review in reversed(self.reviews):
-            if review.attainment is not None:
-                return review.attainment
-        return None
+        """The GAS level of the latest review by review date that recorded one.
+
+        By :func:`latest_attainment_by_review_date`: a review backdated to
+        before another does not replace its level.
+        """
+        level, _reviewed_on = latest_attainment_by_review_date(
+            (review.reviewed_on, review.attainment) for review in self.reviews
+        )
+        return level
 
     @property
     def latest_achievement(self) -> AchievementStatus | None:
-        """The achievement status of the latest review."""
-        return self.reviews[-1].achievement if self.reviews else None
+        """The achievement status of the latest review by date (of one day, the last recorded)."""
+        latest = latest_review_by_date(self.reviews)
+        return None if latest is None else latest.achievement
 
     # -- commands ---------------------------------------------------------------
 
@@ -503,11 +540,12 @@ class Goal(Aggregate):
     def _measurement_corrected(
         self, sequence: int, value: float | None, reason: str, actor: Actor
     ) -> None:
-        original = self.measurements[sequence - 1]
+        index = self._measurement_index(sequence)
+        original = self.measurements[index]
         status, first_value = corrected(
             original.value, original.status, original.original_value, value
         )
-        self.measurements[sequence - 1] = Measurement(
+        self.measurements[index] = Measurement(
             sequence=original.sequence,
             value=value,
             observed_on=original.observed_on,
@@ -517,6 +555,18 @@ class Goal(Aggregate):
             original_value=first_value,
             correction_reason=reason,
         )
+
+    def _measurement_index(self, sequence: int) -> int:
+        """Where measurement ``sequence`` is in :attr:`measurements`.
+
+        Position ``sequence - 1`` in a goal's full history; a replay that left
+        measurements out (:func:`goalpath.core.effective_time.in_force_on`)
+        finds it by its number.
+        """
+        index = sequence - 1
+        if 0 <= index < len(self.measurements) and self.measurements[index].sequence == sequence:
+            return index
+        return next(i for i, m in enumerate(self.measurements) if m.sequence == sequence)
 
     def review(
         self,

@@ -229,12 +229,16 @@ class StateProjector:
         transaction.execute(
             "UPDATE gp_goals SET reviews_count = reviews_count + 1, "
             "last_reviewed_on = CASE WHEN last_reviewed_on IS NULL OR last_reviewed_on < ? "
-            "THEN ? ELSE last_reviewed_on END, latest_achievement = ?, "
+            "THEN ? ELSE last_reviewed_on END, "
+            # By review date, as Goal.latest_achievement: the right-hand sides read the
+            # row before this update, so a review of the latest date (or later) wins.
+            "latest_achievement = CASE WHEN last_reviewed_on IS NULL OR last_reviewed_on <= ? "
+            "THEN ? ELSE latest_achievement END, "
             "status = COALESCE(?, status) WHERE goal_id = ?",
-            (reviewed_on, reviewed_on, event.achievement, status, goal_id),
+            (reviewed_on, reviewed_on, reviewed_on, event.achievement, status, goal_id),
         )
         if event.attainment is not None:
-            # By review date, as records.latest_attainment_by_review_date: a backdated
+            # By review date, as goal.latest_attainment_by_review_date: a backdated
             # review does not replace a later one's level; the same date, recorded later, does.
             transaction.execute(
                 "UPDATE gp_goals SET "

@@ -47,7 +47,7 @@ from goalpath.projections.runner import (
     ProjectionRunner,
     Projector,
 )
-from goalpath.projections.timetravel import plan_as_of
+from goalpath.projections.timetravel import goal_record_at, plan_as_of
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -58,8 +58,11 @@ __all__ = [
     "default_store",
 ]
 
-SCHEMA_VERSION: Final = 3
-"""Bump when a read-model table changes shape: stores at another version are rebuilt."""
+SCHEMA_VERSION: Final = 4
+"""Bump when a read-model table changes shape or meaning: stores at another version are rebuilt.
+
+4: ``latest_achievement`` by review date (it followed recording order).
+"""
 
 _REVIEWABLE_SQL: Final = ", ".join(f"'{status}'" for status in REVIEWABLE_STATUSES)
 
@@ -248,12 +251,23 @@ class Projections:
     # -- reads --------------------------------------------------------------------
 
     def plan_for_episode(
-        self, episode_id: UUID, *, today: date | None = None, as_of: datetime | None = None
+        self,
+        episode_id: UUID,
+        *,
+        today: date | None = None,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
     ) -> Plan:
-        """An episode's current plan, or with ``as_of`` the plan as it stood then (from events)."""
+        """An episode's current plan (from the read models), or a past one (from the events).
+
+        ``as_of`` (recorded time): the plan as the store knew it at that
+        moment. ``effective_on`` (effective time): the plan in force on that
+        day, by the events' own dates (a goal entered today with an earlier
+        start date is in it). Both: in force then, as known at ``as_of``.
+        """
         episode_id = as_uuid(episode_id, "episode")
-        if as_of is not None:
-            return plan_as_of(self.app, episode_id, as_of)
+        if as_of is not None or effective_on is not None:
+            return plan_as_of(self.app, episode_id, as_of, effective_on=effective_on)
         day = self._today(today)
 
         def read(transaction: Any) -> Plan:
@@ -321,11 +335,18 @@ class Projections:
         return [UUID(row[0]) for row in rows]
 
     def plan_for_client(
-        self, client_id: str, *, today: date | None = None, as_of: datetime | None = None
+        self,
+        client_id: str,
+        *,
+        today: date | None = None,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
     ) -> list[Plan]:
-        """The plans of every episode of a client, oldest first (``as_of``: as they stood then).
+        """The plans of every episode of a client, oldest first, now or at a past time.
 
-        An episode opened after ``as_of`` is left out.
+        ``as_of`` and ``effective_on`` as for :meth:`plan_for_episode`; an
+        episode not yet recorded at ``as_of``, or not yet opened on
+        ``effective_on``, is left out.
         """
         episode_ids = self.episode_ids_of_client(client_id)
         if not episode_ids:
@@ -333,15 +354,35 @@ class Projections:
         plans: list[Plan] = []
         for episode_id in episode_ids:
             try:
-                plans.append(self.plan_for_episode(episode_id, today=today, as_of=as_of))
+                plans.append(
+                    self.plan_for_episode(
+                        episode_id, today=today, as_of=as_of, effective_on=effective_on
+                    )
+                )
             except NotFoundError:
-                if as_of is None:
+                if as_of is None and effective_on is None:
                     raise
         return plans
 
-    def progress(self, goal_id: UUID, *, today: date | None = None) -> ProgressReport:
-        """A goal's progress: series, percentage, trend, trajectory, status, outcome."""
+    def progress(
+        self,
+        goal_id: UUID,
+        *,
+        today: date | None = None,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
+    ) -> ProgressReport:
+        """A goal's progress: series, percentage, trend, trajectory, status, outcome.
+
+        Now, from the read models; or from the events, ``as_of`` (recorded
+        time) as the store knew it then, ``effective_on`` (effective time)
+        with the measurements observed by that day, assessed on that day.
+        """
         goal_id = as_uuid(goal_id, "goal")
+        if as_of is not None or effective_on is not None:
+            record = goal_record_at(self.app, goal_id, as_of=as_of, effective_on=effective_on)
+            on = effective_on if effective_on is not None else as_of.date() if as_of else None
+            return assess_progress(record, today or on or self.app.today(), self.instruments)
         goals = self._read(
             lambda transaction: load_goals(transaction, "gp_goals.goal_id = ?", (goal_id.hex,))
         )

@@ -8,14 +8,13 @@ written once, against these records.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import date, timedelta
 from uuid import UUID
 
 import attrs
 
 from goalpath.core.episode import Episode
-from goalpath.core.goal import TERMINAL_STATUSES, Goal
+from goalpath.core.goal import TERMINAL_STATUSES, Goal, latest_attainment_by_review_date
 from goalpath.core.values import GoalDefinition, Measure, Target, jsonable
 
 __all__ = [
@@ -26,24 +25,6 @@ __all__ = [
     "definition_to_json",
     "latest_attainment_by_review_date",
 ]
-
-
-def latest_attainment_by_review_date(
-    reviews: Iterable[tuple[date, int | None]],
-) -> tuple[int | None, date | None]:
-    """The GAS level of the latest review by review date that scored one, with that date.
-
-    ``reviews`` are ``(reviewed_on, attainment)`` in recording order. A review
-    backdated to before another does not win; of two on the same date the one
-    recorded later does. ``(None, None)`` when no review scored GAS.
-    """
-    latest: tuple[int | None, date | None] = (None, None)
-    for reviewed_on, attainment in reviews:
-        if attainment is None:
-            continue
-        if latest[1] is None or reviewed_on >= latest[1]:
-            latest = (attainment, reviewed_on)
-    return latest
 
 
 def definition_to_json(definition: GoalDefinition) -> str:

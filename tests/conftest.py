@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
+import eventsourcing.domain
 import pytest
 from hypothesis import settings
 
@@ -117,6 +119,52 @@ class AppFactory:
 def fixed_today() -> date:
     """The tests' clock."""
     return TODAY
+
+
+# -- the event clock (recorded time) ------------------------------------------------
+
+
+@attrs.define
+class EventClock:
+    """Stamps events on a chosen day, one second apart, starting at 10:00 UTC.
+
+    Recorded time in tests: the ``clock`` fixture puts it in place of the
+    library's clock, so events are stamped without waiting on the wall clock.
+    """
+
+    now: datetime = datetime(2026, 1, 1, 10, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def move_to(self, day: date) -> None:
+        """Stamp the next events on ``day``."""
+        self.now = datetime.combine(day, time(10), tzinfo=UTC)
+
+    def today(self) -> date:
+        """The day the next events are stamped on: an application's ``today``."""
+        return self.now.date()
+
+    @contextmanager
+    def installed(self) -> Iterator[EventClock]:
+        """Stamp events by this clock inside the block (for a hypothesis example)."""
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", self)
+            yield self
+
+
+def end_of(day: date) -> datetime:
+    """The last moment of ``day`` (UTC), as an ``as_of`` time."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> EventClock:
+    """Event timestamps from an :class:`EventClock` instead of the wall clock."""
+    event_clock = EventClock()
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", event_clock)
+    return event_clock
 
 
 def _factory(kind: StoreKind, tmp_path: Path) -> Iterator[AppFactory]:

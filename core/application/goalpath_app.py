@@ -378,15 +378,23 @@ class GoalpathApp(SealedApplication):
         episode_id: UUID,
         *,
         version: int | None = None,
+        as_of: datetime | None = None,
+        effective_on: date | None = None,
         principal: Principal | Actor | None = None,
         purpose: str | None = None,
     ) -> Episode:
-        """Return an episode, as it is now or at a given version.
+        """Return an episode as it is now, at a given version, or at a past time of either kind.
 
-        With a ``principal`` the read is decided and logged (:meth:`record_access`).
+        ``as_of`` is recorded time and ``effective_on`` effective time, as for
+        :meth:`get_goal`. With a ``principal`` the read is decided and logged
+        (:meth:`record_access`).
         """
+        if version is not None and (as_of is not None or effective_on is not None):
+            raise InvalidValueError("give a version or a time, not both")
         if principal is not None:
             self.record_access(principal, "episode", episode_id=episode_id, purpose=purpose)
+        if as_of is not None or effective_on is not None:
+            return self._as_of(Episode, episode_id, as_of, effective_on)
         if version is None:
             return self._load(Episode, episode_id)
         return self._at_version(Episode, episode_id, version)
@@ -680,19 +688,26 @@ class GoalpathApp(SealedApplication):
         *,
         version: int | None = None,
         as_of: datetime | None = None,
+        effective_on: date | None = None,
         principal: Principal | Actor | None = None,
         purpose: str | None = None,
     ) -> Goal:
-        """Return a goal as it is now, at a given version, or as it stood at a past time.
+        """Return a goal as it is now, at a given version, or at a past time of either kind.
 
-        With a ``principal`` the read is decided and logged (:meth:`record_access`).
+        ``as_of`` (recorded time, a date and time with a time zone): the goal
+        as the store knew it then. ``effective_on`` (effective time, a date):
+        the goal as it was in force that day, from its events' own dates
+        (start, observation, review, retirement; see
+        :mod:`goalpath.core.effective_time`), of the events recorded by
+        ``as_of`` when both are given. With a ``principal`` the read is
+        decided and logged (:meth:`record_access`).
         """
-        if version is not None and as_of is not None:
+        if version is not None and (as_of is not None or effective_on is not None):
             raise InvalidValueError("give a version or a time, not both")
         if principal is not None:
             self.record_access(principal, "goal", goal_id=goal_id, purpose=purpose)
-        if as_of is not None:
-            return self._as_of(Goal, goal_id, as_of)
+        if as_of is not None or effective_on is not None:
+            return self._as_of(Goal, goal_id, as_of, effective_on)
         if version is not None:
             return self._at_version(Goal, goal_id, version)
         return self._load(Goal, goal_id)
@@ -702,20 +717,31 @@ class GoalpathApp(SealedApplication):
         episode_id: UUID,
         *,
         as_of: datetime | None = None,
+        effective_on: date | None = None,
         principal: Principal | Actor | None = None,
         purpose: str | None = None,
     ) -> list[Goal]:
         """Return an episode's goals, in the order they were stated: its plan.
 
-        With a ``principal`` the read is decided and logged as a ``plan`` read.
+        ``as_of`` (recorded time): the goals the store knew of then, as they
+        stood then. ``effective_on`` (effective time): the goals started by
+        that day, as they were in force then (see :meth:`get_goal`). With a
+        ``principal`` the read is decided and logged as a ``plan`` read.
         """
         if principal is not None:
             self.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
-        if as_of is None:
+        if as_of is None and effective_on is None:
             episode = self._load(Episode, episode_id)
             return [self._load(Goal, goal_id) for goal_id in episode.goal_ids]
-        episode = self._as_of(Episode, episode_id, as_of)
-        return [self._as_of(Goal, goal_id, as_of) for goal_id in episode.goal_ids]
+        episode = self._as_of(Episode, episode_id, as_of, effective_on)
+        goals = []
+        for goal_id in episode.goal_ids:
+            try:
+                goals.append(self._as_of(Goal, goal_id, as_of, effective_on))
+            except NotFoundError:
+                if effective_on is None:
+                    raise
+        return goals
 
     def goal_events(
         self,

@@ -24,7 +24,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import takewhile
@@ -44,6 +44,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.application.unit_of_work import PendingWrites
+from goalpath.core.effective_time import in_force_on
 from goalpath.core.errors import (
     ConflictError,
     DuplicateIdError,
@@ -71,9 +72,7 @@ from goalpath.core.storage.sealed_recorders import (
 )
 from goalpath.core.storage.sqlite_files import create_private_file
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
-from goalpath.core.values import (
-    as_uuid,
-)
+from goalpath.core.values import as_uuid, check_date
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
@@ -450,31 +449,47 @@ class SealedApplication(Application[UUID]):
             raise NotFoundError(kind, aggregate_id)
         return aggregate
 
-    def _as_of(self, cls: type[TAggregate], aggregate_id: UUID, as_of: datetime) -> TAggregate:
+    def _as_of(
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        as_of: datetime | None,
+        effective_on: date | None = None,
+    ) -> TAggregate:
+        """From the events recorded by ``as_of``, in effect on ``effective_on`` (either or both)."""
         kind = _kind_name(cls)
         aggregate_id = as_uuid(aggregate_id, kind)
-        if not isinstance(as_of, datetime) or as_of.tzinfo is None:
+        if as_of is not None and (not isinstance(as_of, datetime) or as_of.tzinfo is None):
             raise InvalidValueError(
                 f"the time must be a date and time with a time zone; got {as_of!r}"
             )
+        day = None if effective_on is None else check_date("effective_on", effective_on)
         if self._exists(aggregate_id):
             self.sealing.check_not_erased(aggregate_id)
-        aggregate: Any = replay(
-            None,
-            takewhile(
-                lambda domain_event: domain_event.timestamp <= as_of,
-                self.events.get(aggregate_id),
-            ),
-        )
-        if aggregate is None:
-            if self._exists(aggregate_id):
-                raise NotFoundError(
-                    kind, f"{aggregate_id} as of {as_of.isoformat()} (not yet stated)"
-                )
-            raise NotFoundError(kind, aggregate_id)
+        known: Iterable[Any] = self.events.get(aggregate_id)
+        if as_of is not None:
+            until = as_of
+            known = list(takewhile(lambda stored: stored.timestamp <= until, known))
+
+        def first_event_of(stream_id: UUID) -> Any:
+            first: Any = next(iter(self.events.get(stream_id, limit=1)), None)
+            return None if first is None or (as_of and first.timestamp > as_of) else first
+
+        aggregate: Any = in_force_on(known, day, first_event_of) if day else replay(None, known)
+        if aggregate is None and self._exists(aggregate_id):
+            when = "" if as_of is None else f" as of {as_of.isoformat()}"
+            not_yet = "not yet stated"
+            if day is not None:
+                when += f" in effect on {day.isoformat()}"
+                not_yet = f"not yet {_BEGUN[kind]}" if as_of is None or known else not_yet
+            raise NotFoundError(kind, f"{aggregate_id}{when} ({not_yet})")
         if not isinstance(aggregate, cls):
             raise NotFoundError(kind, aggregate_id)
         return aggregate
+
+
+_BEGUN: Final = {"goal": "started", "episode": "opened"}
+"""What an aggregate's first effective date is, for "not yet ..." refusals."""
 
 
 def _kind_name(cls: type[Aggregate]) -> str:

@@ -19,8 +19,6 @@ from typing import Any, Final
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import attrs
-import eventsourcing.domain
 import pytest
 from fhir.resources import get_fhir_model_class as r5_model
 from fhir.resources.R4B import get_fhir_model_class as r4b_model
@@ -45,6 +43,7 @@ from goalpath.exports.fhir import (
     observation_id,
     validate_bundle,
 )
+from tests.conftest import EventClock, end_of
 from tests.strategies import (
     CATALOG,
     THERAPIST,
@@ -119,37 +118,6 @@ GAD7_LOINC: Final = {
     "display": "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
 }
 PERTAINS_TO_GOAL: Final = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal"
-
-
-# -- the event clock ----------------------------------------------------------------
-
-
-@attrs.define
-class EventClock:
-    """Stamps events on a chosen day, one second apart, starting at 10:00 UTC."""
-
-    now: datetime = datetime(2026, 1, 1, 10, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-    def move_to(self, day: date) -> None:
-        """Stamp the next events on ``day``."""
-        self.now = datetime.combine(day, time(10), tzinfo=UTC)
-
-
-def end_of(day: date) -> datetime:
-    """The last moment of ``day`` (UTC), as an ``as_of`` time."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> EventClock:
-    """Event timestamps from an :class:`EventClock` instead of the wall clock."""
-    event_clock = EventClock()
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", event_clock)
-    return event_clock
 
 
 @pytest.fixture
