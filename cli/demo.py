@@ -23,9 +23,10 @@ from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from goalpath.modalities import instantiate_template
 from goalpath.projections import Projections
 
-__all__ = ["DEFAULT_DEMO_DB", "build_demo", "register"]
+__all__ = ["DEFAULT_DEMO_DB", "build_demo", "register", "remove_store"]
 
 DEFAULT_DEMO_DB = "goalpath-demo.db"
+"""The store ``goalpath demo`` writes when no ``--db`` is given, in the current directory."""
 
 THERAPIST = Actor("therapist-7", "therapist")
 CLIENT_ID = "client-0042"

@@ -3,8 +3,9 @@
 Everything a host needs is importable from here: the application
 (:class:`GoalpathApp`), the value objects a command takes, the principals and
 policies, the typed errors and their codes, the master key, and field-level
-history. Modules below (``goalpath.core.storage.keys``,
-``goalpath.core.history``...) hold the same names and their helpers.
+history. The modules below hold the same names and their helpers; the
+public ones are listed in docs/embedding.md, the others may change in any
+release.
 """
 
 from goalpath.core.application import GoalpathApp, local_today, resolve_db_path

@@ -63,6 +63,7 @@ Read = Literal[
 READS: Final[tuple[str, ...]] = get_args(Read)
 
 Action = Command | Read
+"""What a policy decides on: a command (which changes something) or a read."""
 ACTIONS: Final[tuple[str, ...]] = COMMANDS + READS
 
 UNAUTHENTICATED: Final = "caller"

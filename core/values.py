@@ -62,6 +62,7 @@ GAS_RATINGS: Final = (0, 1, 2, 3)
 """The ratings of a goal's GAS importance and difficulty (Turner-Stokes 2009): none to very."""
 
 Role = Literal["client", "therapist", "supervisor", "auditor", "system"]
+"""Who acts or reads: the person's part in the episode, or ``system`` for integrations and jobs."""
 ROLES: Final[tuple[str, ...]] = get_args(Role)
 
 Direction = Literal["increase", "decrease"]

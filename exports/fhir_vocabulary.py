@@ -59,7 +59,9 @@ BundleType = Literal["collection", "transaction"]
 """``collection`` for reading and archiving; ``transaction`` for posting to a FHIR server."""
 
 BUNDLE_TYPES: Final[tuple[str, ...]] = get_args(BundleType)
+"""The bundle types an export can make (:data:`BundleType`)."""
 FHIR_VERSIONS: Final[tuple[str, ...]] = get_args(FhirVersion)
+"""The FHIR releases an export can target (:data:`FhirVersion`)."""
 
 ReferenceFor = Callable[[str, str], str | None]
 """A host's id mapping: ``(kind, local_id) -> reference``, kind ``"client"`` or ``"actor"``.
@@ -68,21 +70,29 @@ ReferenceFor = Callable[[str, str], str | None]
 """
 
 ACHIEVEMENT_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+"""HL7's code system of Goal.achievementStatus (a review's achievement)."""
 PRIORITY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/goal-priority"
 GOAL_CATEGORY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/goal-category"
 OBSERVATION_CATEGORY_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 DATA_ABSENT_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 DATA_OPERATION_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+"""HL7's v3 DataOperation codes: a Provenance's activity (create, update, nullify...)."""
 PARTICIPANT_TYPE_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 LOINC_SYSTEM: Final = "http://loinc.org"
+"""LOINC: the codes of standard instruments' totals (PHQ-9 44261-6, GAD-7 70274-6)."""
 GOAL_AREA_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/goal-area"
+"""goalpath's code system of goal areas (Goal.category): the four primary areas."""
 INSTRUMENT_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/instrument"
+"""goalpath's code system of a measure's instrument id, for an instrument without a LOINC code."""
 ACTOR_ROLE_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/actor-role"
+"""goalpath's code system of actor roles (client, therapist...) on a Provenance agent."""
 EVENT_TYPE_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/goal-event"
 FHIR_VERSION_TAG_SYSTEM: Final = "https://goalpath.dev/fhir/CodeSystem/fhir-version"
 ID_SYSTEM_PREFIX: Final = "https://goalpath.dev/fhir/NamingSystem/"
 PERTAINS_TO_GOAL_URL: Final = "http://hl7.org/fhir/StructureDefinition/resource-pertainsToGoal"
+"""HL7's extension linking an Observation to the Goal it measures."""
 TARGET_BASELINE_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/goal-target-baseline"
+"""goalpath's extension on Goal.target: the baseline the target is measured from."""
 GOAL_VERSION_URL: Final = "https://goalpath.dev/fhir/StructureDefinition/goal-version"
 """Extension on a Provenance target: the version of the Goal that the event made."""
 GOAL_VERSION_SYSTEM: Final = "https://goalpath.dev/fhir/NamingSystem/goal-version"

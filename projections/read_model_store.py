@@ -22,6 +22,7 @@ from goalpath.projections.errors import ProjectionError
 __all__ = ["MEMORY", "ReadModelStore", "SQLiteReadModelStore", "StoreTransaction"]
 
 MEMORY: Final = ":memory:"
+"""The location of a read-model store kept in memory (tests): nothing is kept after it closes."""
 
 Row = tuple[Any, ...]
 

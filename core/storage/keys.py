@@ -61,6 +61,7 @@ __all__ = [
     "KEY_SEALS_TABLE",
     "PRODUCTION_ENV",
     "SYSTEM_KEY_ID",
+    "ClientKeyRecord",
     "ClientKeyStore",
     "KeyConfigurationError",
     "MasterKey",
@@ -68,7 +69,9 @@ __all__ = [
     "PostgresClientKeyStore",
     "SQLiteClientKeyStore",
     "StoredKeyRow",
+    "default_key_file",
     "resolve_master_key",
+    "write_key_file",
 ]
 
 KEY_ENV: Final = "GOALPATH_KEY"

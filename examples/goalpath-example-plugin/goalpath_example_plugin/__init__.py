@@ -1,8 +1,8 @@
 """Acceptance and commitment therapy (ACT) goal templates: a goalpath plugin."""
 
-from goalpath.core.values import Measure
 from goalpath.modalities import (
     Instrument,
+    Measure,
     MeasureRegistry,
     Template,
     TemplateParameter,
