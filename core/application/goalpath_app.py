@@ -57,7 +57,8 @@ from goalpath.core.errors import (
 )
 from goalpath.core.goal import Goal
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
-from goalpath.core.storage.locations import resolve_location
+from goalpath.core.storage.keys import ClientKeyStore, MasterKey
+from goalpath.core.storage.locations import MEMORY, resolve_location
 from goalpath.core.storage.replay import append_events
 from goalpath.core.values import (
     AchievementStatus,
@@ -130,9 +131,28 @@ class GoalpathApp(SealedApplication):
 
     name = "goalpath"
 
-    def __init__(self, *args: Any, policy: Policy | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        store: str | os.PathLike[str] = MEMORY,
+        *,
+        tenant: str | None = None,
+        today: Callable[[], date] = local_today,
+        snapshot_interval: int = DEFAULT_SNAPSHOT_INTERVAL,
+        lock_timeout_seconds: int = 10,
+        master_key: MasterKey | None = None,
+        key_store: ClientKeyStore | str | os.PathLike[str] | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         self.policy: Policy = ClinicalPolicy() if policy is None else policy
-        super().__init__(*args, **options)
+        super().__init__(
+            store,
+            tenant=tenant,
+            today=today,
+            snapshot_interval=snapshot_interval,
+            lock_timeout_seconds=lock_timeout_seconds,
+            master_key=master_key,
+            key_store=key_store,
+        )
 
     # -- authorization and the access log -------------------------------------
 
