@@ -240,7 +240,7 @@ def refine_goal(
     as_json: bool,
     **options: Any,
 ) -> None:
-    """Refine a goal's statement, target, practices, priority or cadence, for a reason.
+    """Refine a goal's statement, target, practices, priority, cadence or GAS scale, for a reason.
 
     Numbers and time in a new statement are read when no option gives them,
     as in ``goal create``.

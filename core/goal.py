@@ -31,6 +31,7 @@ from goalpath.core.errors import (
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
+    GAS_LEVELS,
     MAX_TEXT_LENGTH,
     RETIREMENT_REASONS,
     REVIEW_DECISIONS,
@@ -100,9 +101,6 @@ _STATUS_AFTER_DECISION: Final[dict[str, LifecycleStatus]] = {"pause": "on-hold",
 def status_after_review(decision: str) -> LifecycleStatus | None:
     """The status a review decision gives a goal, or ``None`` when it leaves the status alone."""
     return _STATUS_AFTER_DECISION.get(decision)
-
-
-GAS_LEVELS: Final = range(-2, 3)
 
 
 def latest_attainment_by_review_date(
@@ -370,7 +368,7 @@ class Goal(Aggregate):
         if definition == self.definition:
             raise InvalidCommandError(
                 "the refinement changes nothing; give a new statement, target, due date, "
-                "practices, priority or cadence"
+                "practices, priority, cadence or GAS scale"
             )
         for measurement in self.valid_measurements:
             if definition.measure is not None:

@@ -23,9 +23,11 @@ from goalpath.core.errors import InvalidValueError
 
 __all__ = [
     "ACHIEVEMENT_STATUSES",
+    "GAS_LEVELS",
     "GAS_RATINGS",
     "GOAL_AREAS",
     "LIFECYCLE_STATUSES",
+    "MAX_GAS_LEVEL_LENGTH",
     "MAX_STATEMENT_LENGTH",
     "MAX_TEXT_LENGTH",
     "RETIREMENT_REASONS",
@@ -60,6 +62,12 @@ MAX_ID_LENGTH: Final = 200
 
 GAS_RATINGS: Final = (0, 1, 2, 3)
 """The ratings of a goal's GAS importance and difficulty (Turner-Stokes 2009): none to very."""
+
+GAS_LEVELS: Final = (-2, -1, 0, 1, 2)
+"""The GAS attainment levels, from much less than expected (-2) to much better (+2)."""
+
+MAX_GAS_LEVEL_LENGTH: Final = 500
+"""Longest description of one GAS level accepted, in characters."""
 
 Role = Literal["client", "therapist", "supervisor", "auditor", "system"]
 """Who acts or reads: the person's part in the episode, or ``system`` for integrations and jobs."""
@@ -469,6 +477,29 @@ class GoalDefinition:
     """How much the goal matters to the client, 0 to 3, for the weighted GAS T-score."""
     gas_difficulty: int | None = attrs.field(default=None)
     """How hard the clinician judges the goal, 0 to 3; its GAS weight is importance x difficulty."""
+    gas_levels: tuple[str, ...] = attrs.field(default=(), converter=to_text_tuple)
+    """The goal's GAS scale: what each attainment level looks like for this client, five
+    descriptions from much less than expected (-2) to much better than expected (+2), or none."""
+
+    @gas_levels.validator
+    def _check_gas_levels(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        field = field_of(self, attribute)
+        accepted = "five descriptions, from much less than expected (-2) to much better (+2)"
+        if not isinstance(value, tuple):
+            raise refused("GAS levels", accepted, value, field=field)
+        if value and len(value) != len(GAS_LEVELS):
+            raise InvalidValueError(
+                f"a GAS scale describes all {len(GAS_LEVELS)} levels, from -2 to +2; "
+                f"got {len(value)}",
+                field=field,
+                accepted=accepted,
+            )
+        for index, description in enumerate(value):
+            try:
+                check_text(f"GAS level {GAS_LEVELS[index]:+d}", description, MAX_GAS_LEVEL_LENGTH)
+            except InvalidValueError as error:
+                error.field = f"{field}[{index}]"
+                raise
 
     @gas_importance.validator
     @gas_difficulty.validator

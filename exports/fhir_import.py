@@ -184,11 +184,13 @@ class _BundleReader(BundleResources):
     ) -> None:
         super().__init__(root, local_id_for, importer)
         self.instruments = instruments
+        self.gas_scores: dict[str, list[Element]] = {}
 
     def read(self, today: date) -> tuple[list[Episode], list[Goal]]:
         """Every episode and goal of the bundle, their events checked, not yet stored."""
         provenances = self._provenances()
         observations = observations_by_goal(self)
+        self.gas_scores = observations_by_goal(self, gas_scores=True)
         goals_read: set[str] = set()
         episodes: list[Episode] = []
         goals: list[Goal] = []
@@ -371,7 +373,8 @@ class _BundleReader(BundleResources):
             self._check_versions(resource, records)
             return replay_goal(goal_id, records, episode, today)
         reader = GoalReader(self, self.versions_of(resource), self.instruments)
-        return reader.goal(goal_id, episode, observations.get(resource.resource, []), today)
+        scores = self.gas_scores.get(resource.resource, [])
+        return reader.goal(goal_id, episode, observations.get(resource.resource, []), today, scores)
 
     @staticmethod
     def _check_versions(resource: Element, records: list[RecordedEvent]) -> None:

@@ -14,15 +14,16 @@ Each event is recorded at the time of the import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final, Protocol
 
 from goalpath.core.episode import Episode
 from goalpath.core.errors import GoalpathError
 from goalpath.core.goal import Goal
-from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.core.values import GAS_LEVELS, Actor, GoalDefinition, Measure, Target
 from goalpath.exports.fhir_elements import Element, FhirImportError
+from goalpath.exports.fhir_gas import GAS_LEVEL_CODES, GAS_SCALING_URL, gas_level_of, is_gas_score
 from goalpath.exports.fhir_vocabulary import (
     ACHIEVEMENT_SYSTEM,
     GOAL_AREA_DISPLAYS,
@@ -71,10 +72,18 @@ class References(Protocol):
         ...
 
 
-def observations_by_goal(bundle: References) -> dict[str, list[Element]]:
-    """The bundle's Observations by the Goal they pertain to (extension, or ``focus``)."""
+def observations_by_goal(
+    bundle: References, *, gas_scores: bool = False
+) -> dict[str, list[Element]]:
+    """The bundle's Observations by the Goal they pertain to (extension, or ``focus``).
+
+    Measurements by default; with ``gas_scores``, the GAS score Observations instead
+    (:func:`~goalpath.exports.fhir_gas.is_gas_score`).
+    """
     found: dict[str, list[Element]] = {}
     for observation in bundle.current("Observation"):
+        if is_gas_score(observation.value) != gas_scores:
+            continue
         links = [e.need("valueReference") for e in observation.extensions(PERTAINS_TO_GOAL_URL)]
         links += observation.items("focus")
         for link in links:
@@ -104,9 +113,14 @@ class GoalReader:
         self.instruments = instruments
 
     def goal(
-        self, goal_id: Any, episode: Episode, observations: list[Element], today: date
+        self,
+        goal_id: Any,
+        episode: Episode,
+        observations: list[Element],
+        today: date,
+        gas_scores: Sequence[Element] = (),
     ) -> Goal:
-        """The goal, its versions, its measurements and its status, checked by the domain."""
+        """The goal, its versions, measurements, GAS scores and status, checked by the domain."""
         rows = sorted(
             ((self._observed_on(o), index, o) for index, o in enumerate(observations)),
             key=lambda row: row[:2],
@@ -118,6 +132,9 @@ class GoalReader:
             self._next_version(goal, first, today, last=version is self.versions[-1])
         for _day, _index, observation in rows:
             self._measure(goal, observation, today)
+        scored = sorted(enumerate(gas_scores), key=lambda row: (self._observed_on(row[1]), row[0]))
+        for _index, score in scored:
+            self._score(goal, score, today)
         self._end(goal, self.resource.need("lifecycleStatus").string(), today)
         return goal
 
@@ -220,6 +237,7 @@ class GoalReader:
             priority = found.string()
             if priority not in PRIORITY_DISPLAYS:
                 raise found.fail(f"{priority!r} is not a goal-priority code", "value")
+        gas_levels = self._gas_levels()
         practices: tuple[str, ...] = ()
         for note in resource.items("note"):
             text = note.child("text")
@@ -234,9 +252,37 @@ class GoalReader:
                 area=area,  # type: ignore[arg-type]  # checked against the areas above
                 practices=practices,
                 priority=priority,  # type: ignore[arg-type]  # checked above
+                gas_levels=gas_levels,
             )
         except GoalpathError as error:
             raise resource.fail(f"the goal cannot be stated: {error}", "business-rule") from None
+
+    def _gas_levels(self) -> tuple[str, ...]:
+        """The GAS scale of the Goal's PCO scaling extensions, -2 to +2, or none."""
+        levels: dict[int, str] = {}
+        for extension in self.resource.extensions(GAS_SCALING_URL):
+            parts = {part.need("url").string(): part for part in extension.items("extension")}
+            if "level" not in parts or "progressText" not in parts:
+                raise extension.fail(
+                    "a GAS scaling level needs its level (a LOINC answer) and its progressText",
+                    "required",
+                )
+            coding = parts["level"].need("valueCoding")
+            level = gas_level_of(coding.need("code").string())
+            if level is None or level in levels:
+                raise coding.fail(
+                    "each GAS scaling level must be a different one of the LOINC answers "
+                    + ", ".join(code for code, _ in GAS_LEVEL_CODES.values()),
+                    "value",
+                )
+            levels[level] = parts["progressText"].need("valueString").string()
+        if levels and len(levels) != len(GAS_LEVELS):
+            raise self.resource.fail(
+                f"a GAS scale describes all {len(GAS_LEVELS)} levels, -2 to +2; the Goal "
+                f"describes {len(levels)}",
+                "business-rule",
+            )
+        return tuple(levels[level] for level in sorted(levels))
 
     def _target(
         self, element: Element, start_on: date, first: Element | None
@@ -339,6 +385,32 @@ class GoalReader:
             # A date the goal's window refuses is the observation's date, else its value.
             at_fault = observation.need("effectiveDateTime") if "date" in str(error) else value
             raise at_fault.fail(str(error), "business-rule") from None
+
+    def _score(self, goal: Goal, observation: Element, today: date) -> None:
+        """A GAS score Observation from another system: a review that scores GAS and continues."""
+        value = observation.need("valueCodeableConcept")
+        found = _code(value, LOINC_SYSTEM)
+        level = None if found is None else gas_level_of(found.string())
+        if found is None or level is None:
+            raise value.fail(
+                "a GAS score must be one of the LOINC answers "
+                + ", ".join(f"{code} ({level:+d})" for level, (code, _) in GAS_LEVEL_CODES.items()),
+                "value",
+            )
+        performers = observation.items("performer")
+        actor = self.bundle.importer if not performers else self.bundle.actor(performers[0])
+        try:
+            goal.review(
+                reviewed_on=self._observed_on(observation),
+                achievement=self._achievement(),  # type: ignore[arg-type]  # checked by review
+                decision="continue",
+                attainment=level,
+                actor=actor,
+                today=today,
+                note=f"imported from FHIR: GAS score Observation {observation.resource}",
+            )
+        except GoalpathError as error:
+            raise observation.need("effectiveDateTime").fail(str(error), "business-rule") from None
 
     def _end(self, goal: Goal, code: str, today: date) -> None:
         resource = self.resource

@@ -2,7 +2,12 @@
 
 Built from the application's aggregates and events by :class:`BundleExporter`,
 which :mod:`goalpath.exports.fhir` drives; ids of observations and
-provenances are name-based, so exporting twice gives the same ids.
+provenances are name-based, so exporting twice gives the same ids. GAS
+scales and scores follow the PCO IG (:mod:`goalpath.exports.fhir_gas`).
+
+This module is over 500 lines because it is one class, the exporter, with one
+method per resource type that shares its references (client, actors, host id
+mapping) and its bundle; splitting the methods apart would pass that state around.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from goalpath.core.errors import (
 from goalpath.core.goal import Goal, status_after
 from goalpath.core.history import HistoryBuilder
 from goalpath.core.values import Actor, Measure, Measurement
+from goalpath.exports.fhir_gas import (
+    gas_observation_id,
+    gas_scaling_extensions,
+    gas_score_observation,
+)
 from goalpath.exports.fhir_vocabulary import (
     ACHIEVEMENT_DISPLAYS,
     ACHIEVEMENT_SYSTEM,
@@ -196,6 +206,22 @@ class BundleExporter:
                         observation_id(goal.id, measurement.sequence),
                         self.observation(goal, measure, measurement),
                     )
+            for number, review in enumerate(goal.reviews, start=1):
+                if review.attainment is not None:
+                    self.add(
+                        gas_observation_id(goal.id, number),
+                        gas_score_observation(
+                            goal.id,
+                            number,
+                            review,
+                            subject=self.client(goal.client_id),
+                            performer=(
+                                None
+                                if review.reviewed_by.role == "system"
+                                else self.actor(review.reviewed_by)
+                            ),
+                        ),
+                    )
             status: str | None = None
             history = HistoryBuilder()
             for domain_event in goal_events:
@@ -311,6 +337,8 @@ class BundleExporter:
             "identifier": fhir_uuid_identifier(goal.id),
             "lifecycleStatus": LIFECYCLE_STATUS_CODES[goal.status],
         }
+        if definition.gas_levels:
+            resource["extension"] = gas_scaling_extensions(definition)
         achievement = goal.latest_achievement
         if goal.retirement_reason == "achieved":
             achievement = "achieved"  # retired as achieved, whatever the last review said

@@ -16,14 +16,12 @@ from typing import Final
 import attrs
 
 from goalpath.core.errors import InvalidValueError
+from goalpath.core.values import GAS_LEVELS
 
 __all__ = ["DEFAULT_RHO", "GAS_LEVELS", "GasGoal", "GasScore", "gas_t_score", "score_goals"]
 
 DEFAULT_RHO: Final = 0.3
 """The assumed correlation between goal scores in the GAS formula."""
-
-GAS_LEVELS: Final = (-2, -1, 0, 1, 2)
-"""The attainment levels a review may record."""
 
 
 def gas_t_score(

@@ -57,6 +57,7 @@ def definition_from_json(text: str) -> GoalDefinition:
         review_every_days=data["review_every_days"],
         gas_importance=data.get("gas_importance"),
         gas_difficulty=data.get("gas_difficulty"),
+        gas_levels=tuple(data.get("gas_levels", ())),
     )
 
 

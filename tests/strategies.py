@@ -22,6 +22,7 @@ from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import NotSmartError
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
+    GAS_RATINGS,
     GOAL_AREAS,
     MAX_STATEMENT_LENGTH,
     PRIORITIES,
@@ -295,6 +296,9 @@ def goal_definitions(
     statement = draw(
         st.text(min_size=1, max_size=MAX_STATEMENT_LENGTH).filter(lambda text: bool(text.strip()))
     )
+    importance, difficulty = draw(
+        st.one_of(st.just((None, None)), st.tuples(*[st.sampled_from(GAS_RATINGS)] * 2))
+    )
     return GoalDefinition(
         statement=statement,
         start_on=start_on,
@@ -304,6 +308,9 @@ def goal_definitions(
         practices=draw(st.lists(_words, max_size=3)),
         priority=draw(st.sampled_from(PRIORITIES)),
         review_every_days=draw(st.integers(1, 365)),
+        gas_levels=draw(st.one_of(st.just(()), st.lists(_words, min_size=5, max_size=5))),
+        gas_importance=importance,
+        gas_difficulty=difficulty,
     )
 
 
@@ -371,6 +378,22 @@ def _refine_step(key: str, reason: str, actor: Actor) -> GoalStep:
     return GoalStep(f"refine to {key}", run)
 
 
+def _gas_scale_step(levels: list[str], weight: tuple[int, int] | None, actor: Actor) -> GoalStep:
+    def run(app: GoalpathApp, goal_id: UUID) -> object:
+        importance, difficulty = (None, None) if weight is None else weight
+        app.refine_goal(
+            goal_id,
+            reason="GAS scale agreed",
+            actor=actor,
+            gas_levels=levels,
+            gas_importance=importance,
+            gas_difficulty=difficulty,
+        )
+        return None
+
+    return GoalStep(f"GAS scale {levels} weight {weight}", run)
+
+
 def _retire_step(reason_code: str, reason: str, retired_on: date, actor: Actor) -> GoalStep:
     def run(app: GoalpathApp, goal_id: UUID) -> object:
         app.retire_goal(
@@ -399,10 +422,11 @@ def goal_histories(draw: st.DrawFn, max_steps: int = 25) -> list[GoalStep]:
     values: list[float | None] = []  # current value of each measurement, None when voided
     status = "active"
     key = "panic"
+    scale_now: tuple[tuple[str, ...], tuple[int, int] | None] = ((), None)
     actor_strategy = actors()
     for _ in range(draw(st.integers(0, max_steps))):
         actor = draw(actor_strategy)
-        kinds = ["measure", "review", "refine"]
+        kinds = ["measure", "review", "refine", "scale"]
         if any(value is not None for value in values):
             kinds.append("correct")
         kind = draw(st.sampled_from(kinds))
@@ -434,6 +458,15 @@ def goal_histories(draw: st.DrawFn, max_steps: int = 25) -> list[GoalStep]:
                     actor,
                 )
             )
+        elif kind == "scale":
+            scale = draw(
+                st.tuples(
+                    st.one_of(st.just(()), st.tuples(*[_words] * 5)),
+                    st.one_of(st.none(), st.tuples(*[st.sampled_from(GAS_RATINGS)] * 2)),
+                ).filter(scale_now.__ne__)
+            )
+            scale_now = scale
+            steps.append(_gas_scale_step(list(scale[0]), scale[1], actor))
         else:
             key = "panic-slower" if key == "panic" else "panic"
             steps.append(_refine_step(key, draw(reasons()), actor))

@@ -478,8 +478,11 @@ class GoalpathApp(SealedApplication):
         practices: Sequence[str] | _Unchanged = UNCHANGED,
         priority: Priority | _Unchanged = UNCHANGED,
         review_every_days: int | _Unchanged = UNCHANGED,
+        gas_importance: int | _Unchanged | None = UNCHANGED,
+        gas_difficulty: int | _Unchanged | None = UNCHANGED,
+        gas_levels: Sequence[str] | _Unchanged = UNCHANGED,
     ) -> None:
-        """Change a goal's statement, target, practices, priority or cadence, for a reason.
+        """Change a goal's statement, target, practices, priority, cadence or GAS scale, for a reason.
 
         A field left out keeps its value. The goal itself decides what may change
         (:meth:`Goal.refine <goalpath.core.goal.Goal.refine>`: not the measure, not the
@@ -494,6 +497,9 @@ class GoalpathApp(SealedApplication):
             "practices": practices if isinstance(practices, _Unchanged) else tuple(practices),
             "priority": priority,
             "review_every_days": review_every_days,
+            "gas_importance": gas_importance,
+            "gas_difficulty": gas_difficulty,
+            "gas_levels": gas_levels if isinstance(gas_levels, _Unchanged | str) else tuple(gas_levels),
         }
         changes = {name: value for name, value in given.items() if value is not UNCHANGED}
         with self._changing(Goal, goal_id, expected_version) as goal:

@@ -339,6 +339,40 @@ def check_reference(
         assert not value.startswith("Device"), f"{path} cannot refer to a Device"
 
 
+# The HL7 Person-Centered Outcomes IG STU 1 (GASTerminology.fsh, GASExamples.fsh): the LOINC
+# codes of follow-up GAS scores, and the LOINC answers of the five levels (list LL6900-6).
+PCO_GAS_SCORE_CODES = {
+    "107333-7": "Practitioner follow-up goal attainment scaling score",
+    "107334-5": "Patient follow-up goal attainment scaling score",
+}
+PCO_GAS_ANSWERS = {
+    "LA34484-8": ("Much less than expected", -2),
+    "LA34483-0": ("Less than expected", -1),
+    "LA34481-4": ("Expected outcome", 0),
+    "LA34480-6": ("Better than expected", 1),
+    "LA34479-8": ("Much better than expected", 2),
+}
+PCO_GAS_SCALING_URL = "http://hl7.org/fhir/us/pco/StructureDefinition/pco-goal-attainment-scaling"
+
+
+def check_gas_score(observation: dict[str, Any]) -> None:
+    """A GAS score Observation as the PCO IG's score profile has it."""
+    coding = observation["code"]["coding"][0]
+    assert coding == {
+        "system": "http://loinc.org",
+        "code": coding["code"],
+        "display": PCO_GAS_SCORE_CODES[coding["code"]],
+    }
+    assert observation["status"] == "final"
+    assert "effectiveDateTime" in observation
+    [focus] = observation["focus"]
+    assert focus["reference"].startswith("urn:uuid:")
+    [answer] = observation["valueCodeableConcept"]["coding"]
+    assert answer["system"] == "http://loinc.org"
+    assert PCO_GAS_ANSWERS[answer["code"]][0] == answer["display"]
+    assert "valueQuantity" not in observation
+
+
 def check_conformance(bundle: dict[str, Any]) -> None:
     """What fhir.resources does not check: ids, references, codes, string characters."""
     full_urls = [entry["fullUrl"] for entry in bundle["entry"]]
@@ -364,6 +398,10 @@ def check_conformance(bundle: dict[str, Any]) -> None:
             assert EXPECTED_ACHIEVEMENT_DISPLAY[coding["code"]] == coding["display"]
     for observation in resources(bundle, "Observation"):
         assert observation["status"] in ("final", "amended", "entered-in-error")
+        codings = observation["code"].get("coding", [])
+        if codings and codings[0]["code"] in PCO_GAS_SCORE_CODES:
+            check_gas_score(observation)
+            continue
         assert ("valueQuantity" in observation) != ("dataAbsentReason" in observation)
     for plan in resources(bundle, "CarePlan"):
         assert plan["status"] in ("active", "completed")
