@@ -3,8 +3,9 @@
 With ``goal create --template``, the same options override the template:
 ``--baseline``, ``--target``, ``--weeks`` and ``--due`` (whole weeks) are
 the template's parameters, so the created goal holds them; ``--statement``,
-``--area``, ``--focus``, ``--practice``, ``--priority`` and
-``--review-every`` change the instantiated goal, recorded as a refinement
+``--area``, ``--focus``, ``--practice``, ``--priority``,
+``--review-every`` and the GAS options (``--gas-level``, ``--gas-importance``,
+``--gas-difficulty``) change the instantiated goal, recorded as a refinement
 whose reason names the template and the options; options that cannot
 apply (another measure, a ``--param`` that disagrees, a statement whose
 numbers contradict the target) are refused with the clash named
@@ -25,6 +26,7 @@ from goalpath.core.statement_reader import InstrumentFacts, read_statement
 from goalpath.core.values import (
     DIRECTIONS,
     FOCUSES,
+    GAS_LEVELS,
     GOAL_AREAS,
     PRIORITIES,
     GoalDefinition,
@@ -70,10 +72,53 @@ def definition_options(function: Callable[P, R]) -> Callable[P, R]:
         click.option("--practice", "practices", multiple=True, help="A practice (repeatable)."),
         click.option("--priority", type=click.Choice(PRIORITIES), help="FHIR goal priority."),
         click.option("--review-every", "review_every_days", type=int, help="Review cadence, days."),
+        click.option(
+            "--gas-level",
+            "gas_levels",
+            multiple=True,
+            metavar="LEVEL=TEXT",
+            callback=_gas_levels_option,
+            help="What GAS level -2..+2 looks like for this client, e.g. 0='walks 3 evenings a "
+            "week' (give all five).",
+        ),
+        click.option(
+            "--gas-importance",
+            type=click.IntRange(0, 3),
+            help="How much the goal matters to the client, 0-3 (GAS weight).",
+        ),
+        click.option(
+            "--gas-difficulty",
+            type=click.IntRange(0, 3),
+            help="How hard the clinician judges the goal, 0-3 (GAS weight).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def _gas_levels_option(
+    _ctx: click.Context, _param: click.Parameter, pairs: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    """``--gas-level LEVEL=TEXT`` given five times: the descriptions ordered -2 to +2."""
+    if not pairs:
+        return None
+    levels: dict[int, str] = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        try:
+            level = int(key.strip()) if separator and key.strip().lstrip("+-").isdigit() else None
+        except ValueError:
+            level = None
+        if level not in GAS_LEVELS or level in levels:
+            raise click.BadParameter(
+                f"takes LEVEL=TEXT with a different LEVEL from -2 to +2 each time; got {pair!r}"
+            )
+        levels[level] = text.strip()
+    if len(levels) != len(GAS_LEVELS):
+        missing = ", ".join(f"{level:+d}" for level in GAS_LEVELS if level not in levels)
+        raise click.BadParameter(f"describe all five GAS levels; missing {missing}")
+    return tuple(levels[level] for level in GAS_LEVELS)
 
 
 def measure_from_options(options: dict[str, Any]) -> Measure | None:
@@ -170,6 +215,9 @@ REFINING_OPTIONS: Final = (
     ("focus", "--focus"),
     ("priority", "--priority"),
     ("review_every_days", "--review-every"),
+    ("gas_levels", "--gas-level"),
+    ("gas_importance", "--gas-importance"),
+    ("gas_difficulty", "--gas-difficulty"),
 )
 """Definition fields an option may change after a template is instantiated: (key, flag)."""
 

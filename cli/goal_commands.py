@@ -103,7 +103,14 @@ def _definition_from_options(
     changes: dict[str, Any] = {}
     if options.get("practices"):
         changes["practices"] = tuple(options["practices"])
-    for name in ("focus", "priority", "review_every_days"):
+    for name in (
+        "focus",
+        "priority",
+        "review_every_days",
+        "gas_levels",
+        "gas_importance",
+        "gas_difficulty",
+    ):
         if options.get(name) is not None:
             changes[name] = options[name]
     return attrs.evolve(definition, **changes) if changes else definition
@@ -265,7 +272,15 @@ def refine_goal(
         changes.update(_target_changes(options, current, start_on))
         if options.get("practices"):
             changes["practices"] = tuple(options["practices"])
-        for name in ("area", "focus", "priority", "review_every_days"):
+        for name in (
+            "area",
+            "focus",
+            "priority",
+            "review_every_days",
+            "gas_levels",
+            "gas_importance",
+            "gas_difficulty",
+        ):
             if options.get(name) is not None:
                 changes[name] = options[name]
         if not changes:

@@ -134,16 +134,20 @@ def gas_score_observation(
     return resource
 
 
-def is_gas_score(observation: dict[str, Any]) -> bool:
+def is_gas_score(observation: object) -> bool:
     """Whether an Observation is a GAS score (any code of the PCO GAS score value set)."""
+    if not isinstance(observation, dict):
+        return False
     code = observation.get("code")
     if not isinstance(code, dict):
         return False
-    return any(
+    codings = code.get("coding")
+    return isinstance(codings, list) and any(
         isinstance(coding, dict)
         and coding.get("system") == LOINC_SYSTEM
-        and coding.get("code") in _SCORE_CODES
-        for coding in code.get("coding", ())
+        and isinstance(coding.get("code"), str)
+        and coding["code"] in _SCORE_CODES
+        for coding in codings
     )
 
 

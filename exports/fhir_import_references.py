@@ -194,8 +194,9 @@ class BundleResources:
                     f"expected a reference to a {', '.join(RESOURCE_ROLE)}",
                     "value",
                 )
+        local_id = self.local_id(reference, "actor")  # refuses an unmapped reference itself
         try:
-            return Actor(self.local_id(reference, "actor"), role)  # type: ignore[arg-type]
+            return Actor(local_id, role)  # type: ignore[arg-type]
         except GoalpathError as error:
             raise reference.fail(str(error), "value") from None
 
