@@ -482,7 +482,7 @@ class GoalpathApp(SealedApplication):
         gas_difficulty: int | _Unchanged | None = UNCHANGED,
         gas_levels: Sequence[str] | _Unchanged = UNCHANGED,
     ) -> None:
-        """Change a goal's statement, target, practices, priority, cadence or GAS scale, for a reason.
+        """Change a goal's statement, target, practices, priority, cadence or GAS, for a reason.
 
         A field left out keeps its value. The goal itself decides what may change
         (:meth:`Goal.refine <goalpath.core.goal.Goal.refine>`: not the measure, not the
@@ -499,7 +499,10 @@ class GoalpathApp(SealedApplication):
             "review_every_days": review_every_days,
             "gas_importance": gas_importance,
             "gas_difficulty": gas_difficulty,
-            "gas_levels": gas_levels if isinstance(gas_levels, _Unchanged | str) else tuple(gas_levels),
+            # A bare string is left for the definition to refuse, not split into letters.
+            "gas_levels": (
+                gas_levels if isinstance(gas_levels, _Unchanged | str) else tuple(gas_levels)
+            ),
         }
         changes = {name: value for name, value in given.items() if value is not UNCHANGED}
         with self._changing(Goal, goal_id, expected_version) as goal:
