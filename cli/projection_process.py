@@ -72,15 +72,24 @@ class _Waker:
         self.stop = stop
         self._connection: Any = None
         channel = getattr(app.recorder, "channel_name", None)
+        self._listen_to: tuple[str, str] | None = None
         if app.store.kind == "postgres" and channel:
-            import psycopg  # noqa: PLC0415  # only PostgreSQL stores need it
-            from psycopg import sql  # noqa: PLC0415
+            self._listen_to = (postgres_conninfo(app.store), channel)
+            self._listen()
 
-            try:
-                self._connection = psycopg.connect(postgres_conninfo(app.store), autocommit=True)
-                self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-            except psycopg.Error:
-                self._connection = None  # polling still works
+    def _listen(self) -> None:
+        """Open the listening connection; on failure, poll until the next attempt."""
+        if self._listen_to is None:
+            return
+        import psycopg  # noqa: PLC0415  # only PostgreSQL stores need it
+        from psycopg import sql  # noqa: PLC0415
+
+        conninfo, channel = self._listen_to
+        try:
+            self._connection = psycopg.connect(conninfo, autocommit=True)
+            self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        except psycopg.Error:
+            self.close()  # polling still works; the next wait tries to listen again
 
     @property
     def mode(self) -> str:
@@ -91,6 +100,7 @@ class _Waker:
         """Return when events may have arrived, the poll interval passed, or a stop was asked."""
         if self._connection is None:
             self.stop.event.wait(self.poll_seconds)
+            self._listen()  # a listener lost to a server restart or a cut comes back
             return
         deadline = time.monotonic() + self.poll_seconds
         while not self.stop.is_set:

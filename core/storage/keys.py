@@ -671,40 +671,45 @@ class PostgresClientKeyStore(ClientKeyStore):
 
     def __init__(self, master: MasterKey, conninfo: str, schema: str) -> None:
         super().__init__(master)
-        import psycopg  # noqa: PLC0415  # PostgreSQL support is needed only for PostgreSQL stores
         from psycopg import sql  # noqa: PLC0415
 
         self._sql = sql
-        self._connection = psycopg.connect(conninfo, autocommit=True)
+        self._pool = _key_store_pool(conninfo, schema)
         self._table = sql.Identifier(schema, self.TABLE)
         self._check_table = sql.Identifier(schema, KEY_CHECK_TABLE)
         self._seals = sql.Identifier(schema, KEY_SEALS_TABLE)
-        self._connection.execute(
+        with self._pool.connection() as connection:
+            self._create_tables(connection)
+        self._check_master_key()
+
+    def _create_tables(self, connection: Any) -> None:
+        sql = self._sql
+        connection.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, "
                 "client_ref bytea NOT NULL UNIQUE, wrapped_key bytea, erased_on text)"
             ).format(self._table)
         )
-        self._connection.execute(
+        connection.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), "
                 "value bytea NOT NULL)"
             ).format(self._check_table)
         )
-        self._connection.execute(
+        connection.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key_id text PRIMARY KEY, mac bytea NOT NULL)"
             ).format(self._seals)
         )
-        self._check_master_key()
 
     def _rows_of(self, text: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """Every row of a statement; ``{table}``, ``{check}``, ``{seals}`` name the tables."""
         statement = self._sql.SQL(text).format(
             table=self._table, check=self._check_table, seals=self._seals
         )
-        with self._lock:
-            return self._connection.execute(statement, parameters).fetchall()
+        with self._lock, self._pool.connection() as connection:
+            rows: list[tuple[Any, ...]] = connection.execute(statement, parameters).fetchall()
+            return rows
 
     def _stored_key_check(self) -> bytes | None:
         rows = self._rows_of("SELECT value FROM {check} WHERE id = 1")
@@ -719,25 +724,23 @@ class PostgresClientKeyStore(ClientKeyStore):
     def _record_key_check(self, value: bytes) -> None:
         sql = self._sql
         names = {"table": self._table, "check": self._check_table, "seals": self._seals}
-        with self._lock, self._connection.transaction():
-            self._connection.execute(
-                sql.SQL("LOCK TABLE {table} IN EXCLUSIVE MODE").format(**names)
-            )
-            self._connection.execute(
+        with self._lock, self._pool.connection() as connection, connection.transaction():
+            connection.execute(sql.SQL("LOCK TABLE {table} IN EXCLUSIVE MODE").format(**names))
+            connection.execute(
                 sql.SQL(
                     "INSERT INTO {check} (id, value) VALUES (1, %s) ON CONFLICT (id) DO NOTHING"
                 ).format(**names),
                 (value,),
             )
-            if self._connection.execute(
+            if connection.execute(
                 sql.SQL("SELECT 1 FROM {seals} LIMIT 1").format(**names)
             ).fetchone():
                 return  # seals exist: a missing one is a deleted one, never made up again
-            rows = self._connection.execute(
+            rows = connection.execute(
                 sql.SQL("SELECT key_id, client_ref, erased_on FROM {table}").format(**names)
             ).fetchall()
             for key_id, ref, erased_on in rows:
-                self._connection.execute(
+                connection.execute(
                     sql.SQL("INSERT INTO {seals} (key_id, mac) VALUES (%s, %s)").format(**names),
                     (key_id, self.row_seal(UUID(str(key_id)), bytes(ref), _text(erased_on))),
                 )
@@ -769,8 +772,8 @@ class PostgresClientKeyStore(ClientKeyStore):
         return found
 
     def _query(self, text: str, parameters: tuple[object, ...]) -> tuple[object, ...] | None:
-        with self._lock:
-            cursor = self._connection.execute(
+        with self._lock, self._pool.connection() as connection:
+            cursor = connection.execute(
                 self._sql.SQL(text).format(self._table),
                 parameters,
             )
@@ -782,8 +785,8 @@ class PostgresClientKeyStore(ClientKeyStore):
 
     def _insert(self, key_id: UUID, ref: bytes, wrapped: bytes) -> None:
         sql = self._sql
-        with self._lock, self._connection.transaction():
-            inserted = self._connection.execute(
+        with self._lock, self._pool.connection() as connection, connection.transaction():
+            inserted = connection.execute(
                 sql.SQL(
                     "INSERT INTO {} (key_id, client_ref, wrapped_key) VALUES (%s, %s, %s) "
                     "ON CONFLICT (client_ref) DO NOTHING"
@@ -791,7 +794,7 @@ class PostgresClientKeyStore(ClientKeyStore):
                 (str(key_id), ref, wrapped),
             ).rowcount
             if inserted:
-                self._connection.execute(
+                connection.execute(
                     sql.SQL(
                         "INSERT INTO {} (key_id, mac) VALUES (%s, %s) "
                         "ON CONFLICT (key_id) DO UPDATE SET mac = excluded.mac"
@@ -810,8 +813,8 @@ class PostgresClientKeyStore(ClientKeyStore):
 
     def _destroy(self, key_id: UUID, erased_on: str) -> None:
         sql = self._sql
-        with self._lock, self._connection.transaction():
-            row = self._connection.execute(
+        with self._lock, self._pool.connection() as connection, connection.transaction():
+            row = connection.execute(
                 sql.SQL(
                     "UPDATE {} SET wrapped_key = NULL, erased_on = %s WHERE key_id = %s "
                     "RETURNING client_ref"
@@ -819,7 +822,7 @@ class PostgresClientKeyStore(ClientKeyStore):
                 (erased_on, str(key_id)),
             ).fetchone()
             if row is not None:
-                self._connection.execute(
+                connection.execute(
                     sql.SQL(
                         "INSERT INTO {} (key_id, mac) VALUES (%s, %s) "
                         "ON CONFLICT (key_id) DO UPDATE SET mac = excluded.mac"
@@ -835,13 +838,46 @@ class PostgresClientKeyStore(ClientKeyStore):
         FULL`` rewrites the table without it. Its write-ahead log and base
         backups are the database administrator's to expire.
         """
-        with self._lock:
-            self._connection.execute(self._sql.SQL("VACUUM FULL {}").format(self._table))
+        with self._lock, self._pool.connection() as connection:
+            connection.execute(self._sql.SQL("VACUUM FULL {}").format(self._table))
 
     def close(self) -> None:
-        """Close the key table's connection."""
-        with self._lock:
-            self._connection.close()
+        """Close the key table's connections."""
+        self._pool.close()
+
+
+KEY_STORE_CONNECT_TIMEOUT: Final = 10.0
+"""Seconds a key-store command waits for a working connection to the server."""
+
+
+def _key_store_pool(conninfo: str, schema: str) -> Any:
+    """The key store's pool: one connection, checked before each use and replaced if broken.
+
+    A connection the server dropped (a restart, ``pg_terminate_backend``, a
+    network cut) is replaced on the next command instead of failing every
+    later one.
+    """
+    import psycopg  # noqa: PLC0415  # PostgreSQL support is needed only for PostgreSQL stores
+    from psycopg_pool import ConnectionPool, PoolTimeout  # noqa: PLC0415
+
+    pool: Any = ConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=1,
+        kwargs={"autocommit": True},
+        check=ConnectionPool.check_connection,
+        timeout=KEY_STORE_CONNECT_TIMEOUT,
+        name=f"goalpath client keys {schema}",
+        open=False,
+    )
+    try:
+        pool.open(wait=True, timeout=KEY_STORE_CONNECT_TIMEOUT)
+    except (PoolTimeout, psycopg.Error) as error:
+        pool.close()
+        raise StoreError(
+            f"cannot connect to the client-key store (schema {schema}): {error}"
+        ) from None
+    return pool
 
 
 _WRONG_MASTER_KEY: Final = (

@@ -170,6 +170,8 @@ def _postgres_spec(url: str, tenant: str | None, lock_timeout_seconds: int) -> S
         "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds),
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "2",
+        # Check each pooled connection before use, so one the server dropped is replaced.
+        "POSTGRES_PRE_PING": "y",
     }
     tenant_text = f", tenant {tenant}" if tenant else ""
     return StoreSpec(
