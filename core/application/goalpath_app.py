@@ -627,13 +627,19 @@ class GoalpathApp(SealedApplication):
             )
         if self.snapshot_interval and self.snapshots is not None:
             interval = self.snapshot_interval
-            due = [
-                Goal.Snapshot.take(goal)
+            owed = [
+                goal
                 for goal in goals
-                if goal.version // interval > based_on.get(goal.id, 0) // interval
+                if goal.id in self._snapshots_owed
+                or goal.version // interval > based_on.get(goal.id, 0) // interval
             ]
-            if due:
-                self.snapshots.put(due)  # one transaction for every goal's snapshot
+            if owed:
+                snapshots = self.snapshots
+                self._snapshots_best_effort(
+                    [goal.id for goal in owed],
+                    # One transaction for every goal's snapshot, after the events are stored.
+                    lambda: snapshots.put([Goal.Snapshot.take(goal) for goal in owed]),
+                )
 
     def correct_measurement(
         self,
