@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import os
 import random
 import sqlite3
@@ -44,6 +43,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from goalpath.core.application.snapshots import BestEffortSnapshots
 from goalpath.core.application.unit_of_work import PendingWrites
 from goalpath.core.effective_time import in_force_on
 from goalpath.core.errors import (
@@ -87,9 +87,6 @@ __all__ = [
 
 DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
-
-LOG: Final = logging.getLogger("goalpath")
-"""goalpath's logger: what went wrong after a write was stored (a snapshot not taken)."""
 
 
 CONFLICT_ATTEMPTS: Final = 8
@@ -163,7 +160,7 @@ def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-class SealedApplication(Application[UUID]):
+class SealedApplication(BestEffortSnapshots, Application[UUID]):
     """An eventsourcing application on a sealed goalpath store; see :class:`GoalpathApp`."""
 
     _unit: PendingWrites | None = None
@@ -190,7 +187,7 @@ class SealedApplication(Application[UUID]):
         self._key_store_option = key_store if key_store is not None else _key_store_from_env()
         self.store_location = self.store.location
         self.snapshot_interval = snapshot_interval
-        self._snapshots_owed: set[UUID] = set()
+        self._snapshots_owed = set()
         self._today = today
         self._aggregate_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
         if self.store.kind == "postgres":
@@ -381,41 +378,6 @@ class SealedApplication(Application[UUID]):
                     return DuplicateIdError(kind, aggregate.id)
                 return ConflictError(kind, aggregate.id, loaded_version, stored_version)
         return StoreError("the store refused the write as a conflict, but no record changed")
-
-    def _snapshot_if_due(self, goal: Goal, loaded_version: int) -> None:
-        """Take the goal's snapshot if this save crossed an interval (or one is owed).
-
-        The events are stored by now: a snapshot that fails (a lock timeout, a
-        full disk, a lost connection) must not turn the stored write into a
-        reported failure. It is logged and owed: the goal's next save takes it.
-        """
-        interval = self.snapshot_interval
-        if goal.id in self._snapshots_owed or goal.version // interval > loaded_version // interval:
-            version = goal.version - goal.version % interval
-            self._snapshots_best_effort(
-                [goal.id], lambda: self.take_snapshot(goal.id, version=version)
-            )
-
-    def _snapshots_best_effort(self, goal_ids: Sequence[UUID], take: Callable[[], object]) -> None:
-        """Run ``take``, the snapshots of ``goal_ids`` after their events are stored.
-
-        A failure is logged on the ``goalpath`` logger and the snapshots are
-        owed to the goals' next saves; it is never raised.
-        """
-        try:
-            take()
-        except Exception as error:  # whatever failed, the write is stored
-            self._snapshots_owed.update(goal_ids)
-            LOG.warning(
-                "snapshot of goal %s not taken (%s: %s); the events are stored and the "
-                "goal's next save takes it",
-                ", ".join(str(goal_id) for goal_id in goal_ids),
-                type(error).__name__,
-                error,
-                exc_info=error,
-            )
-        else:
-            self._snapshots_owed.difference_update(goal_ids)
 
     def _stored_version(self, aggregate_id: UUID) -> int:
         events = self.recorder.select_events(aggregate_id, desc=True, limit=1)
