@@ -17,13 +17,22 @@ from goalpath.cli.common import (
     reader,
     refusals,
 )
+from goalpath.cli.input_types import IDENTITY
 
 __all__ = ["access", "register"]
 
 
 @click.command("access")
-@click.option("--client", "client_id", metavar="CLIENT", help="Only reads of this client's data.")
-@click.option("--actor", "actor_id", metavar="ID", help="Only reads by this principal.")
+@click.option(
+    "--client",
+    "client_id",
+    type=IDENTITY,
+    metavar="CLIENT",
+    help="Only reads of this client's data.",
+)
+@click.option(
+    "--actor", "actor_id", type=IDENTITY, metavar="ID", help="Only reads by this principal."
+)
 @click.option("--since", metavar="TIME", help="Only reads at or after this ISO date or time.")
 @click.option("--until", metavar="TIME", help="Only reads at or before this ISO date or time.")
 @json_option

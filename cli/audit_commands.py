@@ -26,6 +26,7 @@ from goalpath.cli.common import (
     record_read,
     refusals,
 )
+from goalpath.cli.input_types import IDENTITY
 from goalpath.core.application.audit import EXPORT_FIELDS, spreadsheet_safe, verified_export
 from goalpath.core.storage.checkpoints import (
     DEFAULT_ORIGIN,
@@ -143,7 +144,7 @@ def _print_report(report: VerificationReport) -> None:
 
 
 @audit.command("export")
-@click.option("--client", "client_id", help="Only this client's episodes and goals.")
+@click.option("--client", "client_id", type=IDENTITY, help="Only this client's episodes and goals.")
 @click.option("--since", metavar="TIME", help="Only events recorded at or after this time.")
 @click.option("--until", metavar="TIME", help="Only events recorded at or before this time.")
 @click.option(
@@ -256,7 +257,7 @@ def client() -> None:
 
 
 @client.command("erase")
-@click.argument("client_id")
+@click.argument("client_id", type=IDENTITY)
 @click.option("--reason", required=True, help="Why (for example the request's reference).")
 @actor_options
 @json_option

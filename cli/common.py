@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -24,11 +23,12 @@ import attrs
 import click
 from rich.console import Console
 
+from goalpath.cli.input_types import IDENTITY
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import UNAUTHENTICATED, Principal, Read
-from goalpath.core.errors import GoalpathError, StoreError
-from goalpath.core.storage.locations import store_spec
-from goalpath.core.values import ROLES, jsonable
+from goalpath.core.errors import GoalpathError
+from goalpath.core.inputs import check_moment
+from goalpath.core.values import ROLES, check_date, jsonable
 from goalpath.exports import documents
 
 __all__ = [
@@ -46,6 +46,8 @@ __all__ = [
     "reader",
     "record_read",
     "refusals",
+    "report_refusal",
+    "usage_line",
 ]
 
 P = ParamSpec("P")
@@ -70,20 +72,14 @@ def open_app(ctx: click.Context, *, create: bool = False) -> Iterator[GoalpathAp
     """Open the application on the store chosen by ``--db`` and ``--tenant``.
 
     Without ``--db``: ``GOALPATH_DATABASE_URL``, else ``GOALPATH_DB``, else ``./goalpath.db``.
-    A SQLite store that does not exist is refused, naming the path, unless
-    ``create`` (``episode open`` starts a store): a mistyped ``--db`` never
-    answers from a new, empty store.
+    A store that was never started (a SQLite file that does not exist, a
+    tenant's PostgreSQL schema without events) is refused, naming it, unless
+    ``create`` (``episode open`` starts a store): a mistyped ``--db`` or
+    ``--tenant`` never answers from a new, empty store, nor makes one.
     """
     state = ctx.find_object(AppState) or AppState()
-    tenant = state.tenant or os.environ.get("GOALPATH_TENANT") or None
-    location = resolve_db_path(state.db)
-    spec = store_spec(location, tenant)
-    if spec.kind == "sqlite" and not create and not Path(spec.location).exists():
-        raise StoreError(
-            f"no goalpath store at {spec.location}; check --db (or GOALPATH_DB): only "
-            "'goalpath episode open' starts a new store"
-        )
-    app = GoalpathApp(location, tenant=tenant)
+    tenant = state.tenant if state.tenant is not None else os.environ.get("GOALPATH_TENANT")
+    app = GoalpathApp(resolve_db_path(state.db), tenant=tenant or None, create=create)
     try:
         yield app
     finally:
@@ -132,7 +128,8 @@ def actor_options(function: Callable[P, R]) -> Callable[P, R]:
     return click.option(
         "--actor",
         "actor_id",
-        default=lambda: os.environ.get("GOALPATH_ACTOR"),
+        type=IDENTITY,
+        default=lambda: os.environ.get("GOALPATH_ACTOR") or None,
         help="Who is making the change (an id in the host system); default GOALPATH_ACTOR.",
     )(function)
 
@@ -185,10 +182,7 @@ def make_actor(actor_id: str | None, role: str) -> Principal:
         raise click.UsageError(
             "who is making this change? Pass --actor ID (and --role) or set GOALPATH_ACTOR"
         )
-    try:
-        return Principal(actor_id, role, _asserted_by())  # type: ignore[arg-type]  # a Choice
-    except GoalpathError as error:
-        raise click.UsageError(str(error)) from error
+    return Principal(actor_id, role, _asserted_by())  # type: ignore[arg-type]  # a Choice
 
 
 LOCAL_READER: Final = "local-operator"
@@ -206,12 +200,9 @@ def reader() -> Principal:
     actor_id = os.environ.get("GOALPATH_ACTOR") or None
     role = os.environ.get("GOALPATH_ROLE") or None
     _check_explicit(actor_id, role is not None)
-    try:
-        if actor_id is None:
-            return Principal(LOCAL_READER, "system", _asserted_by())
-        return Principal(actor_id, role or "therapist", _asserted_by())  # type: ignore[arg-type]
-    except GoalpathError as error:
-        raise click.UsageError(str(error)) from error
+    if actor_id is None:
+        return Principal(LOCAL_READER, "system", _asserted_by())
+    return Principal(actor_id, role or "therapist", _asserted_by())  # type: ignore[arg-type]
 
 
 def record_read(
@@ -245,12 +236,28 @@ def refusals(function: Callable[P, R]) -> Callable[P, R]:
         try:
             return function(*args, **kwargs)
         except GoalpathError as error:
-            if kwargs.get("as_json"):
-                click.echo(json.dumps(error_document(error), ensure_ascii=False))
-            click.echo(f"goalpath: refused: {error}", err=True)
+            report_refusal(error, as_json=bool(kwargs.get("as_json")))
             sys.exit(1)
 
     return wrapper
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+def report_refusal(error: GoalpathError, *, as_json: bool) -> None:
+    """Print a refusal: one line on stderr, and with ``as_json`` its JSON document on stdout."""
+    if as_json:
+        click.echo(json.dumps(error_document(error), ensure_ascii=False))
+    click.echo(f"goalpath: refused: {_one_line(str(error))}", err=True)
+
+
+def usage_line(error: click.ClickException) -> str:
+    """A usage error as one line, with the command whose ``--help`` explains its usage."""
+    context = getattr(error, "ctx", None)
+    hint = f" (see '{context.command_path} --help')" if context is not None else ""
+    return f"goalpath: usage: {_one_line(error.format_message())}{hint}"
 
 
 def error_document(error: Exception) -> dict[str, Any]:
@@ -288,22 +295,28 @@ def parse_date(value: str | None, name: str = "date") -> date | None:
 
 
 def parse_time(value: str | None, name: str = "time") -> datetime | None:
-    """Parse an ISO time (``2026-05-01T12:00:00+00:00``); a date alone means its end, locally."""
+    """Parse an ISO time (``2026-05-01T12:00:00+00:00``); a date alone means its end, locally.
+
+    A time outside the accepted years (:func:`goalpath.core.inputs.check_moment`),
+    in its own zone or in UTC, is refused.
+    """
     if value is None:
         return None
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime(day.year, day.month, day.day, 23, 59, 59, 999999).astimezone()
-        moment = datetime.fromisoformat(value)
+            # Naive on purpose: the local zone is applied once the years are checked.
+            moment = datetime(day.year, day.month, day.day, 23, 59, 59, 999999)  # noqa: DTZ001
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{name} must be an ISO date or time such as 2026-05-01 or "
             f"2026-05-01T12:00:00+00:00; got {value!r}"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    return moment
+    # The accepted years are checked before the local zone is applied, which could overflow.
+    check_date(name, moment.date())
+    return check_moment(name, moment if moment.tzinfo is not None else moment.astimezone())
 
 
 def emit(document: Any) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 import attrs
 import click
 
+from goalpath.cli.input_types import NUMBER
 from goalpath.core.statement_reader import InstrumentFacts, read_statement
 from goalpath.core.values import (
     DIRECTIONS,
@@ -61,10 +62,10 @@ def definition_options(function: Callable[P, R]) -> Callable[P, R]:
             help="Whether improvement means the value goes up or down.",
         ),
         click.option("--instrument", help="Standardised instrument code (e.g. phq-9)."),
-        click.option("--min", "minimum", type=float, help="Lowest accepted value."),
-        click.option("--max", "maximum", type=float, help="Highest accepted value."),
-        click.option("--baseline", type=float, help="Where the client is now."),
-        click.option("--target", "target_value", type=float, help="Where the client aims to be."),
+        click.option("--min", "minimum", type=NUMBER, help="Lowest accepted value."),
+        click.option("--max", "maximum", type=NUMBER, help="Highest accepted value."),
+        click.option("--baseline", type=NUMBER, help="Where the client is now."),
+        click.option("--target", "target_value", type=NUMBER, help="Where the client aims to be."),
         click.option("--due", metavar="DATE", help="Due date (YYYY-MM-DD)."),
         click.option("--weeks", type=int, help="Due this many weeks after the start."),
         click.option("--area", type=click.Choice(GOAL_AREAS), help="Primary goal area."),

@@ -16,6 +16,7 @@ from goalpath.cli.common import (
     parse_date,
     refusals,
 )
+from goalpath.cli.input_types import IDENTITY
 from goalpath.cli.record_ids import EPISODE_ID
 from goalpath.cli.render import render_episode
 from goalpath.exports.documents import episode_document
@@ -29,10 +30,17 @@ def episode() -> None:
 
 
 @episode.command("open")
-@click.option("--client", "client_id", required=True, help="The client's id in the host system.")
+@click.option(
+    "--client",
+    "client_id",
+    type=IDENTITY,
+    required=True,
+    help="The client's id in the host system.",
+)
 @click.option(
     "--therapist",
     "therapist_ids",
+    type=IDENTITY,
     multiple=True,
     required=True,
     help="A therapist's id (repeat for several).",
@@ -116,10 +124,11 @@ def record_session(
 
 @episode.command("assign")
 @click.argument("episode_id", type=EPISODE_ID)
-@click.argument("therapist_id", required=False)
+@click.argument("therapist_id", type=IDENTITY, required=False)
 @click.option(
     "--therapist",
     "therapist_option",
+    type=IDENTITY,
     metavar="ID",
     help="The therapist to assign (as episode open takes it; or give it after EPISODE_ID).",
 )

@@ -37,6 +37,7 @@ from goalpath.cli.definition_options import (
     target_from_options,
     template_choice,
 )
+from goalpath.cli.input_types import NUMBER
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
 from goalpath.cli.render import history_table, render_goal
 from goalpath.cli.smart_command import instrument_facts
@@ -344,7 +345,7 @@ def activate_goal(
 
 @goal.command("measure", context_settings={"ignore_unknown_options": True})
 @click.argument("goal_id", type=GOAL_ID)
-@click.argument("value", type=float)  # a negative value (-1) is a value, not an option
+@click.argument("value", type=NUMBER)  # a negative value (-1) is a value, not an option
 @click.option("--on", "observed_on", metavar="DATE", help="Observation date (default today).")
 @click.option("--note", help="A note about this measurement.")
 @_expected_version
@@ -444,7 +445,7 @@ def _read_measurement_rows(csv_file: TextIO) -> list[tuple[float, Any, str | Non
 @goal.command("correct")
 @click.argument("goal_id", type=GOAL_ID)
 @click.argument("number", type=int)
-@click.option("--value", type=float, help="The corrected value.")
+@click.option("--value", type=NUMBER, help="The corrected value.")
 @click.option("--void", is_flag=True, help="Void the measurement (entered in error).")
 @click.option("--reason", required=True, help="Why it is corrected (required).")
 @_expected_version

@@ -16,6 +16,7 @@ from rich.table import Table
 from goalpath.cli.common import console, emit, json_option, open_app, refusals
 from goalpath.cli.episode_commands import episode
 from goalpath.cli.goal_commands import goal
+from goalpath.cli.input_types import IDENTITY
 from goalpath.core.values import LIFECYCLE_STATUSES, jsonable
 from goalpath.projections import Projections
 from goalpath.projections.records import EpisodeRecord, GoalRecord
@@ -26,8 +27,10 @@ _SHORT = 8
 
 
 @click.command("list")
-@click.option("--client", "client_id", help="Only this client's episodes.")
-@click.option("--therapist", "therapist_id", help="Only the episodes this therapist is in.")
+@click.option("--client", "client_id", type=IDENTITY, help="Only this client's episodes.")
+@click.option(
+    "--therapist", "therapist_id", type=IDENTITY, help="Only the episodes this therapist is in."
+)
 @json_option
 @click.pass_context
 @refusals
@@ -64,8 +67,10 @@ def list_episodes(
 
 
 @click.command("list")
-@click.option("--client", "client_id", help="Only this client's goals.")
-@click.option("--therapist", "therapist_id", help="Only goals of this therapist's episodes.")
+@click.option("--client", "client_id", type=IDENTITY, help="Only this client's goals.")
+@click.option(
+    "--therapist", "therapist_id", type=IDENTITY, help="Only goals of this therapist's episodes."
+)
 @click.option("--status", type=click.Choice(LIFECYCLE_STATUSES), help="Only goals in this status.")
 @click.option("--due", is_flag=True, help="Only goals due or overdue for review.")
 @json_option

@@ -10,7 +10,9 @@ from typing import Any, Final
 
 import click
 
-from goalpath.cli.common import AppState, error_document
+from goalpath.cli.common import AppState, error_document, report_refusal, usage_line
+from goalpath.cli.input_types import tenant_option_value
+from goalpath.core.errors import GoalpathError
 
 __all__ = ["cli", "main"]
 
@@ -31,7 +33,13 @@ COMMAND_MODULES = (
 
 
 class _Root(click.Group):
-    """The root group: with ``--json`` anywhere, a usage error is also a JSON error document."""
+    """The root group: every refusal and usage error is one line on stderr.
+
+    A goalpath refusal raised while the options are read (an id or a number
+    an option's type refuses) prints as a refused command does (exit 1), and
+    a usage error as one line too (exit 2), never click's usage block; with
+    ``--json`` anywhere, either is also a JSON error document on stdout.
+    """
 
     def main(
         self,
@@ -43,19 +51,25 @@ class _Root(click.Group):
     ) -> Any:
         """Run the command line; see :meth:`click.Group.main`."""
         argv = _options_where_they_belong(self, list(sys.argv[1:] if args is None else args))
-        if not standalone_mode or "--json" not in argv:
+        if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        as_json = "--json" in argv
         try:
             # Not standalone, click returns a ctx.exit(code)'s code instead of exiting.
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except GoalpathError as error:
+            report_refusal(error, as_json=as_json)
+            sys.exit(1)
         except click.ClickException as error:
-            click.echo(json.dumps(error_document(error), ensure_ascii=False))
-            error.show()
+            if as_json:
+                click.echo(json.dumps(error_document(error), ensure_ascii=False))
+            click.echo(usage_line(error), err=True)
             sys.exit(error.exit_code)
         except click.exceptions.Exit as stop:
             sys.exit(stop.exit_code)
         except click.Abort:
-            click.echo(json.dumps(error_document(click.Abort())))
+            if as_json:
+                click.echo(json.dumps(error_document(click.Abort())))
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
@@ -147,6 +161,7 @@ def _options_where_they_belong(root: click.Group, argv: list[str]) -> list[str]:
 @click.option(
     "--tenant",
     default=None,
+    callback=tenant_option_value,
     help="The organisation whose store to use (its own schema or file; default GOALPATH_TENANT).",
 )
 @click.version_option(package_name="goalpath")

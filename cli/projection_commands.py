@@ -36,6 +36,7 @@ from goalpath.cli.common import (
     record_read,
     refusals,
 )
+from goalpath.cli.input_types import IDENTITY
 from goalpath.cli.read_model_render import render_outcomes, render_plan, render_progress
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
 from goalpath.core.values import jsonable
@@ -71,7 +72,7 @@ def plan_group() -> None:
 
 
 @plan_group.command("show")
-@click.argument("client_id", required=False)
+@click.argument("client_id", type=IDENTITY, required=False)
 @click.option("--episode", "episode_id", type=EPISODE_ID, help="Show this episode's plan.")
 @as_of_option("the plan")
 @effective_on_option("the plan")
@@ -178,7 +179,7 @@ def reviews_group() -> None:
 
 
 @reviews_group.command("due")
-@click.option("--therapist", "therapist_id", help="Only this therapist's episodes.")
+@click.option("--therapist", "therapist_id", type=IDENTITY, help="Only this therapist's episodes.")
 @click.option(
     "--within",
     "within_days",
@@ -232,8 +233,8 @@ def reviews_due(
 
 
 @click.command("log")
-@click.option("--actor", "actor_id", help="Only changes made by this actor.")
-@click.option("--client", "client_id", help="Only this client's goals and episodes.")
+@click.option("--actor", "actor_id", type=IDENTITY, help="Only changes made by this actor.")
+@click.option("--client", "client_id", type=IDENTITY, help="Only this client's goals and episodes.")
 @click.option("--goal", "goal_id", type=GOAL_ID, help="Only this goal.")
 @click.option("--episode", "episode_id", type=EPISODE_ID, help="Only this episode.")
 @click.option("--since", metavar="TIME", help="Recorded at or after (ISO date or time).")
@@ -315,7 +316,7 @@ def _short(value: Any, width: int = 48) -> str:
 
 
 @click.command("outcomes")
-@click.option("--therapist", "therapist_id", help="Only this therapist's episodes.")
+@click.option("--therapist", "therapist_id", type=IDENTITY, help="Only this therapist's episodes.")
 @json_option
 @click.pass_context
 @refusals

@@ -10,6 +10,7 @@ import attrs
 from eventsourcing.domain import Aggregate, event
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError
+from goalpath.core.inputs import check_identity_list, check_text_list
 from goalpath.core.values import (
     Actor,
     check_actor,
@@ -114,15 +115,13 @@ class Episode(Aggregate):
     ) -> Episode:
         """Open an episode for a client, with at least one therapist."""
         check_actor(actor)
-        check_identifier("client id", client_id)
-        therapists = tuple(therapist_ids)
+        client_id = check_identifier("client id", client_id)
+        therapists = check_identity_list("therapist id", therapist_ids)
         if not therapists:
             raise InvalidValueError("an episode needs at least one therapist id")
-        for therapist in therapists:
-            check_identifier("therapist id", therapist)
         if len(set(therapists)) != len(therapists):
             raise InvalidValueError("the same therapist is named twice")
-        concern_tuple = tuple(concerns)
+        concern_tuple = check_text_list("presenting concerns", concerns)
         for concern in concern_tuple:
             check_text("presenting concern", concern, 500)
         opened = check_date("opening date", opened_on)
@@ -193,7 +192,7 @@ class Episode(Aggregate):
         """Add a therapist to the episode."""
         self._refuse_if_closed("take a new therapist")
         check_actor(actor)
-        check_identifier("therapist id", therapist_id)
+        therapist_id = check_identifier("therapist id", therapist_id)
         if therapist_id in self.therapist_ids:
             raise InvalidCommandError(
                 f"therapist {therapist_id} is already assigned to episode {self.id}"

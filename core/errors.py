@@ -26,6 +26,7 @@ __all__ = [
     "GoalpathError",
     "InvalidCommandError",
     "InvalidValueError",
+    "LimitExceededError",
     "NotAuthorizedError",
     "NotFoundError",
     "NotSmartError",
@@ -37,6 +38,7 @@ __all__ = [
 
 ERROR_CODES: Final[dict[str, str]] = {
     "invalid-value": "a value is out of range, empty, too long, not finite, of the wrong type...",
+    "limit-exceeded": "an input is over one of goalpath's size limits (rows per import, length)",
     "invalid-command": "the command is not allowed in the goal's or episode's current state",
     "not-smart": "a goal that is not SMART was asked to become active",
     "not-found": "no goal, episode, template or instrument has that id",
@@ -92,6 +94,27 @@ class InvalidValueError(GoalpathError, ValueError):
     """A value given to goalpath is not acceptable (out of range, empty, too long...)."""
 
     code: ClassVar[str] = "invalid-value"
+
+
+class LimitExceededError(InvalidValueError):
+    """An input is over one of goalpath's size limits; ``limit`` is the limit it is over.
+
+    For example a CSV file with more rows than one import takes, or an id
+    longer than the longest accepted; the message names the limit and, where
+    the caller can raise it, how. ``docs/inputs.md`` lists every limit.
+    """
+
+    code: ClassVar[str] = "limit-exceeded"
+
+    def __init__(
+        self,
+        *args: object,
+        limit: int,
+        field: str | None = None,
+        accepted: Iterable[str] | str | None = None,
+    ) -> None:
+        super().__init__(*args, field=field, accepted=accepted)
+        self.limit = limit
 
 
 class InvalidCommandError(GoalpathError):

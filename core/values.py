@@ -10,8 +10,6 @@ texts), which the aggregates and the plugins' values use too.
 
 from __future__ import annotations
 
-import math
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Final, Literal, get_args
@@ -20,6 +18,14 @@ from uuid import UUID
 import attrs
 
 from goalpath.core.errors import InvalidValueError
+from goalpath.core.inputs import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_NUMBER,
+    check_identity,
+    check_number,
+    normalise_identity,
+)
 
 __all__ = [
     "ACHIEVEMENT_STATUSES",
@@ -57,8 +63,6 @@ MAX_STATEMENT_LENGTH: Final = 2000
 
 MAX_TEXT_LENGTH: Final = 4000
 """Longest reason or note accepted, in characters."""
-
-MAX_ID_LENGTH: Final = 200
 
 GAS_RATINGS: Final = (0, 1, 2, 3)
 """The ratings of a goal's GAS importance and difficulty (Turner-Stokes 2009): none to very."""
@@ -233,14 +237,8 @@ def check_text(name: str, value: object, maximum: int, *, required: bool = True)
 
 
 def check_identifier(name: str, value: object) -> str:
-    """Validate an id from the host system: text without control characters."""
-    checked = check_text(name, value, MAX_ID_LENGTH)
-    if any(unicodedata.category(character) == "Cc" for character in checked):
-        raise InvalidValueError(
-            f"{name} {checked!r} holds a control character; ids are printable text",
-            accepted="printable text",
-        )
-    return checked
+    """Validate an id from the host system; return it NFC normalised (:func:`check_identity`)."""
+    return check_identity(name, value)
 
 
 def identifier(name: str) -> Any:
@@ -253,21 +251,6 @@ def text(name: str, maximum: int = MAX_TEXT_LENGTH, *, required: bool = True) ->
     return validator(
         lambda value: check_text(name, value, maximum, required=required), required=required
     )
-
-
-def check_number(name: str, value: object) -> float:
-    """Validate a measurement-like number: a real, finite number (not NaN, not infinite)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise refused(name, "a number", value)
-    try:
-        result = float(value)
-    except OverflowError:
-        raise InvalidValueError(
-            f"{name} is too large to be a measurement; got {value!r}", accepted="a finite number"
-        ) from None
-    if not math.isfinite(result):
-        raise refused(name, "a finite number", value)
-    return result
 
 
 def finite(name: str, *, required: bool = True) -> Any:
@@ -285,11 +268,6 @@ def to_float(value: object) -> object:
 def to_optional_float(value: object) -> object:
     """Like :func:`to_float`, keeping ``None``."""
     return None if value is None else to_float(value)
-
-
-EARLIEST_DATE: Final = date(1900, 1, 1)
-LATEST_DATE: Final = date(2199, 12, 31)
-"""Dates outside these are taken as typing errors (and would overflow date arithmetic)."""
 
 
 def check_date(name: str, value: object) -> date:
@@ -356,7 +334,7 @@ def check_reason(value: object, what: str, hint: str = "say why in a sentence") 
 class Actor:
     """Who made a change: an id in the host system and a role."""
 
-    id: str = attrs.field(validator=identifier("actor id"))
+    id: str = attrs.field(converter=normalise_identity, validator=identifier("actor id"))
     role: Role = attrs.field(validator=one_of("actor role", ROLES))
 
 
@@ -423,8 +401,8 @@ class Measure:
 
     def describe_range(self) -> str:
         """Say which values this measure accepts, for error messages."""
-        low = "any" if self.minimum is None else f"{self.minimum:g}"
-        high = "any" if self.maximum is None else f"{self.maximum:g}"
+        low = f"{-MAX_NUMBER:,.0f}" if self.minimum is None else f"{self.minimum:g}"
+        high = f"{MAX_NUMBER:,.0f}" if self.maximum is None else f"{self.maximum:g}"
         return f"accepted: {low} to {high} {self.unit}"
 
     def improvement(self, before: float, after: float) -> float:

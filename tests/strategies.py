@@ -10,6 +10,7 @@ for observations both inside and outside a goal's window.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Final
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import NotSmartError
+from goalpath.core.inputs import SMALLEST_NUMBER
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     GAS_RATINGS,
@@ -171,7 +173,8 @@ def open_standard_episode(app: GoalpathApp, episode_id: UUID | None = None) -> U
 
 _words = st.text(
     alphabet=st.characters(codec="utf-8", categories=("L", "N")), min_size=1, max_size=12
-)
+).filter(lambda word: unicodedata.normalize("NFKC", word) == word)
+"""Letters and digits, without compatibility look-alikes (which ids refuse, check_identity)."""
 
 
 def actors() -> st.SearchStrategy[Actor]:
@@ -242,14 +245,19 @@ def measures(draw: st.DrawFn) -> Measure:
     )
 
 
+def accepted_number(value: float) -> float:
+    """``value``, or zero where it is smaller in size than goalpath accepts (SMALLEST_NUMBER)."""
+    return 0.0 if abs(value) < SMALLEST_NUMBER else value
+
+
 def values_in(measure: Measure) -> st.SearchStrategy[float]:
-    """Finite values inside the measure's range (bounds included)."""
+    """Finite values inside the measure's range (bounds included), as goalpath accepts numbers."""
     return st.floats(
         min_value=measure.minimum if measure.minimum is not None else -1e6,
         max_value=measure.maximum if measure.maximum is not None else 1e6,
         allow_nan=False,
         allow_infinity=False,
-    )
+    ).map(accepted_number)
 
 
 def values_outside(measure: Measure) -> st.SearchStrategy[float]:

@@ -56,6 +56,14 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.inputs import (
+    DEFAULT_MAX_IMPORT_ROWS,
+    bounded_rows,
+    check_identity,
+    check_identity_list,
+    check_moment,
+    check_text_list,
+)
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
 from goalpath.core.storage.keys import ClientKeyStore, MasterKey
 from goalpath.core.storage.locations import MEMORY, resolve_location
@@ -114,6 +122,11 @@ class GoalpathApp(SealedApplication):
     current date for rules such as "an observation cannot be dated in the
     future"; hosts and tests may pass their own clock. ``snapshot_interval``
     takes a snapshot of a goal every that many events (0 turns snapshots off).
+    ``create=False`` refuses a store that was never started (a SQLite file
+    that does not exist, a tenant whose PostgreSQL schema has no events
+    table) with :class:`~goalpath.core.errors.StoreError`, instead of
+    starting an empty one: for reads, where a mistyped path or tenant must
+    not answer from a new, empty store.
 
     ``master_key`` encrypts and chains every record; without it, the key is
     found by :func:`goalpath.core.storage.keys.resolve_master_key` (``GOALPATH_KEY``,
@@ -247,8 +260,8 @@ class GoalpathApp(SealedApplication):
         listing shows the reads before this one. It scans the event log.
         """
         for moment, name in ((since, "since"), (until, "until")):
-            if moment is not None and moment.tzinfo is None:
-                raise InvalidValueError(f"{name} needs a time zone; got {moment.isoformat()}")
+            if moment is not None:
+                check_moment(name, moment)
         checked = as_principal(principal)
         self._authorize(checked, "access-log", Subject(client_id) if client_id else Subject())
         entries = [
@@ -312,8 +325,15 @@ class GoalpathApp(SealedApplication):
         opened_on: date | None = None,
         episode_id: UUID | None = None,
     ) -> UUID:
-        """Open an episode of care; return its id."""
-        actor = self._authorize(actor, "open_episode", Subject(client_id, tuple(therapist_ids)))
+        """Open an episode of care; return its id.
+
+        ``therapist_ids`` is a list of ids (a bare string is refused, not read
+        as a list of characters); the ids are checked and NFC normalised
+        (:func:`goalpath.core.inputs.check_identity`) before anything else.
+        """
+        client_id = check_identity("client id", client_id)
+        therapist_ids = check_identity_list("therapist id", therapist_ids)
+        actor = self._authorize(actor, "open_episode", Subject(client_id, therapist_ids))
         if episode_id is not None:
             episode_id = as_uuid(episode_id, "episode")
             if self._exists(episode_id):
@@ -321,8 +341,8 @@ class GoalpathApp(SealedApplication):
         today = self.today()
         episode = Episode.open(
             client_id=client_id,
-            therapist_ids=tuple(therapist_ids),
-            concerns=tuple(concerns),
+            therapist_ids=therapist_ids,
+            concerns=check_text_list("presenting concerns", concerns),
             opened_on=today if opened_on is None else opened_on,
             actor=actor,
             today=today,
@@ -553,13 +573,17 @@ class GoalpathApp(SealedApplication):
         *,
         actor: Principal | Actor,
         expected_version: int | None = None,
+        max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
     ) -> range:
         """Import many measurements of one goal in one transaction; return their numbers.
 
         For history migrated from another system: ``rows`` are ``(value,
         observed_on, note)``. All rows are checked first; a bad one is refused
-        with its position and nothing is written.
+        with its position and nothing is written. More than ``max_rows`` rows
+        (:data:`~goalpath.core.inputs.DEFAULT_MAX_IMPORT_ROWS` unless given) are
+        refused with :class:`~goalpath.core.errors.LimitExceededError`.
         """
+        rows = bounded_rows(rows, max_rows, "rows")
         goal = self._load(Goal, goal_id, expected_version)
         actor = self._authorize(actor, "import_measurements", self._goal_subject(goal))
         loaded = goal.version
@@ -573,19 +597,24 @@ class GoalpathApp(SealedApplication):
         batches: Mapping[UUID, Iterable[tuple[float, date, str | None]]],
         *,
         actor: Principal | Actor,
+        max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
     ) -> dict[UUID, range]:
         """Import the measurements of many goals in one transaction; return each goal's numbers.
 
         Like :meth:`import_measurements`, for several goals at once
         (``batches`` maps a goal id to its rows): every row of every goal is
         checked first; a bad one is refused, naming its goal and position, and
-        nothing is written for any goal.
+        nothing is written for any goal. ``max_rows`` bounds the rows of all
+        goals together.
         """
         goals: list[Goal] = []
         based_on: dict[UUID, int] = {}
         numbers: dict[UUID, range] = {}
         today = self.today()
-        for goal_id, rows in batches.items():
+        taken = 0
+        for goal_id, given in batches.items():
+            rows = bounded_rows(given, max_rows, "rows", already=taken)
+            taken += len(rows)
             goal = self._load(Goal, goal_id)
             if goal.id in based_on:
                 raise InvalidValueError(f"goal {goal.id} is given twice; give its rows once")

@@ -10,14 +10,14 @@ read models, so nothing of one tenant is visible through another.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import attrs
 
-from goalpath.core.errors import InvalidValueError, StoreError
+from goalpath.core.errors import StoreError
+from goalpath.core.inputs import check_tenant
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -25,6 +25,7 @@ __all__ = [
     "MEMORY",
     "TENANT_ENV",
     "StoreSpec",
+    "check_tenant",
     "redact_url",
     "resolve_location",
     "scrub_password",
@@ -41,8 +42,6 @@ SQLITE_RECORDER: Final = "goalpath.core.storage.sealed_recorders:SealedSQLiteApp
 POSTGRES_RECORDER: Final = (
     "goalpath.core.storage.sealed_recorders:SealedPostgresApplicationRecorder"
 )
-
-_TENANT: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 StoreKind = Literal["memory", "sqlite", "postgres"]
 
@@ -88,16 +87,6 @@ def redact_url_safely(url: str) -> str:
     except ValueError:
         scheme, _, rest = url.partition("://")
         return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else url
-
-
-def check_tenant(tenant: str) -> str:
-    """A tenant name: lower-case letters, digits and underscores, starting with a letter."""
-    if not isinstance(tenant, str) or not _TENANT.match(tenant):
-        raise InvalidValueError(
-            "a tenant name is 1 to 40 lower-case letters, digits or underscores, starting "
-            f"with a letter; got {tenant!r}"
-        )
-    return tenant
 
 
 def resolve_location(db: str | os.PathLike[str] | None) -> str:

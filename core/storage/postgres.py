@@ -50,6 +50,20 @@ def prepare_postgres_schema(spec: StoreSpec) -> None:
         raise StoreError(_explain(spec, error)) from None
 
 
+def postgres_store_exists(spec: StoreSpec) -> bool:
+    """Whether the store's events table exists in its schema (the tenant's store was started)."""
+    import psycopg  # noqa: PLC0415  # an optional driver, imported where it is needed
+
+    try:
+        with psycopg.connect(postgres_conninfo(spec), autocommit=True) as connection:
+            row = connection.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{spec.schema}".goalpath_events',)
+            ).fetchone()
+    except psycopg.OperationalError as error:
+        raise StoreError(_explain(spec, error)) from None
+    return bool(row and row[0])
+
+
 def _explain(spec: StoreSpec, error: Exception) -> str:
     text = scrub_password(spec, str(error))
     where = redact_url(spec.location)

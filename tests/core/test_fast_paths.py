@@ -36,6 +36,7 @@ from tests.strategies import (
     GOAL_START,
     TODAY,
     GoalStep,
+    accepted_number,
     actors,
     goal_histories,
     open_standard_episode,
@@ -60,7 +61,9 @@ notes = st.none() | st.text(
     min_size=1,
     max_size=40,
 ).filter(str.strip)
-numbers = st.floats(min_value=0, max_value=50, allow_nan=False, allow_infinity=False)
+numbers = st.floats(min_value=0, max_value=50, allow_nan=False, allow_infinity=False).map(
+    accepted_number
+)
 days = st.dates(min_value=GOAL_START, max_value=TODAY)
 
 

@@ -41,6 +41,7 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.inputs import SMALLEST_NUMBER
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     RETIREMENT_REASONS,
@@ -87,8 +88,11 @@ version_modes = st.sampled_from(["none", "none", "none", "current", "current", "
 
 
 def valid_value(value: float) -> bool:
-    """Whether a measurement value is acceptable for ``PANIC_MEASURE`` (0 to 50)."""
-    return math.isfinite(value) and 0 <= value <= 50
+    """Whether a measurement value is acceptable for ``PANIC_MEASURE`` (0 to 50).
+
+    Zero or at least goalpath's smallest number in size (SMALLEST_NUMBER).
+    """
+    return math.isfinite(value) and (value == 0 or SMALLEST_NUMBER <= value <= 50)
 
 
 def in_goal_window(day: date) -> bool:
