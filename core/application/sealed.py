@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from itertools import takewhile
-from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -64,26 +63,16 @@ from goalpath.core.storage.keys import (
     SQLiteClientKeyStore,
     resolve_master_key,
 )
-from goalpath.core.storage.locations import (
-    MEMORY,
-    StoreSpec,
-    redact_url,
-    scrub_password,
-    store_spec,
-)
+from goalpath.core.storage.locations import MEMORY, scrub_password, store_spec
 from goalpath.core.storage.mapper import GoalpathMapper
-from goalpath.core.storage.postgres import (
-    postgres_conninfo,
-    postgres_store_exists,
-    prepare_postgres_schema,
-    setup_lock,
-)
+from goalpath.core.storage.postgres import postgres_conninfo, prepare_postgres_schema, setup_lock
 from goalpath.core.storage.replay import replay
 from goalpath.core.storage.sealed_recorders import (
     SealedPostgresApplicationRecorder,
     SealedSQLiteApplicationRecorder,
 )
 from goalpath.core.storage.sqlite_files import create_private_file
+from goalpath.core.storage.started import check_started
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import as_uuid, check_date
 
@@ -172,25 +161,6 @@ def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def _refuse_a_store_not_started(spec: StoreSpec) -> None:
-    """Refuse a store that was never started: a mistyped path or tenant starts no empty store."""
-    started = "only a command that starts a store (goalpath episode open, or create=True) makes one"
-    if spec.kind == "sqlite" and not Path(spec.location).exists():
-        tenant = f" (tenant {spec.tenant})" if spec.tenant else ""
-        raise StoreError(
-            f"no goalpath store at {spec.location}{tenant}; check --db (or GOALPATH_DB) and "
-            f"the tenant: {started}",
-            field="tenant" if spec.tenant else "store",
-        )
-    if spec.kind == "postgres" and not postgres_store_exists(spec):
-        tenant = f"tenant {spec.tenant}" if spec.tenant else "the default tenant"
-        raise StoreError(
-            f"no goalpath store for {tenant} at {redact_url(spec.location)}; check the "
-            f"tenant: {started}",
-            field="tenant" if spec.tenant else "store",
-        )
-
-
 class SealedApplication(BestEffortSnapshots, Application[UUID]):
     """An eventsourcing application on a sealed goalpath store; see :class:`GoalpathApp`."""
 
@@ -223,7 +193,7 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         self._today = today
         self._aggregate_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
         if not create:
-            _refuse_a_store_not_started(self.store)
+            check_started(self.store)
         if self.store.kind == "postgres":
             prepare_postgres_schema(self.store)
         if self.store.kind == "sqlite":
