@@ -66,8 +66,9 @@ from goalpath.core.inputs import (
 )
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
 from goalpath.core.storage.keys import ClientKeyStore, MasterKey
-from goalpath.core.storage.locations import MEMORY, resolve_location
+from goalpath.core.storage.locations import MEMORY, resolve_location, store_spec
 from goalpath.core.storage.replay import append_events
+from goalpath.core.storage.started import check_started
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
@@ -155,8 +156,11 @@ class GoalpathApp(SealedApplication):
         master_key: MasterKey | None = None,
         key_store: ClientKeyStore | str | os.PathLike[str] | None = None,
         policy: Policy | None = None,
+        create: bool = True,
     ) -> None:
         self.policy: Policy = ClinicalPolicy() if policy is None else policy
+        if not create:
+            check_started(store_spec(os.fspath(store), tenant))
         super().__init__(
             store,
             tenant=tenant,

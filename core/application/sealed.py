@@ -72,7 +72,6 @@ from goalpath.core.storage.sealed_recorders import (
     SealedSQLiteApplicationRecorder,
 )
 from goalpath.core.storage.sqlite_files import create_private_file
-from goalpath.core.storage.started import check_started
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import as_uuid, check_date
 
@@ -177,7 +176,6 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         lock_timeout_seconds: int = 10,
         master_key: MasterKey | None = None,
         key_store: ClientKeyStore | str | os.PathLike[str] | None = None,
-        create: bool = True,
     ) -> None:
         if isinstance(snapshot_interval, bool) or snapshot_interval < 0:
             raise InvalidValueError(
@@ -192,8 +190,6 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         self._snapshots_owed = set()
         self._today = today
         self._aggregate_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
-        if not create:
-            check_started(self.store)
         if self.store.kind == "postgres":
             prepare_postgres_schema(self.store)
         if self.store.kind == "sqlite":

@@ -313,7 +313,7 @@ def test_a_list_parameter_refuses_a_bare_string(therapists: object) -> None:
 @pytest.mark.parametrize("tenant", ["acme\n", "", "Acme", "acme ", "\uff41cme", "a" * 41, 7])
 def test_malformed_tenant_names_are_refused(tmp_path: Path, tenant: object) -> None:
     with pytest.raises(InvalidValueError, match="tenant name") as refused:
-        GoalpathApp(tmp_path / "t.db", tenant=tenant)
+        GoalpathApp(tmp_path / "t.db", tenant=tenant)  # type: ignore[arg-type]
     assert refused.value.field == "tenant"
     assert list(tmp_path.iterdir()) == []
 
