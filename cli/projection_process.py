@@ -17,6 +17,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 
 from goalpath.cli.common import AppState, emit, group_of, json_option, open_app, refusals
+from goalpath.cli.input_types import tenant_option_value
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import GoalpathError
 from goalpath.core.storage.postgres import postgres_conninfo
@@ -128,6 +129,7 @@ class _Waker:
 @click.option(
     "--tenant",
     default=None,
+    callback=tenant_option_value,
     help="The organisation whose read models to keep (default: the root --tenant).",
 )
 @click.option(
@@ -175,7 +177,8 @@ def projections_run(
     stop.install()
     try:
         with (
-            open_app(ctx) as app,
+            # The worker may be started before a tenant's first write: it starts the store.
+            open_app(ctx, create=True) as app,
             Projections(app, batch_size=batch_size, catch_up_on_read=False) as projections,
         ):
             waker = _Waker(app, poll_seconds, stop)

@@ -89,8 +89,10 @@ TEXT_ENCODING: Final = "utf-8"
 """The encoding of text files unless one is named; a UTF-8 byte order mark is accepted."""
 
 EARLIEST_DATE: Final = date(1900, 1, 1)
+"""The earliest date accepted; an earlier one is taken as a typing error."""
+
 LATEST_DATE: Final = date(2199, 12, 31)
-"""Dates and times outside these are taken as typing errors (and would overflow date arithmetic)."""
+"""The latest date accepted; a later one is taken as a typing error (and would overflow)."""
 
 T = TypeVar("T")
 

@@ -124,10 +124,10 @@ class GoalpathApp(SealedApplication):
     future"; hosts and tests may pass their own clock. ``snapshot_interval``
     takes a snapshot of a goal every that many events (0 turns snapshots off).
     ``create=False`` refuses a store that was never started (a SQLite file
-    that does not exist, a tenant whose PostgreSQL schema has no events
-    table) with :class:`~goalpath.core.errors.StoreError`, instead of
-    starting an empty one: for reads, where a mistyped path or tenant must
-    not answer from a new, empty store.
+    that does not exist, a tenant without its PostgreSQL schema) with
+    :class:`~goalpath.core.errors.StoreError`, instead of starting an empty
+    one: for reads, where a mistyped path or tenant must not answer from a
+    new, empty store.
 
     ``master_key`` encrypts and chains every record; without it, the key is
     found by :func:`goalpath.core.storage.keys.resolve_master_key` (``GOALPATH_KEY``,

@@ -51,13 +51,14 @@ def prepare_postgres_schema(spec: StoreSpec) -> None:
 
 
 def postgres_store_exists(spec: StoreSpec) -> bool:
-    """Whether the store's events table exists in its schema (the tenant's store was started)."""
+    """Whether the store's tenant has its schema (the default tenant's, ``public``, always does)."""
     import psycopg  # noqa: PLC0415  # an optional driver, imported where it is needed
 
     try:
         with psycopg.connect(postgres_conninfo(spec), autocommit=True) as connection:
             row = connection.execute(
-                "SELECT to_regclass(%s) IS NOT NULL", (f'"{spec.schema}".goalpath_events',)
+                "SELECT count(*) FROM information_schema.schemata WHERE schema_name = %s",
+                (spec.schema,),
             ).fetchone()
     except psycopg.OperationalError as error:
         raise StoreError(_explain(spec, error)) from None

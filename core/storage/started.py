@@ -19,8 +19,8 @@ __all__ = ["check_started"]
 def check_started(spec: StoreSpec) -> None:
     """Refuse a store that was never started: a mistyped path or tenant starts no empty store.
 
-    A SQLite store is started when its file exists; a PostgreSQL one when its
-    schema holds goalpath's events table. Refused with :class:`StoreError`
+    A SQLite store is started when its file exists; a PostgreSQL tenant's
+    when its schema exists. Refused with :class:`StoreError`
     (``field`` ``tenant`` when a tenant was named); a store in memory is
     always new.
     """

@@ -67,6 +67,7 @@ def test_a_working_store_s_status_shows_the_url_without_its_password(
     # The test server trusts local connections, so it accepts (and ignores) any password.
     with_password = postgres_store.location.replace("root@", f"root:{PASSWORD}@")
     assert with_password != postgres_store.location
+    postgres_store.app().close()  # a read needs a started store (an unknown tenant is refused)
     result = CliRunner().invoke(
         cli,
         ["--db", with_password, "--tenant", str(postgres_store.tenant), "projections", "status"],
