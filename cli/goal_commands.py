@@ -7,9 +7,8 @@ of the command line, with the options each command documents.
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 from uuid import UUID
 
 import attrs
@@ -38,12 +37,14 @@ from goalpath.cli.definition_options import (
     template_choice,
 )
 from goalpath.cli.input_types import NUMBER
+from goalpath.cli.measurement_csv import read_measurement_rows
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
 from goalpath.cli.render import history_table, render_goal
 from goalpath.cli.smart_command import instrument_facts
 from goalpath.core.application import GoalpathApp
-from goalpath.core.errors import InvalidValueError, NotSmartError
+from goalpath.core.errors import NotSmartError
 from goalpath.core.history import history_of
+from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS
 from goalpath.core.smart import draft_definition, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -382,7 +383,19 @@ def measure_goal(
 
 @goal.command("import")
 @click.argument("goal_id", type=GOAL_ID)
-@click.argument("csv_file", type=click.File("r", encoding="utf-8"))
+@click.argument("csv_file", type=click.File("rb"))
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="The file's text encoding, such as cp1252 or utf-16 (default UTF-8, with or without BOM).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_IMPORT_ROWS,
+    show_default=True,
+    help="The most rows one import takes (a larger file is refused).",
+)
 @_expected_version
 @actor_options
 @json_option
@@ -393,7 +406,9 @@ def import_measurements(
     /,
     *,
     goal_id: UUID,
-    csv_file: TextIO,
+    csv_file: BinaryIO,
+    encoding: str | None,
+    max_rows: int,
     expected_version: int | None,
     actor_id: str | None,
     role: str,
@@ -403,12 +418,14 @@ def import_measurements(
 
     For history migrated from another system: every row is checked first, and
     one bad row (named by its line) refuses the whole file; nothing is written.
+    The file is UTF-8 (a byte order mark is accepted) unless --encoding names
+    another; docs/inputs.md says what else it must be.
     """
     actor = make_actor(actor_id, role)
-    rows = _read_measurement_rows(csv_file)
+    rows = read_measurement_rows(csv_file, csv_file.name, encoding=encoding, max_rows=max_rows)
     with open_app(ctx) as app:
         numbers = app.import_measurements(
-            goal_id, rows, actor=actor, expected_version=expected_version
+            goal_id, rows, actor=actor, expected_version=expected_version, max_rows=max_rows
         )
         if as_json:
             document = goal_document(app.get_goal(goal_id))
@@ -416,30 +433,6 @@ def import_measurements(
             emit(document)
         else:
             click.echo(f"imported {len(numbers)} measurements into goal {goal_id}")
-
-
-def _read_measurement_rows(csv_file: TextIO) -> list[tuple[float, Any, str | None]]:
-    reader = csv.DictReader(csv_file)
-    missing = {"value", "observed_on"} - set(reader.fieldnames or ())
-    if missing:
-        raise click.BadParameter(
-            f"the CSV file needs the columns value and observed_on (and optionally note); "
-            f"missing {', '.join(sorted(missing))}",
-            param_hint="CSV_FILE",
-        )
-    rows: list[tuple[float, Any, str | None]] = []
-    for line, record in enumerate(reader, start=2):
-        try:
-            value = float(record["value"])
-            observed_on = date.fromisoformat(record["observed_on"].strip())
-        except (TypeError, ValueError) as error:
-            raise InvalidValueError(
-                f"line {line} of the CSV file: value must be a number and observed_on a date "
-                f"(YYYY-MM-DD); {error}"
-            ) from None
-        note = (record.get("note") or "").strip() or None
-        rows.append((value, observed_on, note))
-    return rows
 
 
 @goal.command("correct")

@@ -27,13 +27,14 @@ limit), naming the input, what was wrong and what is accepted.
 
 from __future__ import annotations
 
+import codecs
 import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any, Final, TypeVar, cast
+from typing import Any, BinaryIO, Final, TypeVar, cast
 
 from goalpath.core.errors import InvalidValueError, LimitExceededError
 
@@ -43,6 +44,7 @@ __all__ = [
     "LATEST_DATE",
     "MAX_FIELD_LENGTH",
     "MAX_ID_LENGTH",
+    "MAX_LINE_LENGTH",
     "MAX_NUMBER",
     "SMALLEST_NUMBER",
     "TEXT_ENCODING",
@@ -55,9 +57,10 @@ __all__ = [
     "check_number",
     "check_tenant",
     "check_text_list",
-    "decode_text",
     "normalise_identity",
     "parse_number",
+    "text_lines",
+    "undecodable",
 ]
 
 MAX_NUMBER: Final = 1e9
@@ -81,6 +84,10 @@ MAX_ID_LENGTH: Final = 200
 
 MAX_FIELD_LENGTH: Final = 4000
 """The longest field of an imported table accepted, in characters (a measurement's note)."""
+
+MAX_LINE_LENGTH: Final = 65_536
+"""The longest line of a text file read line by line, in characters (far over any row's)."""
+
 
 DEFAULT_MAX_IMPORT_ROWS: Final = 10_000
 """The most rows one import takes unless the caller allows more (``--max-rows``, ``max_rows``)."""
@@ -319,38 +326,84 @@ def check_moment(name: str, value: object) -> datetime:
     return value
 
 
-def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
-    """``data`` decoded strictly: UTF-8 (a leading byte order mark dropped) or ``encoding``.
+def _codec(encoding: str | None) -> str:
+    """The codec to decode with: UTF-8 drops a leading byte order mark (spreadsheets write one)."""
+    name = TEXT_ENCODING if encoding is None else encoding
+    return "utf-8-sig" if name.lower().replace("_", "-") in ("utf-8", "utf8") else name
 
-    An undecodable byte is refused, naming ``source``, the line and the byte,
-    and saying how to fix it (save the file as UTF-8, or name its encoding);
-    so is an encoding Python does not know.
+
+def _unknown_encoding(encoding: str | None) -> InvalidValueError:
+    return InvalidValueError(
+        f"unknown text encoding {_shown(encoding)}; name one Python knows, such as "
+        "utf-8, cp1252, latin-1 or utf-16",
+        field="encoding",
+        accepted="a text encoding such as utf-8, cp1252, latin-1 or utf-16",
+    )
+
+
+def undecodable(
+    error: UnicodeDecodeError, source: str, encoding: str | None, line: int
+) -> InvalidValueError:
+    """The refusal of text that ``error`` could not decode, at ``line`` of ``source``.
+
+    It names the byte and says how to fix it: save the file as UTF-8, or
+    name its encoding.
     """
     name = TEXT_ENCODING if encoding is None else encoding
-    codec = "utf-8-sig" if name.lower().replace("_", "-") in ("utf-8", "utf8") else name
+    byte = bytes(error.object[error.start : error.start + 1]).hex()
+    hint = (
+        "save it as UTF-8, or name its encoding (--encoding cp1252, latin-1, utf-16...)"
+        if encoding is None
+        else f"check that {name} is its encoding"
+    )
+    return InvalidValueError(
+        f"{source} is not {name} text: byte 0x{byte} on line {line} cannot be decoded; {hint}",
+        field=source,
+        accepted=f"{name} text",
+    )
+
+
+def text_lines(
+    stream: BinaryIO, source: str, encoding: str | None = None, *, chunk_size: int = 65_536
+) -> Iterator[str]:
+    r"""The lines of a binary stream, decoded strictly as they are read, each ending in ``\n``.
+
+    UTF-8 (a leading byte order mark dropped) unless ``encoding`` is named.
+    The stream is read in chunks, so neither a huge file nor a huge line is
+    held in memory: an undecodable byte is refused (:func:`undecodable`,
+    naming its line), and so is a line over :data:`MAX_LINE_LENGTH`
+    characters (:class:`LimitExceededError`) and an encoding Python does not
+    know. Line ends are kept as they are (``\r\n`` too), for the ``csv`` module.
+    """
     try:
-        return data.decode(codec, errors="strict")
+        decoder = codecs.getincrementaldecoder(_codec(encoding))(errors="strict")
     except LookupError:
-        raise InvalidValueError(
-            f"unknown text encoding {_shown(encoding)}; name one Python knows, such as "
-            "utf-8, cp1252, latin-1 or utf-16",
-            field="encoding",
-            accepted="a text encoding such as utf-8, cp1252, latin-1 or utf-16",
-        ) from None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        byte = data[error.start : error.start + 1].hex()
-        hint = (
-            "save it as UTF-8, or name its encoding (--encoding cp1252, latin-1, utf-16...)"
-            if encoding is None
-            else f"check that {name} is its encoding"
-        )
-        raise InvalidValueError(
-            f"{source} is not {name} text: byte 0x{byte} on line {line} "
-            f"(offset {error.start}) cannot be decoded; {hint}",
-            field=source,
-            accepted=f"{name} text",
-        ) from None
+        raise _unknown_encoding(encoding) from None
+    line, pending = 1, ""
+    while True:
+        chunk = stream.read(chunk_size)
+        try:
+            pending += decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            at = line + bytes(error.object[: error.start]).count(b"\n")
+            raise undecodable(error, source, encoding, at) from None
+        *complete, pending = pending.split("\n")
+        for index, text in enumerate([*complete, pending]):
+            if len(text) > MAX_LINE_LENGTH:
+                raise LimitExceededError(
+                    f"line {line} of {source} is longer than {MAX_LINE_LENGTH:,} characters, "
+                    "more than any row goalpath accepts",
+                    field=source,
+                    limit=MAX_LINE_LENGTH,
+                    accepted=f"lines of at most {MAX_LINE_LENGTH:,} characters",
+                )
+            if index < len(complete):
+                yield f"{text}\n"
+                line += 1
+        if not chunk:
+            break
+    if pending:
+        yield pending
 
 
 def check_columns(

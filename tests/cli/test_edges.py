@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from goalpath.cli.main import cli
 from goalpath.core.application import local_today
+from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS
 
 PANIC = (
     "I will reduce my panic attacks from 3 to 1 per week within 6 weeks "
@@ -259,3 +260,121 @@ def test_an_unknown_tenant_is_refused_on_a_read_and_no_store_is_made(store: Stor
     _refused(store, ["--tenant", "nosuch", "plan", "show", "c"], "no goalpath store")
     _refused(store, ["goal", "show", "{goal}", "--tenant", "nosuch"], "no goalpath store")
     assert not any("nosuch" in path.name for path in store.folder.iterdir())
+
+
+# -- CSV files ------------------------------------------------------------------------
+
+DAY = (local_today() - timedelta(days=7)).isoformat()
+
+
+def _file(store: Store, name: str, data: bytes) -> str:
+    path = store.folder / "files" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "fragment"),
+    [
+        (
+            "latin1.csv",
+            f"value,observed_on,note\n2,{DAY},caf\xe9\n".encode("latin-1"),
+            "byte 0xe9 on line 2",
+        ),
+        (
+            "cp1252.csv",
+            f"value,observed_on,note\n2,{DAY},\u201cquoted\u201d\n".encode("cp1252"),
+            "byte 0x93",
+        ),
+        ("utf16.csv", f"value,observed_on\n2,{DAY}\n".encode("utf-16"), "not utf-8 text"),
+        ("one-field.csv", b"value,observed_on\n2\n", "line 2 of"),
+        (
+            "huge-field.csv",
+            f"value,observed_on,note\n2,{DAY},{'x' * 131_073}\n".encode(),
+            "longer than",
+        ),
+        (
+            "long-note.csv",
+            f"value,observed_on,note\n2,{DAY},{'x' * 4_001}\n".encode(),
+            "4,000 characters",
+        ),
+        ("value-twice.csv", f"value,observed_on,value\n2,{DAY},3\n".encode(), "twice"),
+        ("extra-column.csv", f"value,observed_on,mood\n2,{DAY},calm\n".encode(), "does not know"),
+        ("missing-column.csv", b"value\n2\n", "missing observed_on"),
+        (
+            "open-quote.csv",
+            f'value,observed_on,note\n2,{DAY},"unterminated\n'.encode(),
+            "not closed",
+        ),
+        ("stray-quote.csv", f'value,observed_on,note\n2,{DAY},"a"b\n'.encode(), "not well-formed"),
+        ("underscore.csv", f"value,observed_on\n1_0,{DAY}\n".encode(), "decimal digits 0-9"),
+        ("arabic.csv", f"value,observed_on\n\u0662,{DAY}\n".encode(), "decimal digits 0-9"),
+        ("fullwidth.csv", f"value,observed_on\n\uff12,{DAY}\n".encode(), "decimal digits 0-9"),
+        ("too-large.csv", f"value,observed_on\n1e308,{DAY}\n".encode(), "too large"),
+        ("bad-date.csv", b"value,observed_on\n2,01/05/2026\n", "YYYY-MM-DD"),
+        ("empty.csv", b"", "empty"),
+    ],
+)
+def test_a_malformed_csv_file_is_refused_whole(
+    store: Store, name: str, data: bytes, fragment: str
+) -> None:
+    _refused(store, ["goal", "import", "{goal}", _file(store, name, data)], fragment)
+
+
+def test_an_import_over_the_row_limit_is_refused_naming_the_limit(store: Store) -> None:
+    rows = "".join(f"2,{DAY}\n" for _ in range(DEFAULT_MAX_IMPORT_ROWS + 1))
+    path = _file(store, "many.csv", f"value,observed_on\n{rows}".encode())
+    _refused(
+        store, ["goal", "import", "{goal}", path], f"more than {DEFAULT_MAX_IMPORT_ROWS:,} rows"
+    )
+    _refused(store, ["goal", "import", "{goal}", path, "--max-rows", "3"], "more than 3 rows")
+    _refused(store, ["goal", "import", "{goal}", path, "--max-rows", "0"], "--max-rows", code=2)
+
+
+def test_an_unknown_encoding_is_refused(store: Store) -> None:
+    path = _file(store, "plain.csv", f"value,observed_on\n2,{DAY}\n".encode())
+    _refused(
+        store, ["goal", "import", "{goal}", path, "--encoding", "klingon"], "unknown text encoding"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "encoding"),
+    [
+        ("bom.csv", f"\ufeffvalue,observed_on,note\n2,{DAY},caf\u00e9\n".encode(), None),
+        (
+            "cp1252.csv",
+            f"value,observed_on,note\r\n2,{DAY},caf\u00e9\r\n".encode("cp1252"),
+            "cp1252",
+        ),
+        ("utf16.csv", f"value,observed_on,note\n2,{DAY},caf\u00e9\n".encode("utf-16"), "utf-16"),
+        ("spaced.csv", f" value , observed_on ,note\n 2 ,{DAY},caf\u00e9\n\n".encode(), None),
+    ],
+)
+def test_a_csv_file_with_a_bom_or_a_named_encoding_is_imported(
+    tmp_path: Path, name: str, data: bytes, encoding: str | None
+) -> None:
+    """A spreadsheet's UTF-8 with a byte order mark is accepted, and any encoding named."""
+    db = str(tmp_path / "bom.db")
+    start = (local_today() - timedelta(weeks=4)).isoformat()
+    opened = _invoke(
+        ["--db", db, "episode", "open", "--client", "c", "--therapist", "t", "--on", start,
+         "--json"]
+    )  # fmt: skip
+    created = _invoke(
+        ["--db", db, "goal", "create", json.loads(opened.stdout)["id"], "--statement", PANIC,
+         "--start", start, "--activate", "--json"]
+    )  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(data)
+    named = [] if encoding is None else ["--encoding", encoding]
+    result = _invoke(
+        ["--db", db, "goal", "import", json.loads(created.stdout)["id"], str(path), *named,
+         "--json"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["imported"] == [1]
+    assert document["measurements"][0]["value"] == 2.0
+    assert document["measurements"][0]["note"] == "caf\u00e9"

@@ -77,12 +77,12 @@ def test_one_bad_row_refuses_the_file_and_writes_nothing(tmp_path: Path) -> None
     assert json.loads(shown.stdout)["measurements"] == []
 
 
-def test_a_file_without_the_columns_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
     db = str(tmp_path / "i.db")
     goal = _goal(db)
     result = CliRunner().invoke(
         cli, ["--db", db, "goal", "import", goal, _csv(tmp_path, "score,date\n2,2026-01-01\n"),
               "--actor", "m"],
     )  # fmt: skip
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "observed_on" in result.stderr

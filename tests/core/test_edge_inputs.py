@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import re
@@ -21,10 +22,12 @@ from goalpath.core import Actor, GoalDefinition, GoalpathApp, draft_definition, 
 from goalpath.core.errors import InvalidValueError, LimitExceededError, StoreError
 from goalpath.core.inputs import (
     DEFAULT_MAX_IMPORT_ROWS,
+    MAX_LINE_LENGTH,
     MAX_NUMBER,
     SMALLEST_NUMBER,
     check_moment,
     parse_number,
+    text_lines,
 )
 from goalpath.core.values import Measure, Target
 from goalpath.projections.progress import percent_of_way
@@ -393,3 +396,40 @@ def test_times_outside_the_accepted_years_are_refused(app: GoalpathApp, moment: 
     with pytest.raises(InvalidValueError, match=r"accepted years|time zone"):
         app.access_log(principal=Actor("auditor-1", "auditor"), since=moment)
     assert list(app.iter_events()) == []
+
+
+@settings(max_examples=40)
+@given(
+    text=st.text(st.characters(exclude_categories=["Cs"]), max_size=60),
+    encoding=st.sampled_from([None, "utf-8", "utf-16", "utf-32-le"]),
+    bom=st.booleans(),
+    chunk_size=st.integers(1, 9),
+)
+def test_text_lines_decode_any_text_whatever_the_chunks(
+    text: str, encoding: str | None, bom: bool, chunk_size: int
+) -> None:
+    """Law: text_lines gives back the text, line by line, however the stream is cut into
+    chunks; a UTF-8 byte order mark is dropped."""
+    data = text.encode(encoding or "utf-8")
+    if bom and encoding is None:
+        data = b"\xef\xbb\xbf" + data
+    lines = list(text_lines(io.BytesIO(data), "f.csv", encoding, chunk_size=chunk_size))
+    assert "".join(lines) == text
+    assert all(line.endswith("\n") for line in lines[:-1])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 65_536])
+def test_an_undecodable_byte_is_refused_with_its_line(chunk_size: int) -> None:
+    data = "value\n1\n2 caf\u00e9\n".encode("latin-1")
+    with pytest.raises(InvalidValueError, match="byte 0xe9 on line 3") as refused:
+        list(text_lines(io.BytesIO(data), "f.csv", chunk_size=chunk_size))
+    assert refused.value.field == "f.csv"
+    with pytest.raises(InvalidValueError, match="unknown text encoding"):
+        list(text_lines(io.BytesIO(data), "f.csv", "klingon"))
+    assert list(text_lines(io.BytesIO(data), "f.csv", "latin-1"))[2] == "2 caf\u00e9\n"
+
+
+def test_a_line_over_the_limit_is_refused_without_reading_the_rest() -> None:
+    endless = io.BufferedReader(io.BytesIO(b"x" * (MAX_LINE_LENGTH + 10) + b"\n" * 10))
+    with pytest.raises(LimitExceededError, match="line 1"):
+        list(text_lines(endless, "f.csv"))

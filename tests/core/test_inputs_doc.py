@@ -24,6 +24,8 @@ def test_the_inputs_doc_states_the_limits_in_force() -> None:
         f"| {inputs.SMALLEST_NUMBER:.6f} | `SMALLEST_NUMBER` |",
         f"{inputs.DEFAULT_MAX_IMPORT_ROWS:,} (`DEFAULT_MAX_IMPORT_ROWS`)",
         f"{inputs.MAX_ID_LENGTH} characters (`MAX_ID_LENGTH`)",
+        f"{inputs.MAX_FIELD_LENGTH:,} characters (`MAX_FIELD_LENGTH`)",
+        f"{inputs.MAX_LINE_LENGTH:,} characters (`MAX_LINE_LENGTH`)",
         f"{MAX_STATEMENT_LENGTH:,} characters",
         f"{MAX_TEXT_LENGTH:,} characters",
         f"years {inputs.EARLIEST_DATE.year} to {inputs.LATEST_DATE.year}",
