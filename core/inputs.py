@@ -50,6 +50,7 @@ __all__ = [
     "TEXT_ENCODING",
     "bounded_rows",
     "check_columns",
+    "check_filter",
     "check_identity",
     "check_identity_list",
     "check_list",
@@ -234,6 +235,16 @@ def check_identity(name: str, value: object) -> str:
     if len(normalised) > MAX_ID_LENGTH:  # pragma: no cover - NFC of checked text is no longer
         raise LimitExceededError(f"{name} is too long", limit=MAX_ID_LENGTH)
     return normalised
+
+
+def check_filter(name: str, value: str | None) -> str | None:
+    """A read filter by an id (``client_id=``, ``therapist_id=``): ``None``, or an identity.
+
+    Checked as :func:`check_identity` checks ids (so a filter holding an
+    undecodable byte or a look-alike is refused, not sent to the store) and
+    NFC normalised, so it finds the ids as they are stored.
+    """
+    return None if value is None else check_identity(name, value)
 
 
 def check_list(name: str, value: object) -> tuple[object, ...]:

@@ -59,6 +59,7 @@ from goalpath.core.goal import Goal
 from goalpath.core.inputs import (
     DEFAULT_MAX_IMPORT_ROWS,
     bounded_rows,
+    check_filter,
     check_identity,
     check_identity_list,
     check_moment,
@@ -266,6 +267,8 @@ class GoalpathApp(SealedApplication):
         for moment, name in ((since, "since"), (until, "until")):
             if moment is not None:
                 check_moment(name, moment)
+        client_id = check_filter("client id", client_id)
+        actor_id = check_filter("actor id", actor_id)
         checked = as_principal(principal)
         self._authorize(checked, "access-log", Subject(client_id) if client_id else Subject())
         entries = [

@@ -7,6 +7,7 @@ import itertools
 import math
 import re
 import stat
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID
@@ -30,6 +31,7 @@ from goalpath.core.inputs import (
     text_lines,
 )
 from goalpath.core.values import Measure, Target
+from goalpath.projections import Projections
 from goalpath.projections.progress import percent_of_way
 from tests.postgres_support import PostgresTenant, require_postgres
 
@@ -433,3 +435,26 @@ def test_a_line_over_the_limit_is_refused_without_reading_the_rest() -> None:
     endless = io.BufferedReader(io.BytesIO(b"x" * (MAX_LINE_LENGTH + 10) + b"\n" * 10))
     with pytest.raises(LimitExceededError, match="line 1"):
         list(text_lines(endless, "f.csv"))
+
+
+@pytest.mark.parametrize("bad", ["t\udcff", "\uff54", "t\u202e", "t" * 201])
+def test_read_filters_refuse_what_ids_refuse(tmp_path: Path, bad: str) -> None:
+    """A read filter is an id: refused with a typed error, never handed to the store."""
+    with GoalpathApp(tmp_path / "r.db", today=lambda: TODAY) as app, Projections(app) as read:
+        _episode(app)
+        reads: list[Callable[[], object]] = [
+            lambda: read.episodes(client_id=bad),
+            lambda: read.episodes(therapist_id=bad),
+            lambda: read.goals(client_id=bad),
+            lambda: read.goals(therapist_id=bad),
+            lambda: read.plan_for_client(bad),
+            lambda: read.reviews_due(bad),
+            lambda: read.audit_log(actor_id=bad),
+            lambda: read.audit_log(client_id=bad),
+            lambda: read.caseload_outcomes(bad),
+            lambda: app.access_log(principal=Actor("auditor-1", "auditor"), client_id=bad),
+        ]
+        for attempt in reads:
+            with pytest.raises(InvalidValueError):
+                attempt()
+        assert [episode.client_id for episode in read.episodes(client_id="client-1")]
