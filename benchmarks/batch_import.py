@@ -33,6 +33,7 @@ from benchmarks._common import (
     ratio_stats,
 )
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.goal import Goal
 
 __all__ = ["NAME", "run"]
@@ -103,7 +104,7 @@ def _set_up(
         for index in range(goals_per_round):
             for ids in (ids_many, ids_single):
                 episode, goal = new_episode_and_goal(f"client-{number}-{index}")
-                app.save(episode, goal)
+                engine_of(app).save(episode, goal)
                 ids.append(goal.id)
             episode, goal = new_episode_and_goal(f"client-{number}-{index}")
             bare.save(episode, goal)

@@ -43,6 +43,7 @@ from psycopg import sql
 
 from benchmarks import Result
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
 from goalpath.core.storage.keys import MasterKey
@@ -371,10 +372,10 @@ def _catch_up(quick: bool) -> Result:
             BarePostgresApp(env=env) as bare,
         ):
             for aggregates in _history(events):
-                app.save(*aggregates)
+                engine_of(app).save(*aggregates)
             for aggregates in _history(events):
                 bare.save(*aggregates)
-            head = int(app.recorder.max_notification_id() or 0)
+            head = int(engine_of(app).recorder.max_notification_id() or 0)
             assert head == int(bare.recorder.max_notification_id() or 0)
             with Projections(app, batch_size=1000, catch_up_on_read=False) as projections:
                 for _ in range(rounds):

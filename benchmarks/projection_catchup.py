@@ -20,6 +20,7 @@ from typing import Final
 from benchmarks import Result
 from benchmarks._common import ratio_stats
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
@@ -68,7 +69,7 @@ def build_store(path: Path, events: int) -> int:
         for index in range(goal_count):
             if index % GOALS_PER_EPISODE == 0:
                 if episode is not None:
-                    app.save(episode, *pending)
+                    engine_of(app).save(episode, *pending)
                     pending = []
                 episode = Episode.open(
                     client_id=f"client-{index // GOALS_PER_EPISODE}",
@@ -103,11 +104,11 @@ def build_store(path: Path, events: int) -> int:
                     goal.measure(6 - (step % 6), observed_on=day, actor=THERAPIST, today=TODAY)
             pending.append(goal)
             if len(pending) >= 5:
-                app.save(*pending)
+                engine_of(app).save(*pending)
                 pending = []
         if episode is not None:
-            app.save(episode, *pending)
-        return int(app.recorder.max_notification_id() or 0)
+            engine_of(app).save(episode, *pending)
+        return int(engine_of(app).recorder.max_notification_id() or 0)
 
 
 def _catch_up(batched_path: Path, single_path: Path, events: int) -> tuple[list[float], ...]:

@@ -34,6 +34,7 @@ from benchmarks._common import (
     ratio_stats,
 )
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.goal import Goal
 
 __all__ = ["NAME", "run"]
@@ -52,7 +53,7 @@ def _sizes(quick: bool) -> tuple[int, int]:
 def _write_goal(app: GoalpathApp) -> UUID:
     """One goal of EVENTS events through goalpath's API (snapshots as the app is set)."""
     episode, goal = new_episode_and_goal("client-1")
-    app.save(episode, goal)
+    engine_of(app).save(episode, goal)
     remaining = EVENTS - 1
     step = 0
     while remaining:
@@ -102,10 +103,11 @@ def run(*, quick: bool = False) -> list[Result]:
         with GoalpathApp(gp_path, today=lambda: TODAY, master_key=BENCH_KEY) as writer:
             goal_id = _write_goal(writer)
             events = writer.goal_events(goal_id)
-            assert writer.snapshots is not None
-            latest = list(writer.snapshots.get(goal_id, desc=True, limit=1))
+            engine = engine_of(writer)
+            assert engine.snapshots is not None
+            latest = list(engine.snapshots.get(goal_id, desc=True, limit=1))
             if latest[0].originator_version != EVENTS:
-                writer.take_snapshot(goal_id)  # at the last version, as on the baseline's side
+                engine.take_snapshot(goal_id)  # at the last version, as on the baseline's side
         assert len(events) == EVENTS
         with BareApp(bare_path, snapshots=True) as bare_writer:
             bare_writer.save(*events)

@@ -39,6 +39,7 @@ from benchmarks._common import (
     ratio_stats,
 )
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.episode import Episode
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor
@@ -127,10 +128,10 @@ def build_practice(path: Path, clients: int) -> int:
                     episode.add_goal(goal.id, THERAPIST, stated_at=goal.created_on)
                     pending.append(goal)
                     batches[goal.id] = measurement_rows(per_goal[index], offset=number + index)
-            app.save(*pending)
+            engine_of(app).save(*pending)
             # A migration is an integration: the system role may import into every episode.
             app.import_measurements_of_goals(batches, actor=Actor("migration", "system"))
-        return int(app.recorder.max_notification_id() or 0)
+        return int(engine_of(app).recorder.max_notification_id() or 0)
 
 
 def _rebuild_memory(path: Path) -> dict[str, float]:

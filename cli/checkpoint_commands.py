@@ -16,6 +16,7 @@ import attrs
 import click
 
 from goalpath.cli.common import emit, json_option, open_app, refusals
+from goalpath.core.application.goalpath_app import GoalpathApp, engine_of
 from goalpath.core.storage.checkpoints import (
     DEFAULT_ORIGIN,
     CheckpointError,
@@ -40,8 +41,8 @@ from goalpath.core.storage.proof_verifier import (
 __all__ = ["CHECKPOINT_COMMANDS", "checked_against_checkpoints"]
 
 
-def _store_log(app: Any) -> tuple[list[LogLeaf], MerkleTree]:
-    leaves = read_leaves(app.recorder)
+def _store_log(app: GoalpathApp) -> tuple[list[LogLeaf], MerkleTree]:
+    leaves = read_leaves(engine_of(app).recorder)
     return leaves, MerkleTree.of_leaves(leaves)
 
 

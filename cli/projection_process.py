@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 
 from goalpath.cli.common import AppState, emit, group_of, json_option, open_app, refusals
 from goalpath.cli.input_types import tenant_option_value
-from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import GoalpathApp, engine_of
 from goalpath.core.errors import GoalpathError
 from goalpath.core.storage.postgres import postgres_conninfo
 from goalpath.core.storage.sqlite_files import ErasureIncompleteError
@@ -72,7 +72,7 @@ class _Waker:
         self.poll_seconds = poll_seconds
         self.stop = stop
         self._connection: Any = None
-        channel = getattr(app.recorder, "channel_name", None)
+        channel = getattr(engine_of(app).recorder, "channel_name", None)
         self._listen_to: tuple[str, str] | None = None
         if app.store.kind == "postgres" and channel:
             self._listen_to = (postgres_conninfo(app.store), channel)

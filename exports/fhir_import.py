@@ -27,7 +27,7 @@ from uuid import UUID
 
 import attrs
 
-from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import GoalpathApp, engine_of
 from goalpath.core.authorization import Principal, Subject, as_principal
 from goalpath.core.episode import Episode
 from goalpath.core.errors import GoalpathError, NotAuthorizedError
@@ -124,7 +124,7 @@ def import_bundle(
     measurements = sum(len(goal.measurements) for goal in goals)
     events = sum(len(aggregate.pending_events) for aggregate in aggregates)
     # One save of every aggregate: the recorder writes all their events in one transaction.
-    app._save(*aggregates, based_on={})  # the app's all-or-nothing save
+    engine_of(app)._save(*aggregates, based_on={})  # the app's all-or-nothing save
     return ImportedBundle(
         tuple(e.id for e in episodes), tuple(g.id for g in goals), measurements, events
     )

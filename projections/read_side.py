@@ -24,7 +24,7 @@ from uuid import UUID
 
 import attrs
 
-from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import GoalpathApp, engine_of
 from goalpath.core.errors import NotFoundError
 from goalpath.core.goal import REVIEWABLE_STATUSES
 from goalpath.core.inputs import check_filter, check_identity, check_moment
@@ -198,7 +198,7 @@ class Projections:
         self.store = store
         self.catch_up_on_read = catch_up_on_read
         self.runner = ProjectionRunner(
-            app,
+            engine_of(app),  # the notification log and the mapper
             store,
             default_projectors() if projectors is None else projectors,
             schema_version=SCHEMA_VERSION,

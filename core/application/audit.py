@@ -18,6 +18,7 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.application.goalpath_app import GoalpathApp, engine_of
 from goalpath.core.errors import ClientErasedError, InvalidValueError, TamperedError
 from goalpath.core.history import HistoryBuilder
 from goalpath.core.storage.mapper import CHAIN, open_envelope
@@ -67,7 +68,7 @@ stream id and version, its leaf in the store's Merkle log).
 
 
 def export_rows(
-    app: Any,
+    app: GoalpathApp,
     *,
     client_id: str | None = None,
     since: datetime | None = None,
@@ -88,18 +89,19 @@ def export_rows(
             raise InvalidValueError(f"--{name} needs a time zone; got {moment.isoformat()}")
     builder = HistoryBuilder()
     stream_clients: dict[UUID, str] = {}
-    record = app.keys.lookup(client_id) if client_id is not None else None
+    engine = engine_of(app)
+    record = engine.keys.lookup(client_id) if client_id is not None else None
     client_key = record.key_id if record is not None else None
     position = 1
     while True:
         if stop is not None and position > stop:
             return
-        notifications = app.recorder.select_notifications(start=position, limit=batch, stop=stop)
+        notifications = engine.recorder.select_notifications(start=position, limit=batch, stop=stop)
         if not notifications:
             return
         for notification in notifications:
             try:
-                domain_event = app.mapper.to_domain_event(notification)
+                domain_event = engine.mapper.to_domain_event(notification)
             except ClientErasedError:
                 key_id = open_envelope(notification).key_id
                 wanted = client_id is None or key_id == client_key
@@ -181,7 +183,7 @@ class VerifiedExport:
 
 
 def verified_export(
-    app: Any,
+    app: GoalpathApp,
     *,
     origin: str,
     client_id: str | None = None,
@@ -195,7 +197,7 @@ def verified_export(
     Raises:
         ExportRefusedError: the store does not verify; nothing was exported.
     """
-    leaves = read_leaves(app.recorder)
+    leaves = read_leaves(engine_of(app).recorder)
     tree = MerkleTree.of_leaves(leaves)
     report = app.verify()
     if not report.ok:

@@ -17,13 +17,9 @@ command marked :func:`retried_on_conflict` then loads again and retries.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
-import random
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
@@ -47,6 +43,7 @@ from goalpath.core.application.snapshots import BestEffortSnapshots
 from goalpath.core.application.unit_of_work import PendingWrites
 from goalpath.core.effective_time import in_force_on
 from goalpath.core.errors import (
+    ClientErasedError,
     ConflictError,
     DuplicateIdError,
     GoalpathError,
@@ -76,36 +73,19 @@ from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import as_uuid, check_date
 
 __all__ = [
-    "CONFLICT_ATTEMPTS",
     "DEFAULT_SNAPSHOT_INTERVAL",
     "KEY_STORE_VARIABLE",
     "SEALED_RECORDERS",
     "SealedApplication",
     "local_today",
-    "retried_on_conflict",
 ]
 
 DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
 
 
-CONFLICT_ATTEMPTS: Final = 8
-"""How many times a :func:`retried_on_conflict` command is tried before its conflict is raised.
-
-Threads sharing one application never conflict (see :meth:`SealedApplication._changing`);
-this bound is for applications in other processes writing the same aggregate. Measured
-with four applications measuring one goal as fast as they can (no pause between
-commands), 200 measurements: with no retry 58 to 142 were refused, with 5 attempts 3
-to 41, with 8 attempts 1 to 10 (SQLite and PostgreSQL); the refused raise ConflictError.
-"""
-
 AGGREGATE_LOCKS: Final = 64
 """Stripes of the per-aggregate command locks of one application (bounded memory)."""
-
-_RETRY_PAUSE_SECONDS: Final = 0.005
-"""The first pause before a retry (doubling, randomised), so racing processes fall out of step."""
-
-_LONGEST_RETRY_PAUSE_SECONDS: Final = 0.2
 
 TAggregate = TypeVar("TAggregate", bound=Aggregate)
 P = ParamSpec("P")
@@ -127,41 +107,18 @@ def local_today() -> date:
     return datetime.now(UTC).astimezone().date()
 
 
-def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
-    """Mark a command whose outcome does not depend on the version it loaded.
-
-    Without an ``expected_version`` from the caller, a version conflict
-    (another application or process saved the aggregate between this
-    command's load and its save, and nothing of this command was written)
-    makes the whole command run again on a fresh load, up to
-    :data:`CONFLICT_ATTEMPTS` times, with a short randomised pause between
-    attempts; the last conflict is raised. Every rule is checked again on
-    each attempt. With ``expected_version`` the caller asked to act on the
-    version it saw: the conflict is raised at once. The command must take
-    ``expected_version`` as a keyword-only parameter.
-    """
-    parameter = inspect.signature(command).parameters.get("expected_version")
-    if parameter is None or parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
-        msg = f"{command.__qualname__} must take expected_version as a keyword-only parameter"
-        raise TypeError(msg)
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        if kwargs.get("expected_version") is not None:
-            return command(*args, **kwargs)
-        for attempt in range(1, CONFLICT_ATTEMPTS):
-            try:
-                return command(*args, **kwargs)
-            except ConflictError:
-                longest = min(_RETRY_PAUSE_SECONDS * 2**attempt, _LONGEST_RETRY_PAUSE_SECONDS)
-                time.sleep(random.uniform(0, longest))  # noqa: S311  # jitter, not a secret
-        return command(*args, **kwargs)
-
-    return run
-
-
 class SealedApplication(BestEffortSnapshots, Application[UUID]):
-    """An eventsourcing application on a sealed goalpath store; see :class:`GoalpathApp`."""
+    """The eventsourcing application behind a :class:`GoalpathApp`: goalpath's engine.
+
+    It holds the library's persistence methods (``save``, ``repository``,
+    ``take_snapshot``, the recorder and the notification log), which bypass
+    every goalpath check; a :class:`~goalpath.core.application.GoalpathApp`
+    holds one privately and exposes only goalpath's commands and reads.
+    goalpath's own packages reach it through
+    :func:`~goalpath.core.application.goalpath_app.engine_of`.
+    """
+
+    name = "goalpath"
 
     _unit: PendingWrites | None = None
     """Set on the copy a unit of work gives its block: saves are kept there until it ends."""
@@ -423,6 +380,26 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         if expected_version is not None and aggregate.version != expected_version:
             raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
         return aggregate
+
+    def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]:
+        """Yield ``(position, event)`` for every readable event in recording order, streaming.
+
+        Events of an erased client cannot be read and are left out.
+        """
+        position = start
+        while True:
+            notifications = self.recorder.select_notifications(start=position, limit=batch)
+            if not notifications:
+                return
+            # Another process may have erased a client since this one cached their key.
+            self.sealing.refresh_erased(notifications)
+            for notification in notifications:
+                try:
+                    domain_event = self.mapper.to_domain_event(notification)
+                except ClientErasedError:
+                    continue
+                yield notification.id, domain_event
+            position = notifications[-1].id + 1
 
     # -- time travel ------------------------------------------------------------
 

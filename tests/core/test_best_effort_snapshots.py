@@ -18,6 +18,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from tests.conftest import AppFactory
 
@@ -40,16 +41,18 @@ def _goal(app: GoalpathApp) -> UUID:
 
 
 def _snapshot_versions(app: GoalpathApp, goal_id: UUID) -> list[int]:
-    assert app.snapshots is not None
-    return [snapshot.originator_version for snapshot in app.snapshots.get(goal_id)]
+    stored = engine_of(app).snapshots
+    assert stored is not None
+    return [snapshot.originator_version for snapshot in stored.get(goal_id)]
 
 
 class _FailingSnapshots:
     """The snapshot store's recorder, refusing its next ``failures`` writes."""
 
     def __init__(self, app: GoalpathApp, failures: int) -> None:
-        assert app.snapshots is not None
-        self.recorder: Any = app.snapshots.recorder
+        stored = engine_of(app).snapshots
+        assert stored is not None
+        self.recorder: Any = stored.recorder
         self.insert = self.recorder.insert_events
         self.failures = failures
 

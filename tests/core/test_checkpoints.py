@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from goalpath.core import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.storage import fast_paths
 from goalpath.core.storage.checkpoints import SigningKey, check_checkpoints, sign_checkpoint
 from goalpath.core.storage.merkle_log import MerkleTree, read_leaves
@@ -133,7 +134,7 @@ def test_the_stale_seal_splice_is_detected(tmp_path: Path, keys: LogKeys) -> Non
     with GoalpathApp(db, today=lambda: TODAY) as app:
         add_client(app, "client-old")
         spliced = app.verify().records_checked
-        old_streams = sorted({leaf.stream_id for leaf in read_leaves(app.recorder)})
+        old_streams = sorted({leaf.stream_id for leaf in read_leaves(engine_of(app).recorder)})
     with sqlite3.connect(db) as connection:
         stale_seal = connection.execute(
             "SELECT records, last_position, mac FROM goalpath_seal"
@@ -166,7 +167,7 @@ def test_two_streams_swapping_positions_is_detected(tmp_path: Path, keys: LogKey
     db = tmp_path / "swap.db"
     with GoalpathApp(db, today=lambda: TODAY) as app:
         add_client(app, "client-1")
-        leaves = read_leaves(app.recorder)
+        leaves = read_leaves(engine_of(app).recorder)
     kept = checkpoint(db, keys, tmp_path / "before.txt")
     first, second = next(
         (a, b) for a, b in itertools.pairwise(leaves) if a.stream_id != b.stream_id
@@ -194,10 +195,10 @@ def test_the_fast_read_of_the_leaves_gives_the_librarys_leaves(
         app.erase_client("client-1", reason="request 4", actor=SUPERVISOR)
     execute(db, ("UPDATE stored_events SET state = x'0102' WHERE rowid = 2", ()))
     with GoalpathApp(db, today=lambda: TODAY) as app:
-        fast = read_leaves(app.recorder)
-        assert read_leaves(app.recorder, stop=3) == fast[:3]
+        fast = read_leaves(engine_of(app).recorder)
+        assert read_leaves(engine_of(app).recorder, stop=3) == fast[:3]
         monkeypatch.setattr(fast_paths, "ENABLED", False)
-        assert read_leaves(app.recorder) == fast
+        assert read_leaves(engine_of(app).recorder) == fast
 
 
 def test_a_checkpoint_of_another_key_or_altered_is_refused(tmp_path: Path, keys: LogKeys) -> None:
@@ -271,10 +272,10 @@ def test_a_store_that_only_grew_passes_against_every_earlier_checkpoint(
                     goals.append(add_client(app, f"client-{number}", measurements=argument))
                 else:
                     measure(app, goals[argument % len(goals)], 2, argument)
-                tree = MerkleTree.of_leaves(read_leaves(app.recorder))
+                tree = MerkleTree.of_leaves(read_leaves(engine_of(app).recorder))
                 note = sign_checkpoint(Checkpoint(key.name, tree.size, tree.root()), key)
                 kept.append((f"after write {number}", open_checkpoint(note, key.verifier())))
-            final = MerkleTree.of_leaves(read_leaves(app.recorder))
+            final = MerkleTree.of_leaves(read_leaves(engine_of(app).recorder))
             assert check_checkpoints(final, kept, key.name) == []
             assert app.verify().ok
 
@@ -291,7 +292,7 @@ def test_postgresql_position_swap_is_detected(pg_tenant: PostgresTenant) -> None
         pg_tenant.url, tenant=pg_tenant.tenant, master_key=pg_tenant.master_key, today=lambda: TODAY
     ) as app:
         add_client(app, "client-pg")
-        leaves = read_leaves(app.recorder)
+        leaves = read_leaves(engine_of(app).recorder)
         tree = MerkleTree.of_leaves(leaves)
         kept = open_checkpoint(
             sign_checkpoint(Checkpoint(key.name, tree.size, tree.root()), key), key.verifier()
@@ -313,6 +314,6 @@ def test_postgresql_position_swap_is_detected(pg_tenant: PostgresTenant) -> None
                     (new, old),
                 )
         assert app.verify().ok
-        after = MerkleTree.of_leaves(read_leaves(app.recorder))
+        after = MerkleTree.of_leaves(read_leaves(engine_of(app).recorder))
         problems = check_checkpoints(after, [("before", kept)], key.name)
         assert [problem.kind for problem in problems] == ["inconsistent"]

@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import ConflictError, DuplicateIdError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
@@ -44,7 +45,7 @@ def stored_records(app: GoalpathApp) -> list[StoredRecord]:
     """Every stored event as the store holds it (stream, version, topic, bytes)."""
     return [
         (n.originator_id, n.originator_version, n.topic, bytes(n.state))
-        for n in app.recorder.select_notifications(start=1, limit=10**9)
+        for n in engine_of(app).recorder.select_notifications(start=1, limit=10**9)
     ]
 
 
@@ -65,7 +66,7 @@ def interleave(
     monkeypatch: pytest.MonkeyPatch, stale: GoalpathApp, other_write: Callable[[], object]
 ) -> None:
     """Make ``other_write`` land right after ``stale``'s next load, before it saves."""
-    original = stale.repository.get
+    original = engine_of(stale).repository.get
     done = False
 
     def get_then_let_the_other_writer_in(*args: Any, **kwargs: Any) -> Any:
@@ -76,7 +77,7 @@ def interleave(
             other_write()
         return loaded
 
-    monkeypatch.setattr(stale.repository, "get", get_then_let_the_other_writer_in)
+    monkeypatch.setattr(engine_of(stale).repository, "get", get_then_let_the_other_writer_in)
 
 
 STALE_COMMANDS: dict[str, Callable[[GoalpathApp, UUID], object]] = {

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from goalpath.cli.main import cli
 from goalpath.core import Actor, GoalpathApp, draft_definition
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import (
     ClientErasedError,
     InvalidCommandError,
@@ -234,7 +235,7 @@ def test_an_erasure_reaches_applications_that_cached_the_key(tmp_path: Path) -> 
             worker.record_measurement(goal, 1, observed_on=TODAY, actor=THERAPIST)
         with pytest.raises(ClientErasedError):
             worker.get_goal(goal, version=1)
-        assert len(host.recorder.select_events(goal)) == events_before
+        assert len(engine_of(host).recorder.select_events(goal)) == events_before
 
 
 def test_an_erasure_blocked_by_a_reader_says_so_and_purge_completes_it(tmp_path: Path) -> None:

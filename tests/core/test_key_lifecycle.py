@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from goalpath.core import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import TamperedError
 from goalpath.core.storage.keys import KeyConfigurationError, MasterKey
 from tests.core.history_support import SUPERVISOR, TODAY, add_client, execute, measure
@@ -85,8 +86,8 @@ def test_swapped_lookups_are_reported_before_and_after_an_erasure(tmp_path: Path
         # Erasing client-b through the swapped row would destroy client-a's key: refused.
         with pytest.raises(TamperedError, match="could destroy another client's key"):
             app.erase_client("client-b", reason="request 7", actor=SUPERVISOR)
-        assert not app.keys.is_erased(UUID(key_ids[0]))
-        assert not app.keys.is_erased(UUID(key_ids[1]))
+        assert not engine_of(app).keys.is_erased(UUID(key_ids[0]))
+        assert not engine_of(app).keys.is_erased(UUID(key_ids[1]))
 
 
 def test_a_destroyed_key_put_back_is_reported(tmp_path: Path) -> None:
@@ -150,7 +151,7 @@ def test_an_old_store_gets_its_key_check_and_seals_on_first_open_with_the_right_
     _two_clients(db)
     execute(db, ("DROP TABLE goalpath_key_check", ()), ("DROP TABLE goalpath_key_seals", ()))
     with GoalpathApp(db, today=lambda: TODAY, master_key=MasterKey.generate()) as wrong:
-        assert wrong.keys.master_key_problem is not None
+        assert engine_of(wrong).keys.master_key_problem is not None
     assert _row_counts(db)["goalpath_key_check"] == 0  # a wrong key records nothing
     with GoalpathApp(db, today=lambda: TODAY) as right:
         assert right.verify().ok

@@ -24,7 +24,8 @@ from uuid import UUID
 import pytest
 
 from goalpath.core.application import GoalpathApp
-from goalpath.core.application.sealed import CONFLICT_ATTEMPTS, retried_on_conflict
+from goalpath.core.application.goalpath_app import engine_of
+from goalpath.core.application.retries import CONFLICT_ATTEMPTS, retried_on_conflict
 from goalpath.core.episode import Episode
 from goalpath.core.errors import ConflictError
 from goalpath.core.goal import Goal
@@ -68,7 +69,7 @@ def _in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
 def _records(app: GoalpathApp) -> list[tuple[Any, ...]]:
     return [
         (n.originator_id, n.originator_version, n.topic, bytes(n.state))
-        for n in app.recorder.select_notifications(start=1, limit=10**9)
+        for n in engine_of(app).recorder.select_notifications(start=1, limit=10**9)
     ]
 
 
@@ -164,7 +165,7 @@ def test_a_conflict_with_another_application_is_retried_until_the_attempts_run_o
     stale = shared_app_factory()
     goal_id = _active_goal(writer)
     loads = 0
-    original = stale.repository.get
+    original = engine_of(stale).repository.get
 
     def get_then_let_the_other_writer_in(*args: Any, **kwargs: Any) -> Any:
         nonlocal loads
@@ -174,7 +175,7 @@ def test_a_conflict_with_another_application_is_retried_until_the_attempts_run_o
             writer.record_measurement(goal_id, 1, actor=OTHER, observed_on=TODAY)
         return loaded
 
-    monkeypatch.setattr(stale.repository, "get", get_then_let_the_other_writer_in)
+    monkeypatch.setattr(engine_of(stale).repository, "get", get_then_let_the_other_writer_in)
     with pytest.raises(ConflictError):
         stale.record_measurement(goal_id, 2, actor=THERAPIST, observed_on=TODAY)
 
@@ -240,7 +241,7 @@ def test_a_key_insert_waiting_for_the_write_lock_does_not_hold_up_key_lookups(
     path = str(tmp_path / "keys.db")
     with GoalpathApp(path, today=lambda: TODAY, lock_timeout_seconds=30) as app:
         _active_goal(app)
-        record = app.keys.lookup("client-1")
+        record = engine_of(app).keys.lookup("client-1")
         assert record is not None
         inserting = threading.Event()
         original_insert = SQLiteClientKeyStore._insert
@@ -263,7 +264,9 @@ def test_a_key_insert_waiting_for_the_write_lock_does_not_hold_up_key_lookups(
             )
             new_client.start()
             assert inserting.wait(GAVE_UP_SECONDS)
-            lookup = threading.Thread(target=app.keys.check_not_erased, args=(record.key_id,))
+            lookup = threading.Thread(
+                target=engine_of(app).keys.check_not_erased, args=(record.key_id,)
+            )
             lookup.start()
             lookup.join(GAVE_UP_SECONDS)
             held_up = lookup.is_alive()
@@ -273,7 +276,7 @@ def test_a_key_insert_waiting_for_the_write_lock_does_not_hold_up_key_lookups(
         new_client.join()
         lookup.join()
         assert not held_up, "a key lookup waited behind a key insert that waited for the file"
-        assert app.keys.lookup("client-new") is not None
+        assert engine_of(app).keys.lookup("client-new") is not None
 
 
 def test_only_a_command_with_a_keyword_only_expected_version_can_be_retried() -> None:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import (
     ConflictError,
     DuplicateIdError,
@@ -56,7 +57,7 @@ def stored_records(app: GoalpathApp) -> list[StoredRecord]:
     """Every stored event, in recording order, as the store holds it."""
     return [
         (n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
-        for n in app.recorder.select_notifications(start=1, limit=10**9)
+        for n in engine_of(app).recorder.select_notifications(start=1, limit=10**9)
     ]
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.goal import Goal
 from tests.conftest import AppFactory
 from tests.strategies import CATALOG, THERAPIST, GoalStep, goal_histories, open_standard_episode
@@ -59,7 +60,8 @@ def test_replaying_a_goals_events_reproduces_it_exactly(
         assert comparable(app.get_goal(goal_id, version=version)) == comparable(
             fold(events[:version])
         )
-    snapshots = list(app.snapshots.get(goal_id)) if app.snapshots is not None else []
+    stored = engine_of(app).snapshots
+    snapshots = list(stored.get(goal_id)) if stored is not None else []
     expected_snapshots = len(events) // interval if interval else 0
     assert [s.originator_version for s in snapshots] == [
         interval * n for n in range(1, expected_snapshots + 1)
@@ -95,8 +97,9 @@ def test_a_snapshot_is_what_the_events_say_at_its_version(app_factory: AppFactor
     )
     for value in (3, 2, 2, 1, 1):
         app.record_measurement(goal_id, value, actor=THERAPIST)
-    assert app.snapshots is not None
-    snapshots = list(app.snapshots.get(goal_id))
+    stored = engine_of(app).snapshots
+    assert stored is not None
+    snapshots = list(stored.get(goal_id))
     assert [s.originator_version for s in snapshots] == [3, 6]
     events = app.goal_events(goal_id)
     for snapshot in snapshots:

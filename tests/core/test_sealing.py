@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from goalpath.core import Actor, GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.storage.mapper import _Nonces
 
 
@@ -54,8 +55,8 @@ def test_positions_reported_by_a_save_are_the_stored_positions(tmp_path: Path) -
         goal = first.get_episode(episode)
         goal.record_session(held_on=today, attended=True, actor=actor, today=today)
         goal.record_session(held_on=today, attended=False, actor=actor, today=today)
-        recordings = first.save(goal)
+        recordings = engine_of(first).save(goal)
         reported = [recording.notification.id for recording in recordings]
-        stored = [n.id for n in first.recorder.select_notifications(start=1, limit=100)]
+        stored = [n.id for n in engine_of(first).recorder.select_notifications(start=1, limit=100)]
         assert reported == stored[-2:]
         assert first.verify().ok

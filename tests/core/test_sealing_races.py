@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 
 from goalpath.core import Actor, GoalpathApp, draft_definition
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import ClientErasedError, ConflictError
 from goalpath.core.storage import sealed_recorders
 from goalpath.core.storage.keys import MasterKey
@@ -52,7 +53,7 @@ def test_a_failed_save_never_lends_its_hash_to_another_threads_save(tmp_path: Pa
         goal_c = shared.get_goal(goal_id)
         loaded_c = goal_c.version
         sealed, release = threading.Event(), threading.Event()
-        real_insert = shared.recorder.insert_events
+        real_insert = engine_of(shared).recorder.insert_events
 
         def insert(stored: Any, **kwargs: Any) -> Any:
             if threading.current_thread().name == "B":
@@ -60,13 +61,13 @@ def test_a_failed_save_never_lends_its_hash_to_another_threads_save(tmp_path: Pa
                 release.wait(10)
             return real_insert(stored, **kwargs)
 
-        shared.recorder.insert_events = insert  # type: ignore[method-assign,assignment]
+        engine_of(shared).recorder.insert_events = insert  # type: ignore[method-assign,assignment]
         outcome: list[BaseException] = []
 
         def save_b() -> None:
             goal_b.measure(3, observed_on=TODAY, actor=THERAPIST, today=TODAY)
             try:
-                shared._save(goal_b, based_on={goal_id: loaded_b})
+                engine_of(shared)._save(goal_b, based_on={goal_id: loaded_b})
             except ConflictError as error:
                 outcome.append(error)
 
@@ -74,7 +75,7 @@ def test_a_failed_save_never_lends_its_hash_to_another_threads_save(tmp_path: Pa
         thread.start()
         assert sealed.wait(10)
         goal_c.measure(4, observed_on=TODAY, actor=THERAPIST, today=TODAY)
-        shared._save(goal_c, based_on={goal_id: loaded_c})
+        engine_of(shared)._save(goal_c, based_on={goal_id: loaded_c})
         release.set()
         thread.join()
         assert len(outcome) == 1
@@ -96,16 +97,16 @@ def test_verify_raises_no_false_alarm_when_records_land_during_the_check(
     ):
         goal_id = _goal(writer)
         before = auditor.verify().records_checked
-        real_select = auditor.recorder.select_notifications
+        real_select = engine_of(auditor).recorder.select_notifications
         landed: list[int] = []
 
         def select_while_writing(*args: Any, **kwargs: Any) -> Any:
             landed.append(writer.record_measurement(goal_id, 2, observed_on=TODAY, actor=THERAPIST))
             return real_select(*args, **kwargs)
 
-        auditor.recorder.select_notifications = select_while_writing  # type: ignore[method-assign]
+        engine_of(auditor).recorder.select_notifications = select_while_writing  # type: ignore[method-assign]
         during = auditor.verify()
-        auditor.recorder.select_notifications = real_select  # type: ignore[method-assign]
+        engine_of(auditor).recorder.select_notifications = real_select  # type: ignore[method-assign]
         assert landed, "records landed while the check ran"
         assert during.ok, during.problems
         assert during.records_checked == before

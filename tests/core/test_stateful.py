@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 )
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import (
     ConflictError,
     DuplicateIdError,
@@ -167,7 +168,7 @@ class GoalpathMachine(RuleBasedStateMachine):
     def records(self) -> list[tuple[int, str, bytes]]:
         return [
             (n.id, n.topic, bytes(n.state))
-            for n in self.app.recorder.select_notifications(start=1, limit=10**9)
+            for n in engine_of(self.app).recorder.select_notifications(start=1, limit=10**9)
         ]
 
     def attempt(

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.episode import Episode
 from goalpath.core.errors import (
     ConflictError,
@@ -54,7 +55,7 @@ def store_contents(app: GoalpathApp) -> Contents:
         return schema_contents(app.store_location, app.store.schema)
     return [
         (n.id, n.originator_id, n.originator_version, n.topic, bytes(n.state))
-        for n in app.recorder.select_notifications(start=1, limit=10**9)
+        for n in engine_of(app).recorder.select_notifications(start=1, limit=10**9)
     ]
 
 
@@ -114,10 +115,10 @@ def test_a_unit_failing_at_the_second_goal_leaves_the_store_byte_identical(
 
 @pytest.mark.usefixtures("existing")
 def test_a_unit_writes_every_command_in_one_transaction(app: GoalpathApp) -> None:
-    head = int(app.recorder.max_notification_id() or 0)
+    head = int(engine_of(app).recorder.max_notification_id() or 0)
     with app.unit_of_work() as work:
         episode = open_episode_with_goals(work, "panic-slower")
-        assert app.recorder.max_notification_id() == head  # nothing written yet
+        assert engine_of(app).recorder.max_notification_id() == head  # nothing written yet
     goals = app.list_goals(episode)
     assert [g.definition for g in goals] == [
         CATALOG["panic"].definition,
@@ -125,7 +126,7 @@ def test_a_unit_writes_every_command_in_one_transaction(app: GoalpathApp) -> Non
     ]
     assert all(g.status == "active" for g in goals)
     # episode opened, two goals created, two goals added to the episode
-    assert int(app.recorder.max_notification_id() or 0) == head + 5
+    assert int(engine_of(app).recorder.max_notification_id() or 0) == head + 5
     assert app.verify().ok
 
 
@@ -284,7 +285,7 @@ def test_a_unit_in_a_hosts_transaction_rolls_back_with_it(
         host.execute("CREATE TEMPORARY TABLE host_orders (id int)")  # the host's own write
         with pg_app.unit_of_work(connection=host) as work:
             episode = open_episode_with_goals(work, "panic-slower", client_id="client-1")
-        recorder = pg_app.recorder
+        recorder = engine_of(pg_app).recorder
         assert isinstance(recorder, SealedPostgresApplicationRecorder)
         table = sql.Identifier(tenant.schema, recorder.events_table_name)
         in_host = host.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()

@@ -12,6 +12,7 @@ from click.testing import Result
 
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import local_today
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.values import Actor
 from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import gad7_definition, phq9_definition
@@ -130,7 +131,7 @@ def test_reviews_due_per_therapist(demo: dict[str, Any]) -> None:
 def test_audit_log_filters_by_goal_actor_client_and_time(demo: dict[str, Any]) -> None:
     db, goal_id = demo["db"], str(demo["goal_ids"][0])
     with db.app() as app:
-        head = int(app.recorder.max_notification_id() or 0)
+        head = int(engine_of(app).recorder.max_notification_id() or 0)
     everything = run_json(db, "audit", "log")["entries"]
     assert [entry["position"] for entry in everything] == list(range(1, head + 1))
     for_goal = run_json(db, "audit", "log", "--goal", goal_id)["entries"]

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.values import Actor, GoalDefinition
 from goalpath.projections import Projections, SQLiteReadModelStore
 from tests.conftest import fixed_today
@@ -81,7 +82,7 @@ def test_a_rebuild_after_an_erasure_skips_the_unreadable_events(tmp_path: Path) 
         app.erase_client("client-gone", reason="retention", actor=Actor("system", "system"))
         with Projections(app) as projections:
             result = projections.rebuild()
-            assert result.position == app.recorder.max_notification_id()
+            assert result.position == engine_of(app).recorder.max_notification_id()
             assert projections.status().rows["gp_goals"] == 0
             assert [e.stream_type for e in projections.audit_log()] == ["erasure"]
 

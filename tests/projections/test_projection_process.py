@@ -23,6 +23,7 @@ from typing import Any, Final
 import pytest
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.projections import Projections, SQLiteReadModelStore
 from tests.projections.event_writer import write_round
 from tests.projections.stores import ProjectionStore
@@ -83,7 +84,7 @@ def _started(process: subprocess.Popen[str]) -> str:
 
 
 def _head(app: GoalpathApp) -> int:
-    return int(app.recorder.max_notification_id() or 0)
+    return int(engine_of(app).recorder.max_notification_id() or 0)
 
 
 def _rebuilt(app: GoalpathApp) -> dict[str, list[tuple[Any, ...]]]:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from goalpath.cli.demo import build_demo
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.storage.postgres import postgres_conninfo
 from goalpath.projections import ProjectionError, Projections, SQLiteReadModelStore
 from goalpath.projections.current_state import StateProjector
@@ -94,7 +95,7 @@ def _check_incremental_equals_rebuilt(
     if app.store.kind == "postgres":
         expected = _as_postgres_text(expected)
     assert incremental.dump() == expected
-    assert len(_audit_positions(incremental)) == app.recorder.max_notification_id()
+    assert len(_audit_positions(incremental)) == engine_of(app).recorder.max_notification_id()
 
     for episode_id in episode_ids:
         plan = incremental.plan_for_episode(episode_id, today=TODAY)
@@ -119,7 +120,7 @@ def _as_postgres_text(dump: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[
 
 
 def _head(app: GoalpathApp) -> int:
-    return int(app.recorder.max_notification_id() or 0)
+    return int(engine_of(app).recorder.max_notification_id() or 0)
 
 
 def _file_app(store: ProjectionStore) -> GoalpathApp:
@@ -207,7 +208,7 @@ def test_two_runners_on_one_store_apply_every_event_exactly_once(
     build_demo(writer, TODAY)
     for _ in range(3):
         build_demo(writer, TODAY)
-    head = int(writer.recorder.max_notification_id() or 0)
+    head = int(engine_of(writer).recorder.max_notification_id() or 0)
     apps = [_file_app(projection_store) for _ in range(2)]
     runners = [Projections(app, batch_size=3, catch_up_on_read=False) for app in apps]
     errors: list[BaseException] = []
@@ -305,7 +306,7 @@ def test_a_store_at_another_schema_version_is_rebuilt(projection_store: Projecti
 
 def test_a_batch_size_below_one_is_refused() -> None:
     with _memory_app() as app, pytest.raises(ProjectionError, match="batch size"):
-        ProjectionRunner(app, SQLiteReadModelStore(":memory:"), [], batch_size=0)
+        ProjectionRunner(engine_of(app), SQLiteReadModelStore(":memory:"), [], batch_size=0)
 
 
 def test_a_locked_store_is_reported_as_a_projection_error(tmp_path: Path) -> None:

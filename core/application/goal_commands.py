@@ -1,0 +1,361 @@
+"""The goal commands: stating, refining, activating, measuring, reviewing and retiring goals.
+
+Each loads a goal (and its episode, for the policy), is authorized, calls
+one command method of :class:`~goalpath.core.goal.Goal`, where the rule
+lives, and lets the engine save the new events. Part of
+:class:`~goalpath.core.application.GoalpathApp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, Final
+from uuid import UUID
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+
+from goalpath.core.application.access_control import AccessControl
+from goalpath.core.application.retries import retried_on_conflict
+from goalpath.core.authorization import Principal
+from goalpath.core.episode import Episode
+from goalpath.core.errors import DuplicateIdError, GoalpathError, InvalidValueError
+from goalpath.core.goal import Goal
+from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS, bounded_rows
+from goalpath.core.storage.replay import append_events
+from goalpath.core.values import (
+    AchievementStatus,
+    Actor,
+    Focus,
+    GoalArea,
+    GoalDefinition,
+    Measure,
+    Priority,
+    RetirementReason,
+    ReviewDecision,
+    Target,
+    as_uuid,
+)
+
+__all__ = ["UNCHANGED", "GoalCommands"]
+
+
+class _Unchanged:
+    """The default of a refinement parameter: that field keeps its value."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Final = _Unchanged()
+"""A refinement parameter left at this keeps the goal's current value."""
+
+
+class GoalCommands(AccessControl):
+    """The commands on goals of :class:`~goalpath.core.application.GoalpathApp`."""
+
+    def create_goal(
+        self,
+        episode_id: UUID,
+        definition: GoalDefinition,
+        *,
+        actor: Principal | Actor,
+        activate: bool = False,
+        goal_id: UUID | None = None,
+        template_id: str | None = None,
+        template_version: str | None = None,
+    ) -> UUID:
+        """State a new goal in an episode; return its id.
+
+        With ``activate`` the goal starts active, which it may only if it is SMART.
+        """
+        if goal_id is not None:
+            goal_id = as_uuid(goal_id, "goal")
+            if self._engine._exists(goal_id):
+                raise DuplicateIdError("goal", goal_id)
+        episode = self._engine._load(Episode, episode_id)
+        subject = self._episode_subject(episode)
+        actor = self._authorize(actor, "create_goal", subject)
+        if activate:
+            stated = attrs.evolve(subject, goal_stated_by=actor.role, goal_status="proposed")
+            self._authorize(actor, "activate_goal", stated)
+        loaded = episode.version
+        goal = Goal.state(
+            episode_id=episode.id,
+            client_id=episode.client_id,
+            episode_opened_on=episode.opened_on,
+            definition=definition,
+            actor=actor,
+            concerns=tuple(episode.concerns),
+            activate=activate,
+            goal_id=goal_id,
+            template_id=template_id,
+            template_version=template_version,
+        )
+        episode.add_goal(goal.id, actor, stated_at=goal.created_on)
+        self._engine._save(goal, episode, based_on={episode.id: loaded})
+        return goal.id
+
+    def refine_goal(
+        self,
+        goal_id: UUID,
+        *,
+        reason: str,
+        actor: Principal | Actor,
+        expected_version: int | None = None,
+        statement: str | _Unchanged = UNCHANGED,
+        measure: Measure | _Unchanged | None = UNCHANGED,
+        target: Target | _Unchanged | None = UNCHANGED,
+        area: GoalArea | _Unchanged | None = UNCHANGED,
+        focus: Focus | _Unchanged | None = UNCHANGED,
+        practices: Sequence[str] | _Unchanged = UNCHANGED,
+        priority: Priority | _Unchanged = UNCHANGED,
+        review_every_days: int | _Unchanged = UNCHANGED,
+        gas_importance: int | _Unchanged | None = UNCHANGED,
+        gas_difficulty: int | _Unchanged | None = UNCHANGED,
+        gas_levels: Sequence[str] | _Unchanged = UNCHANGED,
+    ) -> None:
+        """Change a goal's statement, target, practices, priority, cadence or GAS, for a reason.
+
+        A field left out keeps its value. The goal itself decides what may change
+        (:meth:`Goal.refine <goalpath.core.goal.Goal.refine>`: not the measure, not the
+        start date, and an active goal stays SMART).
+        """
+        given: dict[str, Any] = {
+            "statement": statement,
+            "measure": measure,
+            "target": target,
+            "area": area,
+            "focus": focus,
+            "practices": practices if isinstance(practices, _Unchanged) else tuple(practices),
+            "priority": priority,
+            "review_every_days": review_every_days,
+            "gas_importance": gas_importance,
+            "gas_difficulty": gas_difficulty,
+            # A bare string is left for the definition to refuse, not split into letters.
+            "gas_levels": (
+                gas_levels if isinstance(gas_levels, _Unchanged | str) else tuple(gas_levels)
+            ),
+        }
+        changes = {name: value for name, value in given.items() if value is not UNCHANGED}
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "refine_goal", self._goal_subject(goal))
+            goal.refine(attrs.evolve(goal.definition, **changes), reason, actor)
+
+    def activate_goal(
+        self, goal_id: UUID, *, actor: Principal | Actor, expected_version: int | None = None
+    ) -> None:
+        """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "activate_goal", self._goal_subject(goal))
+            goal.activate(actor)
+
+    @retried_on_conflict
+    def record_measurement(
+        self,
+        goal_id: UUID,
+        value: float,
+        *,
+        actor: Principal | Actor,
+        observed_on: date | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Record a measurement against a goal's measure; return its number.
+
+        A measurement is an observation of one day, whatever the goal's other
+        measurements are (its number is the next one when it lands), so
+        without ``expected_version`` a concurrent write is retried, not
+        refused (:func:`retried_on_conflict`).
+        """
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "record_measurement", self._goal_subject(goal))
+            today = self.today()
+            return goal.measure(
+                value,
+                observed_on=today if observed_on is None else observed_on,
+                actor=actor,
+                today=today,
+                note=note,
+            )
+
+    def import_measurements(
+        self,
+        goal_id: UUID,
+        rows: Iterable[tuple[float, date, str | None]],
+        *,
+        actor: Principal | Actor,
+        expected_version: int | None = None,
+        max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
+    ) -> range:
+        """Import many measurements of one goal in one transaction; return their numbers.
+
+        For history migrated from another system: ``rows`` are ``(value,
+        observed_on, note)``. All rows are checked first; a bad one is refused
+        with its position and nothing is written. More than ``max_rows`` rows
+        (:data:`~goalpath.core.inputs.DEFAULT_MAX_IMPORT_ROWS` unless given) are
+        refused with :class:`~goalpath.core.errors.LimitExceededError`.
+        """
+        rows = bounded_rows(rows, max_rows, "rows")
+        goal = self._engine._load(Goal, goal_id, expected_version)
+        actor = self._authorize(actor, "import_measurements", self._goal_subject(goal))
+        loaded = goal.version
+        numbers = goal.measure_many(rows, actor=actor, today=self.today(), append=append_events)
+        if numbers:
+            self._save_import([goal], based_on={goal.id: loaded})
+        return numbers
+
+    def import_measurements_of_goals(
+        self,
+        batches: Mapping[UUID, Iterable[tuple[float, date, str | None]]],
+        *,
+        actor: Principal | Actor,
+        max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
+    ) -> dict[UUID, range]:
+        """Import the measurements of many goals in one transaction; return each goal's numbers.
+
+        Like :meth:`import_measurements`, for several goals at once
+        (``batches`` maps a goal id to its rows): every row of every goal is
+        checked first; a bad one is refused, naming its goal and position, and
+        nothing is written for any goal. ``max_rows`` bounds the rows of all
+        goals together.
+        """
+        goals: list[Goal] = []
+        based_on: dict[UUID, int] = {}
+        numbers: dict[UUID, range] = {}
+        today = self.today()
+        taken = 0
+        for goal_id, given in batches.items():
+            rows = bounded_rows(given, max_rows, "rows", already=taken)
+            taken += len(rows)
+            goal = self._engine._load(Goal, goal_id)
+            if goal.id in based_on:
+                raise InvalidValueError(f"goal {goal.id} is given twice; give its rows once")
+            recorded = self._authorize(actor, "import_measurements", self._goal_subject(goal))
+            based_on[goal.id] = goal.version
+            try:
+                numbers[goal.id] = goal.measure_many(
+                    rows, actor=recorded, today=today, append=append_events
+                )
+            except GoalpathError as error:
+                raise type(error)(f"goal {goal.id}: {error}") from None
+            goals.append(goal)
+        if any(numbers.values()):
+            self._save_import(goals, based_on=based_on)
+        return numbers
+
+    def _save_import(self, goals: Sequence[Goal], *, based_on: dict[UUID, int]) -> None:
+        """Seal and insert imported events in one transaction, then snapshot from memory.
+
+        The same records as the engine's ``_save`` writes, faster for large batches:
+        the events are sealed in one pass (``GoalpathMapper.seal_rows``),
+        and a due snapshot is taken of the goal in memory, which holds
+        exactly the state its events replay to, instead of reading the events
+        back from the store.
+        """
+        if self._engine._unit is not None:
+            self._engine._unit.stash(goals, based_on)
+            return
+        events = [domain_event for goal in goals for domain_event in goal.collect_events()]
+        with self._engine._refused_writes(goals, based_on), self._engine._sealed_save():
+            # The recorder's own insert: its transaction also seals the stream heads.
+            self._engine.recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=stream, originator_version=version, topic=topic, state=state
+                    )
+                    for stream, version, topic, state in self._engine.sealing.seal_rows(events)
+                ]
+            )
+        if self._engine.snapshot_interval and self._engine.snapshots is not None:
+            interval = self._engine.snapshot_interval
+            owed = [
+                goal
+                for goal in goals
+                if goal.id in self._engine._snapshots_owed
+                or goal.version // interval > based_on.get(goal.id, 0) // interval
+            ]
+            if owed:
+                snapshots = self._engine.snapshots
+                self._engine._snapshots_best_effort(
+                    [goal.id for goal in owed],
+                    # One transaction for every goal's snapshot, after the events are stored.
+                    lambda: snapshots.put([Goal.Snapshot.take(goal) for goal in owed]),
+                )
+
+    def correct_measurement(
+        self,
+        goal_id: UUID,
+        sequence: int,
+        *,
+        reason: str,
+        actor: Principal | Actor,
+        value: float | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Correct a measurement's value, or void it when ``value`` is ``None``."""
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "correct_measurement", self._goal_subject(goal))
+            goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
+
+    @retried_on_conflict
+    def review_goal(
+        self,
+        goal_id: UUID,
+        *,
+        achievement: AchievementStatus,
+        decision: ReviewDecision,
+        actor: Principal | Actor,
+        reviewed_on: date | None = None,
+        attainment: int | None = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record a progress review of a goal.
+
+        A review is the clinician's judgement on its day, added beside the
+        goal's other events, and its rules (the goal still reviewable) are
+        checked again on each attempt; so without ``expected_version`` a
+        concurrent write is retried, not refused (:func:`retried_on_conflict`).
+        A caller whose judgement rests on the version it saw passes it.
+        """
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "review_goal", self._goal_subject(goal))
+            today = self.today()
+            goal.review(
+                reviewed_on=today if reviewed_on is None else reviewed_on,
+                achievement=achievement,
+                decision=decision,
+                actor=actor,
+                today=today,
+                attainment=attainment,
+                note=note,
+            )
+
+    def retire_goal(
+        self,
+        goal_id: UUID,
+        *,
+        reason_code: RetirementReason,
+        reason: str,
+        actor: Principal | Actor,
+        retired_on: date | None = None,
+        replaced_by: UUID | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
+        with self._engine._changing(Goal, goal_id, expected_version) as goal:
+            actor = self._authorize(actor, "retire_goal", self._goal_subject(goal))
+            if replaced_by is not None:
+                replaced_by = as_uuid(replaced_by, "goal")
+                self._engine._load(Goal, replaced_by)
+            today = self.today()
+            goal.retire(
+                reason_code=reason_code,
+                reason=reason,
+                actor=actor,
+                retired_on=today if retired_on is None else retired_on,
+                today=today,
+                replaced_by=replaced_by,
+            )
