@@ -30,6 +30,7 @@ __all__ = [
     "NotAuthorizedError",
     "NotFoundError",
     "NotSmartError",
+    "OutcomeUnknownError",
     "StoreError",
     "TamperedError",
     "UnhandledEventError",
@@ -48,6 +49,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "client-erased": "the client's data was erased",
     "tampered": "a stored record does not authenticate",
     "store-unavailable": "the store cannot be opened or used",
+    "outcome-unknown": "the store failed while committing: the write may or may not be stored",
     "projection-unavailable": "a read model cannot be brought up to date or read",
     "plugin-failed": "a modality plugin could not be loaded or contributed something invalid",
     "unhandled-event": "a reader of events met an event type it does not handle (a defect)",
@@ -226,6 +228,16 @@ class StoreError(GoalpathError):
     """The event store could not be opened or used (bad path, locked file...)."""
 
     code: ClassVar[str] = "store-unavailable"
+
+
+class OutcomeUnknownError(StoreError):
+    """The store failed while it committed: the write may be stored or not; goalpath cannot tell.
+
+    A lost connection during the commit is the usual cause. Read the
+    aggregate again to see whether the change is there before repeating it.
+    """
+
+    code: ClassVar[str] = "outcome-unknown"
 
 
 class ClientErasedError(GoalpathError):

@@ -37,6 +37,7 @@ from goalpath.core.errors import (
 )
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import check_identity, check_identity_list, check_text_list
+from goalpath.core.storage.failures import translating_driver_errors
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
 from goalpath.core.storage.keys import ClientKeyStore, MasterKey
 from goalpath.core.storage.locations import MEMORY, StoreSpec, resolve_location, store_spec
@@ -62,6 +63,7 @@ def resolve_db_path(db: str | os.PathLike[str] | None) -> str:
     return resolve_location(db)
 
 
+@translating_driver_errors
 class GoalpathApp(GoalCommands):
     """Therapy goals, event-sourced: goalpath's commands and reads, and nothing else.
 
@@ -69,7 +71,8 @@ class GoalpathApp(GoalCommands):
     engine, :class:`~goalpath.core.application.sealed.SealedApplication`) is
     held privately, so its persistence methods (``save``, ``take_snapshot``,
     ``repository``, ``notify``, the notification log), which would bypass
-    every goalpath check, are not part of this API.
+    every goalpath check, are not part of this API. No driver error escapes it: each is a
+    ``StoreError`` (:mod:`goalpath.core.storage.failures`).
 
     ``store`` is a SQLite file path (the embedded default), ``":memory:"``
     for an in-memory store (tests), or a ``postgresql://`` URL (production).
@@ -78,11 +81,9 @@ class GoalpathApp(GoalCommands):
     current date for rules such as "an observation cannot be dated in the
     future"; hosts and tests may pass their own clock. ``snapshot_interval``
     takes a snapshot of a goal every that many events (0 turns snapshots off).
-    ``create=False`` refuses a store that was never started (a SQLite file
-    that does not exist, a tenant without its PostgreSQL schema) with
-    :class:`~goalpath.core.errors.StoreError`, instead of starting an empty
-    one: for reads, where a mistyped path or tenant must not answer from a
-    new, empty store.
+    ``create=False`` refuses a store never started (a SQLite file that does not exist, a
+    tenant without its schema) with :class:`~goalpath.core.errors.StoreError`: for reads,
+    where a mistyped path or tenant must not answer from a new, empty store.
 
     ``master_key`` encrypts and chains every record; without it, the key is
     found by :func:`goalpath.core.storage.keys.resolve_master_key` (``GOALPATH_KEY``,

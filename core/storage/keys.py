@@ -51,7 +51,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from goalpath.core.errors import ClientErasedError, StoreError, TamperedError
-from goalpath.core.storage.sqlite_files import truncate_write_ahead_log
+from goalpath.core.storage.failures import DRIVER_ERRORS
+from goalpath.core.storage.sqlite_files import ErasureIncompleteError, truncate_write_ahead_log
 from goalpath.core.storage.sqlite_pool import SQLiteConnectionPool
 
 __all__ = [
@@ -392,7 +393,15 @@ class ClientKeyStore(ABC):
         if record.erased_on is not None:
             raise ClientErasedError(f"client {client_id} was already erased on {record.erased_on}")
         self._check_row_seal(record.key_id, ref)
-        self._destroy(record.key_id, datetime.now(UTC).isoformat(timespec="seconds"))
+        try:
+            self._destroy(record.key_id, datetime.now(UTC).isoformat(timespec="seconds"))
+        except ErasureIncompleteError:
+            raise  # the key is destroyed; its own message says how to finish
+        except KEY_NOT_DESTROYED as error:
+            raise StoreError(
+                f"the key of client {client_id} was not destroyed ({error}); erase the client "
+                "again to complete it"
+            ) from error
         with self._lock:
             self._cache.pop(record.key_id, None)
         return record.key_id
@@ -829,7 +838,13 @@ class PostgresClientKeyStore(ClientKeyStore):
                     ).format(self._seals),
                     (str(key_id), self.row_seal(key_id, bytes(row[0]), erased_on)),
                 )
-        self.purge()
+        try:
+            self.purge()
+        except DRIVER_ERRORS as error:
+            raise ErasureIncompleteError(
+                f"the key is destroyed but the key table could not be rewritten ({error}), so "
+                "its old row version may still be in the data file; run 'goalpath audit purge'"
+            ) from error
 
     def purge(self) -> None:
         """Rewrite the key table, so the destroyed key's old row version leaves its data file.
@@ -878,6 +893,10 @@ def _key_store_pool(conninfo: str, schema: str) -> Any:
             f"cannot connect to the client-key store (schema {schema}): {error}"
         ) from None
     return pool
+
+
+KEY_NOT_DESTROYED: Final[tuple[type[BaseException], ...]] = (StoreError, *DRIVER_ERRORS)
+"""What may stop an erasure from destroying its key; erasing again then completes it."""
 
 
 _WRONG_MASTER_KEY: Final = (

@@ -32,9 +32,16 @@ def truncate_write_ahead_log(connection: sqlite3.Connection, path: str) -> None:
     tried again, then reported: erasing without purging must not pass silently.
     """
     for attempt in range(ATTEMPTS):
-        busy, _log_frames, _checkpointed = connection.execute(
-            "PRAGMA wal_checkpoint(TRUNCATE)"
-        ).fetchone()
+        try:
+            busy, _log_frames, _checkpointed = connection.execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise ErasureIncompleteError(
+                f"the write-ahead log of {path} could not be emptied ({error}), so old pages "
+                "(which may hold erased content) may still be in it; once the store is usable, "
+                "run 'goalpath audit purge'."
+            ) from error
         if not busy:
             return
         time.sleep(0.2 * (attempt + 1))
