@@ -30,6 +30,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    InterfaceError,
     JSONTranscoder,
     Mapper,
     OperationalError,
@@ -52,6 +53,7 @@ from goalpath.core.errors import (
     StoreError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.storage.failures import write_failure
 from goalpath.core.storage.keys import (
     ClientKeyStore,
     MasterKey,
@@ -320,8 +322,9 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
             yield
         except RecordConflictError as error:
             raise self._conflict(tuple(aggregates), based_on) from error
-        except OperationalError as error:
-            raise StoreError(f"the goalpath store could not save: {error}") from error
+        except (OperationalError, InterfaceError) as error:
+            kinds = sorted({_kind(aggregate) for aggregate in aggregates})
+            raise write_failure(error, self.store.kind, kinds) from error
 
     def _conflict(
         self, aggregates: tuple[Aggregate, ...], based_on: dict[UUID, int]
