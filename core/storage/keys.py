@@ -385,15 +385,17 @@ class ClientKeyStore(ABC):
         another client's, say) is refused too, before anything is destroyed:
         erasing through it could destroy someone else's key.
         """
-        self._refuse_wrong_master_key()
-        ref = self.client_ref(client_id)
-        record = self._find(ref)
-        if record is None:
-            raise ClientErasedError(f"goalpath holds no records of client {client_id}")
-        if record.erased_on is not None:
-            raise ClientErasedError(f"client {client_id} was already erased on {record.erased_on}")
-        self._check_row_seal(record.key_id, ref)
         try:
+            self._refuse_wrong_master_key()
+            ref = self.client_ref(client_id)
+            record = self._find(ref)
+            if record is None:
+                raise ClientErasedError(f"goalpath holds no records of client {client_id}")
+            if record.erased_on is not None:
+                raise ClientErasedError(
+                    f"client {client_id} was already erased on {record.erased_on}"
+                )
+            self._check_row_seal(record.key_id, ref)
             self._destroy(record.key_id, datetime.now(UTC).isoformat(timespec="seconds"))
         except ErasureIncompleteError:
             raise  # the key is destroyed; its own message says how to finish

@@ -18,6 +18,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import OutcomeUnknownError, StoreError
 from goalpath.core.values import Actor, GoalDefinition, Measure, Target
 from tests.postgres_support import PostgresTenant, postgres_tenant
@@ -56,7 +57,7 @@ def _failing_insert(
     app: GoalpathApp, monkeypatch: pytest.MonkeyPatch, cause: Exception, *, after: bool
 ) -> None:
     """The recorder's next insert fails with ``cause``, before or after it commits."""
-    recorder: Any = app.recorder
+    recorder: Any = engine_of(app).recorder
     insert = recorder.insert_events
 
     def failing(*args: Any, **kwargs: Any) -> Any:
