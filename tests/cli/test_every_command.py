@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from goalpath.cli.main import cli
 from goalpath.core.errors import ERROR_CODES
+from goalpath.exports.schemas import SCHEMAS
 
 
 def leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -79,6 +81,7 @@ def _refused_arguments(path: tuple[str, ...]) -> list[str]:
 
 def _assert_error_document(output: str, exit_code: int, what: str) -> None:
     document = json.loads(output)  # one parseable document, nothing else
+    jsonschema.validate(document, SCHEMAS["error"])  # its published schema (docs/schemas/)
     assert set(document) == {"error"}, what
     error = document["error"]
     assert set(error) == {"type", "code", "message", "field", "accepted"}, what

@@ -1,24 +1,29 @@
-"""The Python examples of README.md and docs/embedding.md pass ``mypy --strict``.
+"""The Python examples of README.md and docs/*.md pass ``mypy --strict``.
 
 A host copies these examples into typed code: they must type-check against
 goalpath's own annotations as written. Each document's blocks are one file
 (later blocks use the names of earlier ones, as the doc tests run them);
-one mypy run checks both, with the project's mypy settings, beside a canary
-file with a known error, which shows the run checks what it is given.
+one mypy run checks them all, with the project's mypy settings, beside a
+canary file with a known error, which shows the run checks what it is given.
+docs/plugins.md imports the example plugin, found in examples/.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 EXAMPLES = {
-    "readme_example.py": ROOT / "README.md",
-    "embedding_example.py": ROOT / "docs" / "embedding.md",
+    f"{doc.stem.lower()}_example.py": doc
+    for doc in DOCS
+    if "```python" in doc.read_text(encoding="utf-8")
 }
+PLUGIN_SOURCE = ROOT / "examples" / "goalpath-example-plugin"
 CANARY = """
 from goalpath.core import NotSmartError
 
@@ -29,6 +34,7 @@ def letters(refusal: NotSmartError) -> str:
 
 
 def test_the_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    assert {"readme_example.py", "embedding_example.py", "plugins_example.py"} <= set(EXAMPLES)
     for name, doc in EXAMPLES.items():
         blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.DOTALL)
         assert blocks, f"{doc.name} has no Python example"
@@ -39,6 +45,7 @@ def test_the_examples_pass_mypy_strict(tmp_path: Path) -> None:
     run = subprocess.run(  # this interpreter's mypy, on the files written above
         [*command, *EXAMPLES, "canary.py"],
         cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(PLUGIN_SOURCE)},
         capture_output=True,
         text=True,
         check=False,
