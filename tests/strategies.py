@@ -41,6 +41,7 @@ __all__ = [
     "CONCERNS",
     "GOAL_START",
     "OPENED_ON",
+    "PANIC_FROM_FOUR",
     "PANIC_MEASURE",
     "PANIC_STATEMENT",
     "THERAPIST",
@@ -320,6 +321,15 @@ def goal_definitions(
         gas_importance=importance,
         gas_difficulty=difficulty,
     )
+
+
+PANIC_FROM_FOUR: Final = GoalDefinition(
+    statement="Cut my panic attacks from 4 to 1 a week within 8 weeks",
+    start_on=date(2026, 3, 2),
+    measure=Measure("panic attacks", "per week", "decrease", minimum=0, maximum=50),
+    target=Target(baseline=4, value=1, due_on=date(2026, 4, 27)),
+)
+"""A SMART, active-ready goal started on 2026-03-02, for the storage and failure tests."""
 
 
 # -- valid command sequences --------------------------------------------------

@@ -19,16 +19,11 @@ from eventsourcing.persistence import OperationalError
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.application.goalpath_app import engine_of
-from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.core.values import Actor
 from tests.conftest import AppFactory
+from tests.strategies import PANIC_FROM_FOUR as DEFINITION
 
 THERAPIST: Final = Actor("therapist-7", "therapist")
-DEFINITION: Final = GoalDefinition(
-    statement="Cut my panic attacks from 4 to 1 a week within 8 weeks",
-    start_on=date(2026, 3, 2),
-    measure=Measure("panic attacks", "per week", "decrease", minimum=0, maximum=50),
-    target=Target(baseline=4, value=1, due_on=date(2026, 4, 27)),
-)
 INTERVAL: Final = 3
 
 

@@ -34,18 +34,13 @@ from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import GoalpathError, OutcomeUnknownError
 from goalpath.core.storage.keys import MasterKey
 from goalpath.core.storage.sqlite_files import ErasureIncompleteError
-from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.core.values import Actor
 from tests.core.faults import FAULTS, injecting
+from tests.strategies import PANIC_FROM_FOUR as DEFINITION
 
 TODAY: Final = date(2026, 5, 1)
 THERAPIST: Final = Actor("therapist-7", "therapist")
 SUPERVISOR: Final = Actor("supervisor-2", "supervisor")
-DEFINITION: Final = GoalDefinition(
-    statement="Cut my panic attacks from 4 to 1 a week within 8 weeks",
-    start_on=date(2026, 3, 2),
-    measure=Measure("panic attacks", "per week", "decrease", minimum=0, maximum=50),
-    target=Target(baseline=4, value=1, due_on=date(2026, 4, 27)),
-)
 
 
 NO_ID: Final = UUID(int=0)

@@ -20,20 +20,15 @@ from psycopg import sql
 from goalpath.cli.projection_process import _StopFlag, _Waker  # the process's own waker
 from goalpath.core.application import GoalpathApp
 from goalpath.core.storage.keys import MasterKey
-from goalpath.core.values import Actor, GoalDefinition, Measure, Target
+from goalpath.core.values import Actor
 from goalpath.projections import Projections
 from goalpath.projections.postgres_read_model_store import PostgresReadModelStore
 from tests.postgres_support import require_postgres
+from tests.strategies import PANIC_FROM_FOUR as DEFINITION
 
 TODAY: Final = date(2026, 5, 1)
 THERAPIST: Final = Actor("therapist-7", "therapist")
 SUPERVISOR: Final = Actor("supervisor-2", "supervisor")
-DEFINITION: Final = GoalDefinition(
-    statement="Cut my panic attacks from 4 to 1 a week within 8 weeks",
-    start_on=date(2026, 3, 2),
-    measure=Measure("panic attacks", "per week", "decrease", minimum=0, maximum=50),
-    target=Target(baseline=4, value=1, due_on=date(2026, 4, 27)),
-)
 
 
 def _in_database(url: str, name: str) -> str:
