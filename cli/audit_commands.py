@@ -36,6 +36,7 @@ from goalpath.core.storage.checkpoints import (
 )
 from goalpath.core.storage.integrity import ChainProblem, VerificationReport
 from goalpath.core.values import jsonable
+from goalpath.exports.documents import verification_document
 from goalpath.projections import Projections
 
 __all__ = ["register"]
@@ -104,7 +105,7 @@ def verify(
             ),
         )
     if as_json:
-        emit(_report_document(report))
+        emit(verification_document(report))
     else:
         _print_report(report)
         if checkpoints and report.ok:
@@ -118,13 +119,6 @@ def verify(
             err=True,
         )
         sys.exit(1)
-
-
-def _report_document(report: VerificationReport) -> dict[str, Any]:
-    document: dict[str, Any] = jsonable(report)
-    document["ok"] = report.ok
-    document["first_problem"] = jsonable(report.first_problem)
-    return document
 
 
 def _print_report(report: VerificationReport) -> None:

@@ -12,63 +12,16 @@ from goalpath.cli.common import console, emit, json_option, refusals
 from goalpath.core.application import local_today
 from goalpath.core.errors import InvalidValueError
 from goalpath.core.values import jsonable
+from goalpath.exports.documents import template_document, template_summary_document
 from goalpath.modalities import (
     DISABLED_VARIABLE,
     Plugins,
     PluginStatus,
-    Template,
     load_plugins,
 )
 from goalpath.modalities.scaffold import write_plugin_project
 
 __all__ = ["register"]
-
-
-def _template_summary(template: Template) -> dict[str, Any]:
-    return {
-        "id": template.id,
-        "version": template.version,
-        "modality": template.modality,
-        "title": template.title,
-        "area": template.area,
-        "focus": template.focus,
-    }
-
-
-def _template_document(plugins: Plugins, template: Template) -> dict[str, Any]:
-    example = template.instantiate(template.example_parameters(), local_today())
-    suggestions = plugins.suggest_interventions(example.definition, template)
-    params = " ".join(
-        f"--param {name}={value:g}" if not isinstance(value, str) else f"--param '{name}={value}'"
-        for name, value in template.example_parameters().items()
-    )
-    return {
-        **_template_summary(template),
-        "plugin": plugins.template_plugin(template.id),
-        "statement": template.statement,
-        "measure": jsonable(template.measure),
-        "parameters": [
-            {
-                "name": parameter.name,
-                "kind": parameter.kind,
-                "accepts": parameter.describe(),
-                "default": parameter.default,
-                "example": parameter.example,
-                "description": parameter.description,
-            }
-            for parameter in template.all_parameters
-        ],
-        "duration_weeks": template.duration_weeks,
-        "review_every_days": template.review_every_days,
-        "practices": list(template.practices),
-        "description": template.description,
-        "example_statement": example.definition.statement,
-        "example_command": f"goalpath goal create EPISODE_ID --template {template.id} {params}",
-        "interventions": [
-            {"plugin": suggestion.plugin, **jsonable(suggestion.intervention)}
-            for suggestion in suggestions
-        ],
-    }
 
 
 def _status_document(status: PluginStatus) -> dict[str, Any]:
@@ -100,7 +53,7 @@ def list_templates(modality: str | None, as_json: bool) -> None:
         known = ", ".join(plugins.modalities()) or "none"
         raise InvalidValueError(f"no templates for modality {modality!r}; modalities: {known}")
     if as_json:
-        emit({"templates": [_template_summary(template) for template in chosen]})
+        emit({"templates": [template_summary_document(template) for template in chosen]})
         return
     _warn_problems(plugins)
     table = Table(title="goal templates")
@@ -119,7 +72,7 @@ def list_templates(modality: str | None, as_json: bool) -> None:
 def show_template(template_id: str, as_json: bool) -> None:
     """Show a template: statement, measure, parameters, defaults and an example."""
     plugins = load_plugins()
-    document = _template_document(plugins, plugins.template(template_id))
+    document = template_document(plugins, plugins.template(template_id), local_today())
     if as_json:
         emit({"template": document})
         return

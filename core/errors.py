@@ -55,6 +55,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "unhandled-event": "a reader of events met an event type it does not handle (a defect)",
     "feature-unavailable": "the request needs an optional package that is not installed",
     "invalid-usage": "the request itself is malformed: an unknown option, a missing argument",
+    "not-authenticated": "the server was given no valid bearer token (missing, expired, forged)",
+    "internal-error": "the server met an unexpected failure; it is logged, never shown",
     "aborted": "the command was stopped before it answered",
     "refused": "goalpath refused the request (an error with no more specific code)",
 }
@@ -62,7 +64,8 @@ ERROR_CODES: Final[dict[str, str]] = {
 
 A host branches on the code, not on the message (which may be reworded) nor
 on the class name. ``invalid-usage`` and ``aborted`` are the command line's
-and the server's, for requests that never reach a command.
+and the server's, for requests that never reach a command;
+``not-authenticated`` and ``internal-error`` are the server's alone.
 """
 
 Accepted = str | tuple[str, ...]

@@ -8,13 +8,16 @@ a refusal …) into JSON-ready data (dicts, lists, strings, numbers, ``None``).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from goalpath.core.episode import Episode
 from goalpath.core.errors import ERROR_CODES, Accepted, GoalpathError
 from goalpath.core.goal import Goal
 from goalpath.core.smart import SmartReport
+from goalpath.core.storage.integrity import VerificationReport
 from goalpath.core.values import jsonable
+from goalpath.modalities import Plugins, Template
 from goalpath.projections import (
     AuditEntry,
     CaseloadOutcomes,
@@ -41,6 +44,9 @@ __all__ = [
     "review_document",
     "smart_document",
     "status_document",
+    "template_document",
+    "template_summary_document",
+    "verification_document",
 ]
 
 
@@ -249,6 +255,63 @@ def status_document(status: ProjectionStatus) -> dict[str, Any]:
         "lag": status.lag,
         "batch_size": status.batch_size,
         "rows": status.rows,
+    }
+
+
+def verification_document(report: VerificationReport) -> dict[str, Any]:
+    """A verification of every hash chain as JSON-ready data, with ``ok`` and ``first_problem``."""
+    document: dict[str, Any] = jsonable(report)
+    document["ok"] = report.ok
+    document["first_problem"] = jsonable(report.first_problem)
+    return document
+
+
+def template_summary_document(template: Template) -> dict[str, Any]:
+    """A goal template in brief: id, version, modality, title, area, focus."""
+    return {
+        "id": template.id,
+        "version": template.version,
+        "modality": template.modality,
+        "title": template.title,
+        "area": template.area,
+        "focus": template.focus,
+    }
+
+
+def template_document(plugins: Plugins, template: Template, today: date) -> dict[str, Any]:
+    """A goal template in full: statement, measure, parameters, defaults, an example."""
+    example = template.instantiate(template.example_parameters(), today)
+    suggestions = plugins.suggest_interventions(example.definition, template)
+    params = " ".join(
+        f"--param {name}={value:g}" if not isinstance(value, str) else f"--param '{name}={value}'"
+        for name, value in template.example_parameters().items()
+    )
+    return {
+        **template_summary_document(template),
+        "plugin": plugins.template_plugin(template.id),
+        "statement": template.statement,
+        "measure": jsonable(template.measure),
+        "parameters": [
+            {
+                "name": parameter.name,
+                "kind": parameter.kind,
+                "accepts": parameter.describe(),
+                "default": parameter.default,
+                "example": parameter.example,
+                "description": parameter.description,
+            }
+            for parameter in template.all_parameters
+        ],
+        "duration_weeks": template.duration_weeks,
+        "review_every_days": template.review_every_days,
+        "practices": list(template.practices),
+        "description": template.description,
+        "example_statement": example.definition.statement,
+        "example_command": f"goalpath goal create EPISODE_ID --template {template.id} {params}",
+        "interventions": [
+            {"plugin": suggestion.plugin, **jsonable(suggestion.intervention)}
+            for suggestion in suggestions
+        ],
     }
 
 

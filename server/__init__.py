@@ -1,6 +1,11 @@
-"""goalpath over HTTP: the goalpath API and a FHIR REST interface, for hosts in any language.
+"""goalpath serve: the goalpath API over HTTP, with bearer-token authentication.
 
-An ASGI application (FastAPI on Starlette, served by uvicorn) that
-``goalpath serve`` runs and a host can mount inside its own ASGI app.
-docs/serving.md describes it.
+:func:`create_app` builds the ASGI application (FastAPI) from
+:class:`ServerSettings`; ``goalpath serve`` runs it with uvicorn, and a host
+can mount it in its own ASGI application. See docs/serving.md.
 """
+
+from goalpath.server.app import ROUTE_MODULES, GoalpathServer, create_app
+from goalpath.server.settings import ClaimNames, ServerSettings
+
+__all__ = ["ROUTE_MODULES", "ClaimNames", "GoalpathServer", "ServerSettings", "create_app"]
