@@ -29,7 +29,7 @@ from fastapi.routing import APIRouter
 from joserfc.jwk import KeySet
 from pydantic import BaseModel
 
-from goalpath.core.application import GoalpathApp
+from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import Policy
 from goalpath.modalities import Plugins, load_plugins
 from goalpath.projections import Projections
@@ -167,7 +167,7 @@ def create_app(
         keys = load_key_set(settings.keys)
     owns_app = app is None
     if app is None:
-        app = GoalpathApp(settings.db, tenant=settings.tenant, policy=policy)
+        app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant, policy=policy)
     if not isinstance(app.policy, ScopedPolicy):
         app.policy = ScopedPolicy(app.policy)
     server = GoalpathServer(
