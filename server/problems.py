@@ -47,6 +47,7 @@ INSECURE_DEV_HEADER: Final = "Goalpath-Insecure-Dev"
 
 STATUS_OF_CODE: Final[dict[str, int]] = {
     "invalid-value": 422,
+    "limit-exceeded": 422,
     "invalid-command": 409,
     "not-smart": 422,
     "not-found": 404,

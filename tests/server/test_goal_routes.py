@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from goalpath.core.application import GoalpathApp
+from goalpath.core.errors import ERROR_CODES
+from goalpath.server.problems import STATUS_OF_CODE
 from tests.server.support import SMART_DEFINITION, Issuer, in_process_server, open_episode
 
 Served = tuple[TestClient, FastAPI, GoalpathApp, dict[str, str], str]
@@ -123,3 +125,7 @@ def test_an_unexpected_failure_is_a_bare_500_problem_without_a_stack_trace(
     assert "RuntimeError" not in response.text
     assert problem["error_type"] == "InternalError"
     assert "secret-detail" in caplog.text  # kept in the server's log
+
+
+def test_every_error_code_has_an_http_status() -> None:
+    assert set(STATUS_OF_CODE) == set(ERROR_CODES)
