@@ -58,6 +58,7 @@ STATUS_OF_CODE: Final[dict[str, int]] = {
     "client-erased": 410,
     "tampered": 500,
     "store-unavailable": 503,
+    "outcome-unknown": 503,
     "projection-unavailable": 503,
     "plugin-failed": 500,
     "unhandled-event": 500,
