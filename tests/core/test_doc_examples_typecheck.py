@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
@@ -40,12 +41,22 @@ def test_the_examples_pass_mypy_strict(tmp_path: Path) -> None:
         assert blocks, f"{doc.name} has no Python example"
         (tmp_path / name).write_text("\n".join(blocks), encoding="utf-8")
     (tmp_path / "canary.py").write_text(CANARY, encoding="utf-8")
+    # goalpath's packages as the wheel lays them out, however goalpath is installed (an
+    # editable install's import hook is invisible to mypy).
+    source = tmp_path / "source" / "goalpath"
+    source.mkdir(parents=True)
+    package_dir = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["package-dir"]
+    for package, folder in package_dir.items():
+        (source / package.removeprefix("goalpath.")).symlink_to(ROOT / folder)
+    search_path = os.pathsep.join([str(source.parent), str(PLUGIN_SOURCE)])
     command = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
     command += ["--strict", "--cache-dir", str(tmp_path / ".mypy_cache"), "--no-error-summary"]
     run = subprocess.run(  # this interpreter's mypy, on the files written above
         [*command, *EXAMPLES, "canary.py"],
         cwd=tmp_path,
-        env={**os.environ, "MYPYPATH": str(PLUGIN_SOURCE)},
+        env={**os.environ, "MYPYPATH": search_path},
         capture_output=True,
         text=True,
         check=False,
