@@ -97,29 +97,16 @@ T = TypeVar("T", bound=type[Any])
 def translating_driver_errors(cls: T) -> T:
     """Wrap each public method of ``cls`` (and of its goalpath bases) and its constructor.
 
-    Methods that override the library's (eventsourcing's ``Application``) are
-    left alone: goalpath calls them inside its own and reads their errors.
-
     A driver error raised inside becomes :func:`store_failure`'s ``StoreError``
     (``__cause__`` the driver's error); a ``GoalpathError`` passes unchanged.
     A generator method is wrapped as it is iterated.
     """
-    library = {
-        name
-        for base in cls.__mro__
-        if not base.__module__.startswith("goalpath.")
-        for name in vars(base)
-    }
     names = {
         name
         for owner in cls.__mro__
         if owner.__module__.startswith("goalpath.")
         for name, member in vars(owner).items()
-        if inspect.isfunction(member)
-        and (not name.startswith("_") or name == "__init__")
-        # The library's own methods (save, take_snapshot...) are called inside goalpath's,
-        # which read their errors (a conflict, a lost connection) before translating them.
-        and (name not in library or name == "__init__")
+        if inspect.isfunction(member) and (not name.startswith("_") or name == "__init__")
     }
     for name in sorted(names):
         setattr(cls, name, _translating(getattr(cls, name)))
