@@ -184,13 +184,11 @@ class _BundleReader(BundleResources):
     ) -> None:
         super().__init__(root, local_id_for, importer)
         self.instruments = instruments
-        self.gas_scores: dict[str, list[Element]] = {}
 
     def read(self, today: date) -> tuple[list[Episode], list[Goal]]:
         """Every episode and goal of the bundle, their events checked, not yet stored."""
         provenances = self._provenances()
-        observations = observations_by_goal(self)
-        self.gas_scores = observations_by_goal(self, gas_scores=True)
+        observations, scores = observations_by_goal(self)
         goals_read: set[str] = set()
         episodes: list[Episode] = []
         goals: list[Goal] = []
@@ -205,7 +203,9 @@ class _BundleReader(BundleResources):
             episode = self._episode(plan, goal_resources, provenances, today)
             episodes.append(episode)
             for resource in goal_resources:
-                goals.append(self._goal(resource, episode, provenances, observations, today))
+                goals.append(
+                    self._goal(resource, episode, provenances, (observations, scores), today)
+                )
                 goals_read.add(resource.resource)
             self._close(plan, episode, today)
         loose = [g for g in self.current("Goal") if g.resource not in goals_read]
@@ -218,7 +218,7 @@ class _BundleReader(BundleResources):
             episode = self._episode_of_goals(client, resources, today)
             episodes.append(episode)
             goals.extend(
-                self._goal(resource, episode, provenances, observations, today)
+                self._goal(resource, episode, provenances, (observations, scores), today)
                 for resource in resources
             )
         if not goals and not episodes:
@@ -357,7 +357,7 @@ class _BundleReader(BundleResources):
         resource: Element,
         episode: Episode,
         provenances: Mapping[str, list[RecordedEvent]],
-        observations: Mapping[str, list[Element]],
+        observations: tuple[Mapping[str, list[Element]], Mapping[str, list[Element]]],
         today: date,
     ) -> Goal:
         goal_id = resource_uuid(resource)
@@ -373,8 +373,14 @@ class _BundleReader(BundleResources):
             self._check_versions(resource, records)
             return replay_goal(goal_id, records, episode, today)
         reader = GoalReader(self, self.versions_of(resource), self.instruments)
-        scores = self.gas_scores.get(resource.resource, [])
-        return reader.goal(goal_id, episode, observations.get(resource.resource, []), today, scores)
+        measurements, scores = observations
+        return reader.goal(
+            goal_id,
+            episode,
+            measurements.get(resource.resource, []),
+            today,
+            scores.get(resource.resource, []),
+        )
 
     @staticmethod
     def _check_versions(resource: Element, records: list[RecordedEvent]) -> None:

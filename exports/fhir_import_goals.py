@@ -73,17 +73,17 @@ class References(Protocol):
 
 
 def observations_by_goal(
-    bundle: References, *, gas_scores: bool = False
-) -> dict[str, list[Element]]:
+    bundle: References,
+) -> tuple[dict[str, list[Element]], dict[str, list[Element]]]:
     """The bundle's Observations by the Goal they pertain to (extension, or ``focus``).
 
-    Measurements by default; with ``gas_scores``, the GAS score Observations instead
+    Two maps: the measurements, and the GAS score Observations
     (:func:`~goalpath.exports.fhir_gas.is_gas_score`).
     """
-    found: dict[str, list[Element]] = {}
+    measurements: dict[str, list[Element]] = {}
+    gas_scores: dict[str, list[Element]] = {}
     for observation in bundle.current("Observation"):
-        if is_gas_score(observation.value) != gas_scores:
-            continue
+        found = gas_scores if is_gas_score(observation.value) else measurements
         links = [e.need("valueReference") for e in observation.extensions(PERTAINS_TO_GOAL_URL)]
         links += observation.items("focus")
         for link in links:
@@ -91,7 +91,7 @@ def observations_by_goal(
             if goal is not None and goal.path == "Goal":
                 found.setdefault(goal.resource, []).append(observation)
                 break
-    return found
+    return measurements, gas_scores
 
 
 def _code(concept: Element, system: str) -> Element | None:
