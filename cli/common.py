@@ -61,6 +61,11 @@ class AppState:
     db: str | None = None
     tenant: str | None = None
 
+    def store_tenant(self) -> str | None:
+        """The tenant whose store to open: ``--tenant``, else ``GOALPATH_TENANT``, else none."""
+        tenant = self.tenant if self.tenant is not None else os.environ.get("GOALPATH_TENANT")
+        return tenant or None
+
 
 def console() -> Console:
     """A console for human-readable output on stdout."""
@@ -78,8 +83,7 @@ def open_app(ctx: click.Context, *, create: bool = False) -> Iterator[GoalpathAp
     ``--tenant`` never answers from a new, empty store, nor makes one.
     """
     state = ctx.find_object(AppState) or AppState()
-    tenant = state.tenant if state.tenant is not None else os.environ.get("GOALPATH_TENANT")
-    app = GoalpathApp(resolve_db_path(state.db), tenant=tenant or None, create=create)
+    app = GoalpathApp(resolve_db_path(state.db), tenant=state.store_tenant(), create=create)
     try:
         yield app
     finally:

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "goalpath.cli.access_commands",
     "goalpath.cli.fhir_commands",
     "goalpath.cli.list_commands",
+    "goalpath.cli.serve_command",
 )
 """Each module has ``register(cli)``, which adds its commands to the root group."""
 

@@ -1,0 +1,206 @@
+"""``goalpath serve``: the HTTP API (:mod:`goalpath.server`) on uvicorn.
+
+The command builds one :class:`~goalpath.server.settings.ServerSettings`
+from its options and the root's ``--db``/``--tenant``, refuses settings the
+server must not start with (no key set without ``--insecure-dev``: a usage
+error, exit 2), opens the store once so that a store that cannot be opened
+is refused before any worker starts (and a new SQLite store and its key file
+are made once, not by racing workers), and hands the settings to uvicorn's
+workers as JSON in :data:`~goalpath.server.settings.SETTINGS_VARIABLE`.
+Each worker builds its application with
+:func:`goalpath.server.app.app_from_environment`, so each opens its own
+store after it starts (docs/embedding.md, "Threads and processes").
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import click
+import uvicorn
+
+from goalpath.cli.common import AppState, refusals
+from goalpath.core.application import GoalpathApp, resolve_db_path
+from goalpath.core.errors import InvalidValueError
+from goalpath.server.settings import (
+    SETTINGS_VARIABLE,
+    ClaimNames,
+    ServerSettings,
+    load_key_set,
+)
+
+__all__ = ["FACTORY", "WORKER_HEALTHCHECK_SECONDS", "register", "serve", "settings_from_options"]
+
+FACTORY: Final = "goalpath.server.app:app_from_environment"
+"""What each uvicorn worker calls to build its application."""
+
+WORKER_HEALTHCHECK_SECONDS: Final = 30
+"""How long uvicorn waits for a worker's answer before it takes the worker for hung.
+
+uvicorn's default (5 s) is shorter than a new worker takes to import goalpath
+on a busy two-core machine, so workers were killed and restarted while
+starting; a hung worker is still replaced, later.
+"""
+
+_DEFAULT_CLAIMS: Final = ClaimNames()
+
+
+def settings_from_options(
+    state: AppState,
+    *,
+    keys: str | None,
+    issuer: str | None,
+    audience: str | None,
+    claims: ClaimNames,
+    insecure_dev: bool,
+    leeway: int,
+) -> ServerSettings:
+    """The server's settings from the command's options, checked as the server checks them.
+
+    A missing key set (without ``--insecure-dev``), issuer or audience, or
+    ``--insecure-dev`` beside ``--keys``, is a usage error naming the option;
+    a key set file that cannot be read or holds no public key is refused.
+    """
+    settings = ServerSettings(
+        db=state.db,
+        tenant=state.store_tenant(),
+        keys=keys,
+        issuer=issuer,
+        audience=audience,
+        claims=claims,
+        insecure_dev=insecure_dev,
+        leeway_seconds=leeway,
+    )
+    try:
+        settings.check()
+    except InvalidValueError as error:
+        option = f"--{(error.field or 'keys').replace('_', '-')}"
+        if error.field == "insecure_dev":
+            raise click.BadParameter(str(error), param_hint=option) from None
+        raise click.MissingParameter(str(error), param_hint=option, param_type="option") from None
+    if keys is not None:
+        load_key_set(keys)
+    return settings
+
+
+@click.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The TCP port."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; each opens its own store.",
+)
+@click.option(
+    "--keys",
+    metavar="FILE",
+    help="The public keys that verify bearer tokens: a JWKS document, a JWK or a PEM public key.",
+)
+@click.option("--issuer", metavar="ISS", help="The issuer (iss) every token must carry.")
+@click.option(
+    "--audience", metavar="AUD", help="The audience (aud) every token must carry or include."
+)
+@click.option(
+    "--principal-claim",
+    default=_DEFAULT_CLAIMS.principal,
+    show_default=True,
+    help="The claim holding the caller's id.",
+)
+@click.option(
+    "--role-claim",
+    default=_DEFAULT_CLAIMS.role,
+    show_default=True,
+    help="The claim holding the caller's goalpath role.",
+)
+@click.option(
+    "--client-claim",
+    default=_DEFAULT_CLAIMS.client,
+    show_default=True,
+    help="The claim holding a client's own id (SMART's launch context calls it patient).",
+)
+@click.option(
+    "--scope-claim",
+    default=_DEFAULT_CLAIMS.scope,
+    show_default=True,
+    help="The claim holding the granted scopes.",
+)
+@click.option(
+    "--leeway",
+    type=click.IntRange(0, 300),
+    default=30,
+    show_default=True,
+    help="Seconds a token's exp and nbf may be off the server's clock.",
+)
+@click.option(
+    "--insecure-dev",
+    is_flag=True,
+    help="Serve without a key set, taking tokens UNVERIFIED: a developer's machine only. "
+    "Every response and the log say so.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="A refusal to start as one JSON error document."
+)
+@click.pass_context
+@refusals
+def serve(
+    ctx: click.Context,
+    /,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    keys: str | None,
+    issuer: str | None,
+    audience: str | None,
+    principal_claim: str,
+    role_claim: str,
+    client_claim: str,
+    scope_claim: str,
+    leeway: int,
+    insecure_dev: bool,
+    as_json: bool,
+) -> None:
+    """Serve the goalpath HTTP API (docs/serving.md) until stopped (Ctrl-C or SIGTERM).
+
+    Tokens are verified against --keys, --issuer and --audience; the
+    store is the one --db and --tenant name, with the master key found as
+    every command finds it (GOALPATH_KEY, GOALPATH_KEY_FILE or the key file
+    beside a SQLite store). The OpenAPI document is served at /openapi.json.
+    """
+    del as_json  # read by the refusal handlers
+    settings = settings_from_options(
+        ctx.find_object(AppState) or AppState(),
+        keys=keys,
+        issuer=issuer,
+        audience=audience,
+        claims=ClaimNames(
+            principal=principal_claim, role=role_claim, client=client_claim, scope=scope_claim
+        ),
+        insecure_dev=insecure_dev,
+        leeway=leeway,
+    )
+    GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant).close()
+    os.environ[SETTINGS_VARIABLE] = settings.to_json()
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
+
+
+def register(cli: click.Group) -> None:
+    """Add ``goalpath serve`` to the root group."""
+    cli.add_command(serve)
