@@ -14,13 +14,16 @@ store after it starts (docs/embedding.md, "Threads and processes").
 
 from __future__ import annotations
 
+import copy
 import os
-from typing import Final
+from typing import Any, Final
 
+import attrs
 import click
 import uvicorn
+import uvicorn.config
 
-from goalpath.cli.common import AppState, refusals
+from goalpath.cli.common import AppState, emit, refusals
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.errors import InvalidValueError
 from goalpath.server.settings import (
@@ -30,7 +33,15 @@ from goalpath.server.settings import (
     load_key_set,
 )
 
-__all__ = ["FACTORY", "WORKER_HEALTHCHECK_SECONDS", "register", "serve", "settings_from_options"]
+__all__ = [
+    "FACTORY",
+    "WORKER_HEALTHCHECK_SECONDS",
+    "log_config",
+    "register",
+    "serve",
+    "serving_document",
+    "settings_from_options",
+]
 
 FACTORY: Final = "goalpath.server.app:app_from_environment"
 """What each uvicorn worker calls to build its application."""
@@ -148,7 +159,11 @@ def settings_from_options(
     "Every response and the log say so.",
 )
 @click.option(
-    "--json", "as_json", is_flag=True, help="A refusal to start as one JSON error document."
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document (where it serves, how tokens are checked) before serving, "
+    "or a refusal as an error document; the log is on stderr.",
 )
 @click.pass_context
 @refusals
@@ -177,7 +192,6 @@ def serve(
     every command finds it (GOALPATH_KEY, GOALPATH_KEY_FILE or the key file
     beside a SQLite store). The OpenAPI document is served at /openapi.json.
     """
-    del as_json  # read by the refusal handlers
     settings = settings_from_options(
         ctx.find_object(AppState) or AppState(),
         keys=keys,
@@ -189,7 +203,16 @@ def serve(
         insecure_dev=insecure_dev,
         leeway=leeway,
     )
-    GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant).close()
+    app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant)
+    try:
+        store = app.store.description
+    finally:
+        app.close()
+    serving = serving_document(settings, store, host=host, port=port, workers=workers)
+    if as_json:
+        emit(serving)
+    else:
+        click.echo(f"goalpath serve: {store} at {serving['url']}, {workers} worker(s)")
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
     uvicorn.run(
         FACTORY,
@@ -198,7 +221,43 @@ def serve(
         port=port,
         workers=workers,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        log_config=log_config(),
     )
+
+
+def serving_document(
+    settings: ServerSettings, store: str, *, host: str, port: int, workers: int
+) -> dict[str, Any]:
+    """What ``goalpath serve --json`` prints before it serves: where, and how tokens are checked.
+
+    ``store`` is the store's description (a PostgreSQL URL without its password).
+    """
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}"
+    return {
+        "store": store,
+        "tenant": settings.tenant,
+        "url": url,
+        "openapi": f"{url}/openapi.json",
+        "workers": workers,
+        "issuer": settings.issuer,
+        "audience": settings.audience,
+        "claims": attrs.asdict(settings.claims),
+        "insecure_dev": settings.insecure_dev,
+    }
+
+
+def log_config() -> dict[str, Any]:
+    """The logging of the server: uvicorn's, with its access log on stderr, and goalpath's.
+
+    stdout holds only what the command prints (with ``--json``, one document);
+    the server's log, the access log and ``goalpath.server``'s warnings (the
+    insecure-dev announcement, failures behind a 500) go to stderr.
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    config["loggers"]["goalpath"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def register(cli: click.Group) -> None:

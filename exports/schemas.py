@@ -401,6 +401,24 @@ _DOCUMENTS: dict[str, tuple[str, Schema]] = {
         "The standard measures of the loaded plugins.",
         closed({"instruments": array(record(Instrument))}),
     ),
+    "serving": (
+        "Where goalpath serve listens and how it checks tokens, printed before it serves.",
+        closed(
+            {
+                "store": STRING,
+                "tenant": nullable(STRING),
+                "url": STRING,
+                "openapi": STRING,
+                "workers": {"type": "integer", "minimum": 1},
+                "issuer": nullable(STRING),
+                "audience": nullable(STRING),
+                "claims": closed(
+                    {"principal": STRING, "role": STRING, "client": STRING, "scope": STRING}
+                ),
+                "insecure_dev": BOOLEAN,
+            }
+        ),
+    ),
     "plugin-new": (
         "A new plugin project: its folder and the plugin's name.",
         closed({"project": STRING, "plugin": STRING}),
@@ -600,13 +618,15 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "client erase": ("erasure",),
     "export fhir": ("fhir-bundle",),
     "import fhir": ("fhir-import", "operation-outcome"),
+    "serve": ("serving",),
 }
 """Each command and the documents it prints with ``--json`` when it succeeds.
 
 A refusal of any command is the ``error`` document (``import fhir`` gives a
 bundle it cannot map as an ``operation-outcome``); ``plan show`` prints a
 ``plan`` for ``--episode`` and ``client-plans`` for a client; ``audit
-export`` prints one ``audit-export-line`` per line (JSON Lines).
+export`` prints one ``audit-export-line`` per line (JSON Lines); ``serve``
+prints ``serving`` before it starts serving.
 """
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import jsonschema
 import pytest
@@ -197,6 +198,11 @@ def run_every_command(folder: Path) -> list[Output]:  # one scenario, in order
     importing = f"import fhir {bundle_file} --actor migration --role system"
     s.run("fhir-import", importing, db=other)
     s.run("operation-outcome", importing, db=other, code=1)
+
+    # The server: what it prints before it serves (uvicorn itself is not started here).
+    with mock.patch("uvicorn.run") as serving:
+        s.run("serving", "serve --insecure-dev --port 8123 --workers 2")
+    assert serving.call_count == 1
 
     # Refusals: every kind the command line gives is one error document.
     s.run("error", "goal show 6f1d2c1e-0000-4000-8000-00000000dead", code=1)
