@@ -20,7 +20,7 @@ A host maps goalpath's client and actor ids to its own references with
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from goalpath.core.episode import Episode
 from goalpath.core.errors import (
     NotFoundError,
 )
+from goalpath.core.goal import Goal
 from goalpath.exports.fhir_resources import (
     BundleExporter,
     observation_id,
@@ -86,8 +87,10 @@ __all__ = [
     "client_episode_ids",
     "export_client",
     "export_episode",
+    "goal_resource",
     "measure_concept",
     "observation_id",
+    "observation_resource",
     "provenance_activity",
     "provenance_id",
     "validate_bundle",
@@ -150,6 +153,44 @@ def export_client(
     for episode_id in episode_ids:
         exporter.add_episode(app, episode_id, as_of)
     return exporter.bundle(generated_at, bundle_id)
+
+
+def goal_resource(
+    goal: Goal,
+    events: Sequence[Goal.Event],
+    *,
+    fhir_version: str = "R5",
+    plugins: Plugins | None = None,
+    time_zone: tzinfo = UTC,
+) -> dict[str, Any]:
+    """The Goal resource of ``goal`` as an export gives it: the same resource, alone.
+
+    ``events`` are the goal's stored events (from the first); those after
+    ``goal.version`` are left out, so ``goal`` at any version gives that
+    version's resource (``meta.versionId`` the version, ``meta.lastUpdated``
+    its event's recorded time). The other arguments are those of
+    :func:`export_episode`. The FHIR REST interface serves these (``read``,
+    ``vread``, ``history``).
+    """
+    exporter = _exporter(fhir_version, None, plugins, "collection", time_zone)
+    return exporter.goal(goal, events[: goal.version])
+
+
+def observation_resource(
+    goal: Goal,
+    sequence: int,
+    *,
+    fhir_version: str = "R5",
+    plugins: Plugins | None = None,
+    time_zone: tzinfo = UTC,
+) -> dict[str, Any]:
+    """The Observation of a goal's measurement number ``sequence``, as an export gives it."""
+    exporter = _exporter(fhir_version, None, plugins, "collection", time_zone)
+    measure = goal.definition.measure
+    found = [m for m in goal.measurements if m.sequence == sequence]
+    if measure is None or not found:
+        raise NotFoundError("measurement", f"{goal.id}/{sequence}")
+    return exporter.observation(goal, measure, found[0])
 
 
 def _exporter(

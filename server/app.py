@@ -59,8 +59,15 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "goalpath.server.episode_routes",
     "goalpath.server.goal_routes",
     "goalpath.server.read_routes",
+    "goalpath.server.fhir_routes",
+    "goalpath.server.fhir_observations",
+    "goalpath.server.fhir_search",
 )
-"""Each module has a ``router`` (a FastAPI ``APIRouter``) that :func:`create_app` includes."""
+"""Each module has a ``router`` (a FastAPI ``APIRouter``) that :func:`create_app` includes.
+
+``fhir_search`` comes after the other FHIR modules: its last route answers
+every other path under ``/fhir`` with an OperationOutcome.
+"""
 
 logger = logging.getLogger("goalpath.server")
 
@@ -196,7 +203,7 @@ def create_app(
     return api
 
 
-_TAGS: Final = ("episodes", "goals", "plans and progress", "audit", "templates")
+_TAGS: Final = ("episodes", "goals", "plans and progress", "audit", "templates", "FHIR")
 
 
 def build_api(lifespan: Any = None) -> FastAPI:
@@ -250,7 +257,8 @@ def _documented(document: dict[str, Any]) -> dict[str, Any]:
     for path, operations in document["paths"].items():
         for operation in operations.values():
             if not path.startswith("/openapi"):
-                operation["security"] = [{"bearer": []}]
+                # A route that needs no token says so (``openapi_extra={"security": []}``).
+                operation.setdefault("security", [{"bearer": []}])
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 if int(status) >= 400 and PROBLEM_MEDIA_TYPE in content:
