@@ -29,6 +29,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from goalpath.core.application import GoalpathApp
@@ -36,6 +37,7 @@ from goalpath.core.errors import NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.exports.fhir import export_client, observation_id
 from goalpath.exports.fhir_gas import gas_observation_id
+from goalpath.server import fhir_observations, fhir_routes
 from goalpath.server.app import CallerDep, ServerDep
 from goalpath.server.auth import Resource
 from goalpath.server.fhir_capability import SERVED, ServedResource
@@ -273,11 +275,12 @@ def not_served(*, rest: str, request: Request) -> JSONResponse:
     This route is the last FHIR route: the route modules before it hold every served one.
     """
     answered = answered_version(request)
+    served_routes = [*fhir_routes.router.routes, *fhir_observations.router.routes, *router.routes]
     known = any(
-        getattr(route, "path", "/fhir/{rest:path}") not in ("/fhir/{rest:path}",)
-        and getattr(route, "path", "").startswith("/fhir/")
+        isinstance(route, APIRoute)
+        and route.endpoint is not not_served
         and route.matches(request.scope)[0] == Match.PARTIAL
-        for route in request.app.router.routes
+        for route in served_routes
     )
     if known:
         message = f"{request.method} is not served on /fhir/{rest}; see /fhir/metadata"

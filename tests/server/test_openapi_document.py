@@ -43,7 +43,7 @@ def test_every_route_module_is_in_the_document_with_problems_and_bearer_security
         fhir = path.startswith("/fhir/")
         for method, operation in operations.items():
             responses = operation["responses"]
-            security = [] if path in public else [{"bearer": []}]
+            security: list[dict[str, list[str]]] = [] if path in public else [{"bearer": []}]
             assert operation["security"] == security, (method, path)
             errors = ["application/fhir+json"] if fhir else ["application/problem+json"]
             for status in ("400", "401", "403") if security else ("400",):
