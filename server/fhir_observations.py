@@ -8,7 +8,9 @@ with a ``valueQuantity`` in the goal's unit and an ``effectiveDateTime``
 normal :meth:`~goalpath.core.application.GoalpathApp.record_measurement`,
 so the role policy, the measure's range and the goal's window decide as
 they do for ``POST /goals/{id}/measurements``, and answers 201 with the
-Observation as ``export fhir`` gives it and its ``Location``.
+Observation as ``export fhir`` gives it and its ``Location``. It runs in a
+unit of work, so an Observation refused after the command (a ``subject``
+that is not the goal's client, another unit) writes nothing.
 
 The Observation is read as the FHIR import reads one
 (:class:`~goalpath.exports.fhir_elements.Element`), so an element that
@@ -162,18 +164,19 @@ def create_observation(
     effective = observation.child("effectiveDateTime")
     observed_on = None if effective is None else effective.day()
     notes = [note.need("text").string() for note in observation.items("note")]
-    with caller.acting("Observation", "c") as principal:
-        goal = server.app.get_goal(goal_id, principal=principal, purpose="FHIR create Observation")
-        _check_subject(observation, goal)
-        _check_unit(quantity, goal)
-        sequence = server.app.record_measurement(
+    with caller.acting("Observation", "c") as principal, server.app.unit_of_work() as work:
+        # Checked after the command has decided, inside its unit: a refusal writes nothing,
+        # and says nothing about the goal to a caller the policy refuses.
+        sequence = work.record_measurement(
             goal_id,
             value,
             actor=principal,
             observed_on=observed_on,
             note="; ".join(notes) or None,
         )
-        recorded = server.app.get_goal(goal_id)
+        recorded = work.get_goal(goal_id)
+        _check_subject(observation, recorded)
+        _check_unit(quantity, recorded)
     resource = observation_resource(
         recorded, sequence, fhir_version=version, plugins=server.plugins
     )

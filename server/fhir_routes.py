@@ -146,13 +146,13 @@ def vread_goal(
 ) -> JSONResponse:
     """The Goal as it stood at one version: after the event that made that version."""
     with caller.acting("Goal", "r") as principal:
-        current = server.app.get_goal(goal_id, principal=principal, purpose=purpose)
-        if version_id > current.version:
-            raise NotFoundError(
-                "goal version",
-                f"{goal_id}/_history/{version_id} (the goal has {current.version} versions)",
-            )
-        goal = server.app.get_goal(goal_id, version=version_id)
+        # The version is checked before the read is logged, so a refused vread writes nothing.
+        current = server.app.get_goal(goal_id).version
+        if version_id > current:
+            raise NotFoundError("goal version", f"{goal_id}/_history/{version_id}")
+        goal = server.app.get_goal(
+            goal_id, version=version_id, principal=principal, purpose=purpose
+        )
         resource = _resource(server, goal, server.app.goal_events(goal_id), version)
         return fhir_response(resource, version, headers=_goal_headers(resource, fhir_base(request)))
 

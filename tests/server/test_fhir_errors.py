@@ -149,6 +149,20 @@ def test_scopes_refuse_the_interactions_they_do_not_cover(served: Served, issuer
     outcome(client.get("/fhir/Goal?patient=client-2", headers=own), 403, "forbidden")
 
 
+def _stored(served: Served) -> int:
+    """How many events the store holds (access records included)."""
+    return sum(1 for _ in served.app.iter_events())
+
+
+def test_a_vread_of_a_version_that_does_not_exist_writes_nothing(served: Served) -> None:
+    before = _stored(served)
+    url = f"/fhir/Goal/{served.walks_id}/_history/6"
+    outcome(served.client.get(url, headers=served.therapist), 404, "not-found")
+    assert _stored(served) == before
+    assert served.client.get(url.replace("/6", "/5"), headers=served.therapist).status_code == 200
+    assert _stored(served) == before + 1  # the read, logged
+
+
 def _observation(goal_id: str, **changes: Any) -> dict[str, Any]:
     observation = {
         "resourceType": "Observation",
@@ -181,11 +195,11 @@ def _observation(goal_id: str, **changes: Any) -> dict[str, Any]:
 def test_a_create_goalpath_refuses_is_an_operation_outcome_and_records_nothing(
     served: Served, changes: dict[str, Any], status: int, element: str | None
 ) -> None:
-    before = served.app.goal_events(UUID(served.walks_id))
+    before = _stored(served)
     response = served.client.post(
         "/fhir/Observation", json=_observation(served.walks_id, **changes), headers=served.therapist
     )
     document = outcome(response, status)
     if element is not None:
         assert document["issue"][0]["expression"] == [element]
-    assert served.app.goal_events(UUID(served.walks_id)) == before
+    assert _stored(served) == before  # not even an access record
