@@ -56,7 +56,7 @@ def fhir_base(request: Request) -> str:
     summary="FHIR CapabilityStatement",
     openapi_extra={"security": []},
 )
-def metadata(*, request: Request, server: ServerDep, version: FhirVersionDep) -> JSONResponse:
+def metadata(*, request: Request, version: FhirVersionDep) -> JSONResponse:
     """What the FHIR REST interface serves: resources, interactions, search parameters, releases.
 
     It holds no client's data, so it needs no token: a FHIR client reads it first.
@@ -65,7 +65,7 @@ def metadata(*, request: Request, server: ServerDep, version: FhirVersionDep) ->
         version,
         base_url=fhir_base(request),
         software_version=request.app.version,
-        day=server.app.today(),
+        day=datetime.now(UTC).date(),
     )
     return fhir_response(statement, version)
 
