@@ -4,9 +4,11 @@
 its own (``goalpath serve``) or mounts inside its own ASGI application
 (``host.mount("/goalpath", create_app(settings))``). It opens one
 :class:`~goalpath.core.application.GoalpathApp` and one
-:class:`~goalpath.projections.Projections` per process, shared by every
-request thread (docs/embedding.md, "Threads and processes"), and closes
-them with :meth:`GoalpathServer.close` (on shutdown when it runs alone).
+:class:`~goalpath.projections.Projections` per process and tenant, shared by
+every request thread (docs/embedding.md, "Threads and processes"), and
+closes them with :meth:`GoalpathServer.close` (on shutdown when it runs
+alone). A route reaches the caller's tenant's store through :data:`TenantDep`
+(:mod:`goalpath.server.tenants`), the one way to it.
 
 The routes live in route modules (:data:`ROUTE_MODULES`), each with a
 ``router``; a further interface (FHIR REST) is another module in that list.
@@ -31,10 +33,12 @@ from pydantic import BaseModel
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import Policy
+from goalpath.core.errors import InvalidValueError
 from goalpath.modalities import Plugins, load_plugins
 from goalpath.projections import Projections
 from goalpath.server.auth import Caller, ScopedPolicy, TokenVerifier
 from goalpath.server.models import ProblemDocument
+from goalpath.server.placement import load_placement
 from goalpath.server.problems import (
     INSECURE_DEV_HEADER,
     PROBLEM_MEDIA_TYPE,
@@ -43,12 +47,14 @@ from goalpath.server.problems import (
     install_problem_handlers,
 )
 from goalpath.server.settings import SETTINGS_VARIABLE, ServerSettings, load_key_set
+from goalpath.server.tenants import Tenant, Tenants, open_placed_app
 
 __all__ = [
     "ROUTE_MODULES",
     "CallerDep",
     "GoalpathServer",
     "ServerDep",
+    "TenantDep",
     "app_from_environment",
     "build_api",
     "create_app",
@@ -78,25 +84,23 @@ class GoalpathServer:
 
     Attributes:
         settings: how the server was configured.
-        app: the application, one per process, shared by every request thread.
-        projections: the read models, one per process.
+        tenants: the store of each tenant served (one, without a placement file).
         verifier: checks each request's bearer token.
         plugins: the loaded modality plugins (for templates).
-        owns_app: whether :meth:`close` closes ``app`` (not when the host gave it).
     """
 
     settings: ServerSettings
-    app: GoalpathApp
-    projections: Projections
+    tenants: Tenants
     verifier: TokenVerifier
     plugins: Plugins
-    owns_app: bool = True
+
+    def for_caller(self, caller: Caller) -> Tenant:
+        """The store of the caller's tenant (403 when this server does not serve it)."""
+        return self.tenants.of(caller.principal, caller.tenant)
 
     def close(self) -> None:
-        """Close the read models, and the application if the server opened it."""
-        self.projections.close()
-        if self.owns_app:
-            self.app.close()
+        """Close every tenant's read models, and each application the server opened."""
+        self.tenants.close()
 
 
 def _server(request: Request) -> GoalpathServer:
@@ -114,6 +118,18 @@ def _caller(request: Request, server: ServerDep) -> Caller:
 
 CallerDep = Annotated[Caller, Depends(_caller)]
 """A route's parameter for the authenticated caller (a 401 problem without a valid token)."""
+
+
+def _tenant(server: ServerDep, caller: CallerDep) -> Tenant:
+    return server.for_caller(caller)
+
+
+TenantDep = Annotated[Tenant, Depends(_tenant)]
+"""A route's parameter for the caller's tenant: its ``app`` and ``projections``.
+
+The token is verified once per request (FastAPI caches ``CallerDep``);
+a tenant the server does not serve is a 403 problem.
+"""
 
 
 _PROBLEM_SCHEMA: Final = {"$ref": "#/components/schemas/ProblemDocument"}
@@ -166,24 +182,19 @@ def create_app(
     set is required unless ``insecure_dev``). A host may pass its own
     ``app`` (goalpath then wraps its policy in a
     :class:`~goalpath.server.auth.ScopedPolicy`, which changes nothing
-    outside requests, and never closes it), its own ``policy`` for the app
+    outside requests, and never closes it), its own ``policy`` for the apps
     the server opens, or ``keys`` already loaded instead of the key file.
+    With ``settings.placement`` the server serves every tenant the placement
+    file places, each opened on its first request (:mod:`goalpath.server.tenants`).
     """
     settings.check(keys_loaded=keys is not None)
     if keys is None and settings.keys is not None:
         keys = load_key_set(settings.keys)
-    owns_app = app is None
-    if app is None:
-        app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant, policy=policy)
-    if not isinstance(app.policy, ScopedPolicy):
-        app.policy = ScopedPolicy(app.policy)
     server = GoalpathServer(
         settings=settings,
-        app=app,
-        projections=Projections(app),
+        tenants=_tenants(settings, app, policy),
         verifier=TokenVerifier(settings, keys),
         plugins=load_plugins(),
-        owns_app=owns_app,
     )
 
     @asynccontextmanager
@@ -201,6 +212,30 @@ def create_app(
             INSECURE_DEV_HEADER,
         )
     return api
+
+
+def _tenants(settings: ServerSettings, app: GoalpathApp | None, policy: Policy | None) -> Tenants:
+    if settings.placement is not None:
+        if app is not None:
+            raise InvalidValueError(
+                "a server with a placement file opens each tenant's store itself; "
+                "give create_app an app or a placement, not both",
+                field="placement",
+            )
+        placement = load_placement(settings.placement)
+
+        def open_app(name: str) -> GoalpathApp:
+            opened = open_placed_app(placement, name, policy)
+            opened.policy = ScopedPolicy(opened.policy)
+            return opened
+
+        return Tenants(placement=placement, open_app=open_app)
+    owns_app = app is None
+    if app is None:
+        app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant, policy=policy)
+    if not isinstance(app.policy, ScopedPolicy):
+        app.policy = ScopedPolicy(app.policy)
+    return Tenants(single=Tenant(app.store.tenant, app, Projections(app)), owns_single=owns_app)
 
 
 _TAGS: Final = ("episodes", "goals", "plans and progress", "audit", "templates", "FHIR")

@@ -156,12 +156,16 @@ _patient_only: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 @attrs.frozen
 class Caller:
-    """The authenticated caller of one request: their principal and their token's grants."""
+    """The authenticated caller of one request: their principal, their token's grants and tenant.
+
+    ``tenant`` is what the token's tenant claim names (``None``: no such claim).
+    """
 
     principal: Principal
     client_id: str | None
     grants: tuple[Grant, ...]
     scopes: tuple[str, ...]
+    tenant: str | None = None
 
     @contextmanager
     def acting(self, resource: Resource, interaction: Interaction) -> Iterator[Principal]:
@@ -299,7 +303,9 @@ class TokenVerifier:
                 f"the token names no valid principal: {error}", field=self.claims.principal
             ) from None
         grants, scopes = parse_scopes(claims.get(self.claims.scope))
-        return Caller(principal, client_id, grants, scopes)
+        tenant_claim = claims.get(self.claims.tenant)
+        tenant = tenant_claim if isinstance(tenant_claim, str) and tenant_claim else None
+        return Caller(principal, client_id, grants, scopes, tenant)
 
 
 def _unverified_claims(token: str) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ from goalpath.core.application import GoalpathApp
 from goalpath.core.authorization import Principal
 from goalpath.core.errors import DuplicateIdError, NotFoundError
 from goalpath.exports.documents import episode_document, goal_document, plan_document
-from goalpath.server.app import CallerDep, ServerDep, problem_responses
+from goalpath.server.app import CallerDep, TenantDep, problem_responses
 from goalpath.server.goal_routes import IfMatch, Purpose
 from goalpath.server.models import (
     CloseEpisodeBody,
@@ -90,18 +90,18 @@ _OPENED: Final = problem_responses(409, 422, ok={201: (EpisodeDocument, "The epi
     summary="Open an episode under the caller's own id (idempotent)",
 )
 def put_episode(
-    *, episode_id: UUID, body: OpenEpisodeBody, server: ServerDep, caller: CallerDep
+    *, episode_id: UUID, body: OpenEpisodeBody, tenant: TenantDep, caller: CallerDep
 ) -> JSONResponse:
     """Open an episode with the caller's id; a retry with the same body returns the same episode."""
     with caller.acting("EpisodeOfCare", "c") as principal:
         try:
-            _open(server.app, principal, body, episode_id)
+            _open(tenant.app, principal, body, episode_id)
         except DuplicateIdError:
-            if not _same_opening(server.app, episode_id, body):
+            if not _same_opening(tenant.app, episode_id, body):
                 raise
-            server.app.get_episode(episode_id, principal=principal, purpose="idempotent retry")
-            return episode_response(server.app, episode_id)
-        return episode_response(server.app, episode_id, 201)
+            tenant.app.get_episode(episode_id, principal=principal, purpose="idempotent retry")
+            return episode_response(tenant.app, episode_id)
+        return episode_response(tenant.app, episode_id, 201)
 
 
 @router.post(
@@ -111,10 +111,10 @@ def put_episode(
     responses=_OPENED,
     summary="Open an episode",
 )
-def open_episode(*, body: OpenEpisodeBody, server: ServerDep, caller: CallerDep) -> JSONResponse:
+def open_episode(*, body: OpenEpisodeBody, tenant: TenantDep, caller: CallerDep) -> JSONResponse:
     """Open an episode of care, with an id goalpath makes (``PUT /episodes/{id}`` to retry)."""
     with caller.acting("EpisodeOfCare", "c") as principal:
-        return episode_response(server.app, _open(server.app, principal, body, None), 201)
+        return episode_response(tenant.app, _open(tenant.app, principal, body, None), 201)
 
 
 _COMMAND_RESPONSES: Final = problem_responses(
@@ -131,14 +131,14 @@ _COMMAND_RESPONSES: Final = problem_responses(
 def get_episode(
     *,
     episode_id: UUID,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: Annotated[int | None, Query(ge=1, le=10**9)] = None,
     purpose: Purpose = None,
 ) -> JSONResponse:
     """An episode as it is now, or at a version."""
     with caller.acting("EpisodeOfCare", "r") as principal:
-        episode = server.app.get_episode(
+        episode = tenant.app.get_episode(
             episode_id, version=version, principal=principal, purpose=purpose
         )
         return versioned_response(episode_document(episode), episode.version)
@@ -157,13 +157,13 @@ def record_session(
     *,
     episode_id: UUID,
     body: SessionBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record the episode's next session (held or missed); answers its number and the episode."""
     with caller.acting("EpisodeOfCare", "u") as principal:
-        number = server.app.record_session(
+        number = tenant.app.record_session(
             episode_id,
             actor=principal,
             held_on=body.held_on,
@@ -171,7 +171,7 @@ def record_session(
             number=body.number,
             expected_version=expected_version(if_match),
         )
-        episode = server.app.get_episode(episode_id)
+        episode = tenant.app.get_episode(episode_id)
         return versioned_response(
             {"number": number, "episode": episode_document(episode)}, episode.version, 201
         )
@@ -187,19 +187,19 @@ def assign_therapist(
     *,
     episode_id: UUID,
     body: TherapistBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Add a therapist to an episode (a supervisor's command)."""
     with caller.acting("EpisodeOfCare", "u") as principal:
-        server.app.assign_therapist(
+        tenant.app.assign_therapist(
             episode_id,
             body.therapist_id,
             actor=principal,
             expected_version=expected_version(if_match),
         )
-        return episode_response(server.app, episode_id)
+        return episode_response(tenant.app, episode_id)
 
 
 @router.post(
@@ -212,20 +212,20 @@ def close_episode(
     *,
     episode_id: UUID,
     body: CloseEpisodeBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Close an episode of care, for a reason."""
     with caller.acting("EpisodeOfCare", "u") as principal:
-        server.app.close_episode(
+        tenant.app.close_episode(
             episode_id,
             reason=body.reason,
             actor=principal,
             closed_on=body.closed_on,
             expected_version=expected_version(if_match),
         )
-        return episode_response(server.app, episode_id)
+        return episode_response(tenant.app, episode_id)
 
 
 @router.get(
@@ -238,14 +238,14 @@ def close_episode(
 def list_goals(
     *,
     episode_id: UUID,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     as_of: Annotated[datetime | None, Query(description="As they stood then (ISO time).")] = None,
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     """An episode's goals in full, in the order they were stated (read as its plan)."""
     with caller.acting("Goal", "s") as principal:
-        goals = server.app.list_goals(episode_id, as_of=as_of, principal=principal, purpose=purpose)
+        goals = tenant.app.list_goals(episode_id, as_of=as_of, principal=principal, purpose=purpose)
         return {"episode_id": str(episode_id), "goals": [goal_document(goal) for goal in goals]}
 
 
@@ -259,15 +259,15 @@ def list_goals(
 def episode_plan(
     *,
     episode_id: UUID,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     as_of: Annotated[datetime | None, Query(description="As it stood then (ISO time).")] = None,
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The episode's current plan (goals in force, ended goals, warnings, GAS), or as of a time."""
     with caller.acting("CarePlan", "r") as principal:
-        server.app.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
-        return plan_document(server.projections.plan_for_episode(episode_id, as_of=as_of))
+        tenant.app.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
+        return plan_document(tenant.projections.plan_for_episode(episode_id, as_of=as_of))
 
 
 @router.get(
@@ -280,13 +280,13 @@ def episode_plan(
 def client_plans(
     *,
     client_id: Annotated[str, "the host's id of the client"],
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     as_of: Annotated[datetime | None, Query(description="As they stood then (ISO time).")] = None,
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The plan of every episode of a client."""
     with caller.acting("CarePlan", "r") as principal:
-        server.app.record_access(principal, "plan", client_id=client_id, purpose=purpose)
-        plans = server.projections.plan_for_client(client_id, as_of=as_of)
+        tenant.app.record_access(principal, "plan", client_id=client_id, purpose=purpose)
+        plans = tenant.projections.plan_for_client(client_id, as_of=as_of)
         return {"client_id": client_id, "plans": [plan_document(plan) for plan in plans]}

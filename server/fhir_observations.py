@@ -33,7 +33,7 @@ from goalpath.exports.fhir import PERTAINS_TO_GOAL_URL, observation_resource
 from goalpath.exports.fhir_elements import Element, FhirImportError
 from goalpath.exports.fhir_import_goals import MEASURED_STATUSES
 from goalpath.exports.fhir_vocabulary import ID_SYSTEM_PREFIX, fhir_quantity
-from goalpath.server.app import CallerDep, ServerDep
+from goalpath.server.app import CallerDep, ServerDep, TenantDep
 from goalpath.server.fhir_http import (
     FHIR_MEDIA_TYPE,
     FhirJSONResponse,
@@ -143,6 +143,7 @@ def create_observation(
     body: ObservationBody,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
 ) -> JSONResponse:
@@ -164,7 +165,7 @@ def create_observation(
     effective = observation.child("effectiveDateTime")
     observed_on = None if effective is None else effective.day()
     notes = [note.need("text").string() for note in observation.items("note")]
-    with caller.acting("Observation", "c") as principal, server.app.unit_of_work() as work:
+    with caller.acting("Observation", "c") as principal, tenant.app.unit_of_work() as work:
         # Checked after the command has decided, inside its unit: a refusal writes nothing,
         # and says nothing about the goal to a caller the policy refuses.
         sequence = work.record_measurement(

@@ -24,7 +24,7 @@ from goalpath.core.errors import NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.exports.fhir import FhirVersion, goal_resource
 from goalpath.exports.fhir_vocabulary import fhir_urn
-from goalpath.server.app import CallerDep, ServerDep
+from goalpath.server.app import CallerDep, ServerDep, TenantDep
 from goalpath.server.fhir_capability import capability_statement
 from goalpath.server.fhir_http import (
     MIME_VERSIONS,
@@ -117,14 +117,15 @@ def read_goal(
     goal_id: UUID,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     purpose: Purpose = None,
 ) -> JSONResponse:
     """The Goal as it is now (its latest version)."""
     with caller.acting("Goal", "r") as principal:
-        goal = server.app.get_goal(goal_id, principal=principal, purpose=purpose)
-        resource = _resource(server, goal, server.app.goal_events(goal_id), version)
+        goal = tenant.app.get_goal(goal_id, principal=principal, purpose=purpose)
+        resource = _resource(server, goal, tenant.app.goal_events(goal_id), version)
         return fhir_response(resource, version, headers=_goal_headers(resource, fhir_base(request)))
 
 
@@ -140,6 +141,7 @@ def vread_goal(
     version_id: VersionId,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     purpose: Purpose = None,
@@ -147,13 +149,13 @@ def vread_goal(
     """The Goal as it stood at one version: after the event that made that version."""
     with caller.acting("Goal", "r") as principal:
         # The version is checked before the read is logged, so a refused vread writes nothing.
-        current = server.app.get_goal(goal_id).version
+        current = tenant.app.get_goal(goal_id).version
         if version_id > current:
             raise NotFoundError("goal version", f"{goal_id}/_history/{version_id}")
-        goal = server.app.get_goal(
+        goal = tenant.app.get_goal(
             goal_id, version=version_id, principal=principal, purpose=purpose
         )
-        resource = _resource(server, goal, server.app.goal_events(goal_id), version)
+        resource = _resource(server, goal, tenant.app.goal_events(goal_id), version)
         return fhir_response(resource, version, headers=_goal_headers(resource, fhir_base(request)))
 
 
@@ -168,16 +170,17 @@ def goal_history(
     goal_id: UUID,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     purpose: Purpose = None,
 ) -> JSONResponse:
     """Every version of the Goal, one per event of its stream, newest first (a history Bundle)."""
     with caller.acting("Goal", "r") as principal:
-        events = server.app.goal_events(goal_id, principal=principal, purpose=purpose)
+        events = tenant.app.goal_events(goal_id, principal=principal, purpose=purpose)
         entries = []
         for number in range(len(events), 0, -1):
-            goal = server.app.get_goal(goal_id, version=number)
+            goal = tenant.app.get_goal(goal_id, version=number)
             resource = _resource(server, goal, events, version)
             entries.append(_history_entry(goal_id, resource))
         bundle = server_bundle("history", entries, version, str(request.url))

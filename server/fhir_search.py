@@ -38,7 +38,7 @@ from goalpath.core.goal import Goal
 from goalpath.exports.fhir import export_client, observation_id
 from goalpath.exports.fhir_gas import gas_observation_id
 from goalpath.server import fhir_observations, fhir_routes
-from goalpath.server.app import CallerDep, ServerDep
+from goalpath.server.app import CallerDep, ServerDep, TenantDep
 from goalpath.server.auth import Resource
 from goalpath.server.fhir_capability import SERVED, ServedResource
 from goalpath.server.fhir_criteria import Criteria, criteria_of
@@ -117,6 +117,7 @@ def _search(  # noqa: PLR0917  # the route's own parameters, passed on
     served: ServedResource,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     prefer: str | None,
@@ -126,7 +127,7 @@ def _search(  # noqa: PLR0917  # the route's own parameters, passed on
     criteria = criteria_of(served, request.query_params, lenient=lenient)
     resource: Resource = served.type  # type: ignore[assignment]  # SERVED's types are Resources
     with caller.acting(resource, "s") as principal:
-        server.app.record_access(
+        tenant.app.record_access(
             principal,
             "fhir-export",
             client_id=criteria.client_id,
@@ -134,11 +135,11 @@ def _search(  # noqa: PLR0917  # the route's own parameters, passed on
         )
         try:
             bundle = export_client(
-                server.app, criteria.client_id, fhir_version=version, plugins=server.plugins
+                tenant.app, criteria.client_id, fhir_version=version, plugins=server.plugins
             )
         except NotFoundError:
             bundle = {"entry": []}  # no episode of care: nothing matches
-        entries = search_entries(server.app, served, criteria, bundle)
+        entries = search_entries(tenant.app, served, criteria, bundle)
     matches = len(entries)
     if criteria.ignored:
         warning = operation_outcome(
@@ -176,6 +177,7 @@ def search_goals(
     *,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     patient: PatientQuery = None,
@@ -190,7 +192,7 @@ def search_goals(
 ) -> JSONResponse:
     """A client's Goals, by lifecycle status and when they last changed."""
     del patient, subject, lifecycle_status, last_updated  # read from the query by criteria_of
-    return _search(SERVED["Goal"], request, server, caller, version, prefer, purpose)
+    return _search(SERVED["Goal"], request, server, tenant, caller, version, prefer, purpose)
 
 
 @router.get(
@@ -203,6 +205,7 @@ def search_care_plans(
     *,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     patient: PatientQuery = None,
@@ -213,7 +216,7 @@ def search_care_plans(
 ) -> JSONResponse:
     """A client's CarePlans (one per episode of care)."""
     del patient, subject, last_updated
-    return _search(SERVED["CarePlan"], request, server, caller, version, prefer, purpose)
+    return _search(SERVED["CarePlan"], request, server, tenant, caller, version, prefer, purpose)
 
 
 @router.get(
@@ -226,6 +229,7 @@ def search_observations(
     *,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     patient: PatientQuery = None,
@@ -239,7 +243,7 @@ def search_observations(
 ) -> JSONResponse:
     """A client's measurements and GAS scores, by code and when they last changed."""
     del patient, subject, code, last_updated
-    return _search(SERVED["Observation"], request, server, caller, version, prefer, purpose)
+    return _search(SERVED["Observation"], request, server, tenant, caller, version, prefer, purpose)
 
 
 @router.get(
@@ -252,6 +256,7 @@ def search_provenances(
     *,
     request: Request,
     server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
     patient: PatientQuery = None,
@@ -261,7 +266,7 @@ def search_provenances(
 ) -> JSONResponse:
     """A client's goal events: who, when, why, and what each changed."""
     del patient, last_updated
-    return _search(SERVED["Provenance"], request, server, caller, version, prefer, purpose)
+    return _search(SERVED["Provenance"], request, server, tenant, caller, version, prefer, purpose)
 
 
 @router.api_route(

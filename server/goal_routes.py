@@ -21,7 +21,7 @@ from goalpath.core.authorization import Principal
 from goalpath.core.errors import DuplicateIdError, NotFoundError
 from goalpath.core.history import history_of
 from goalpath.exports.documents import goal_document, progress_document
-from goalpath.server.app import CallerDep, ServerDep, problem_responses
+from goalpath.server.app import CallerDep, TenantDep, problem_responses
 from goalpath.server.models import (
     ActivateBody,
     CorrectionBody,
@@ -118,7 +118,7 @@ def _state_goal(
     summary="State a goal under the caller's own id (idempotent)",
 )
 def put_goal(
-    *, goal_id: UUID, body: PutGoalBody, server: ServerDep, caller: CallerDep
+    *, goal_id: UUID, body: PutGoalBody, tenant: TenantDep, caller: CallerDep
 ) -> JSONResponse:
     """State a goal with the caller's id; a retry with the same body returns the same goal.
 
@@ -126,7 +126,7 @@ def put_goal(
     goalpath never writes a second goal for one id.
     """
     with caller.acting("Goal", "c") as principal:
-        return _state_goal(server.app, principal, goal_id, body)
+        return _state_goal(tenant.app, principal, goal_id, body)
 
 
 @router.post(
@@ -137,11 +137,11 @@ def put_goal(
     summary="State a goal in an episode",
 )
 def create_goal(
-    *, episode_id: UUID, body: CreateGoalBody, server: ServerDep, caller: CallerDep
+    *, episode_id: UUID, body: CreateGoalBody, tenant: TenantDep, caller: CallerDep
 ) -> JSONResponse:
     """State a new goal in an episode, with an id goalpath makes (``PUT /goals/{id}`` to retry)."""
     with caller.acting("Goal", "c") as principal:
-        goal_id = server.app.create_goal(
+        goal_id = tenant.app.create_goal(
             episode_id,
             body.definition.definition(),
             actor=principal,
@@ -149,7 +149,7 @@ def create_goal(
             template_id=body.template_id,
             template_version=body.template_version,
         )
-        return goal_response(server.app, goal_id, 201)
+        return goal_response(tenant.app, goal_id, 201)
 
 
 _COMMAND_RESPONSES: Final = problem_responses(
@@ -167,7 +167,7 @@ def refine_goal(
     *,
     goal_id: UUID,
     body: RefineBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
@@ -189,14 +189,14 @@ def refine_goal(
             )
         changes[name] = value
     with caller.acting("Goal", "u") as principal:
-        server.app.refine_goal(
+        tenant.app.refine_goal(
             goal_id,
             reason=body.reason,
             actor=principal,
             expected_version=expected_version(if_match),
             **changes,
         )
-        return goal_response(server.app, goal_id)
+        return goal_response(tenant.app, goal_id)
 
 
 @router.post(
@@ -208,7 +208,7 @@ def refine_goal(
 def activate_goal(
     *,
     goal_id: UUID,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     body: ActivateBody | None = None,
     if_match: IfMatch = None,
@@ -216,10 +216,10 @@ def activate_goal(
     """Agree to pursue a goal; refused with the SMART reasons (422 ``not-smart``) unless SMART."""
     del body  # an empty body, accepted for clients that always send one
     with caller.acting("Goal", "u") as principal:
-        server.app.activate_goal(
+        tenant.app.activate_goal(
             goal_id, actor=principal, expected_version=expected_version(if_match)
         )
-        return goal_response(server.app, goal_id)
+        return goal_response(tenant.app, goal_id)
 
 
 @router.post(
@@ -235,13 +235,13 @@ def record_measurement(
     *,
     goal_id: UUID,
     body: MeasurementBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record a measurement against the goal's measure; answers its number and the goal."""
     with caller.acting("Observation", "c") as principal:
-        sequence = server.app.record_measurement(
+        sequence = tenant.app.record_measurement(
             goal_id,
             body.value,
             actor=principal,
@@ -249,7 +249,7 @@ def record_measurement(
             note=body.note,
             expected_version=expected_version(if_match),
         )
-        goal = server.app.get_goal(goal_id)
+        goal = tenant.app.get_goal(goal_id)
         return versioned_response(
             {"sequence": sequence, "goal": goal_document(goal)}, goal.version, 201
         )
@@ -266,13 +266,13 @@ def correct_measurement(
     goal_id: UUID,
     sequence: Annotated[int, Path(ge=1, le=10**9)],
     body: CorrectionBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Correct a measurement's value, or void it (``value`` ``null``); the original stays."""
     with caller.acting("Observation", "u") as principal:
-        server.app.correct_measurement(
+        tenant.app.correct_measurement(
             goal_id,
             sequence,
             reason=body.reason,
@@ -280,7 +280,7 @@ def correct_measurement(
             value=body.value,
             expected_version=expected_version(if_match),
         )
-        return goal_response(server.app, goal_id)
+        return goal_response(tenant.app, goal_id)
 
 
 @router.post(
@@ -293,13 +293,13 @@ def review_goal(
     *,
     goal_id: UUID,
     body: ReviewBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record a progress review: achievement, decision, optional GAS attainment (-2..+2), note."""
     with caller.acting("Goal", "u") as principal:
-        server.app.review_goal(
+        tenant.app.review_goal(
             goal_id,
             achievement=body.achievement,
             decision=body.decision,
@@ -309,7 +309,7 @@ def review_goal(
             note=body.note,
             expected_version=expected_version(if_match),
         )
-        return goal_response(server.app, goal_id)
+        return goal_response(tenant.app, goal_id)
 
 
 @router.post(
@@ -322,13 +322,13 @@ def retire_goal(
     *,
     goal_id: UUID,
     body: RetireBody,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """End a goal: achieved, no longer relevant, replaced, client discharged, or in error."""
     with caller.acting("Goal", "u") as principal:
-        server.app.retire_goal(
+        tenant.app.retire_goal(
             goal_id,
             reason_code=body.reason_code,
             reason=body.reason,
@@ -337,7 +337,7 @@ def retire_goal(
             replaced_by=body.replaced_by,
             expected_version=expected_version(if_match),
         )
-        return goal_response(server.app, goal_id)
+        return goal_response(tenant.app, goal_id)
 
 
 @router.get(
@@ -349,7 +349,7 @@ def retire_goal(
 def get_goal(
     *,
     goal_id: UUID,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     version: Annotated[int | None, Query(ge=1, le=10**9)] = None,
     as_of: Annotated[datetime | None, Query(description="As it stood then (ISO time).")] = None,
@@ -357,7 +357,7 @@ def get_goal(
 ) -> JSONResponse:
     """A goal as it is now, at a version, or as it stood at a past time (``as_of``)."""
     with caller.acting("Goal", "r") as principal:
-        goal = server.app.get_goal(
+        goal = tenant.app.get_goal(
             goal_id, version=version, as_of=as_of, principal=principal, purpose=purpose
         )
         return versioned_response(goal_document(goal), goal.version)
@@ -373,11 +373,11 @@ def get_goal(
     summary="A goal's history",
 )
 def goal_history(
-    *, goal_id: UUID, server: ServerDep, caller: CallerDep, purpose: Purpose = None
+    *, goal_id: UUID, tenant: TenantDep, caller: CallerDep, purpose: Purpose = None
 ) -> dict[str, Any]:
     """Every event of a goal: version, time, actor, reason, and each field's before and after."""
     with caller.acting("Provenance", "r") as principal:
-        events = server.app.goal_events(goal_id, principal=principal, purpose=purpose)
+        events = tenant.app.goal_events(goal_id, principal=principal, purpose=purpose)
         return {
             "goal_id": str(goal_id),
             "events": [entry.document() for entry in history_of(events)],
@@ -394,9 +394,9 @@ def goal_history(
     summary="A goal's progress",
 )
 def goal_progress(
-    *, goal_id: UUID, server: ServerDep, caller: CallerDep, purpose: Purpose = None
+    *, goal_id: UUID, tenant: TenantDep, caller: CallerDep, purpose: Purpose = None
 ) -> dict[str, Any]:
     """A goal's progress: series, percentage of the way, trend, expected trajectory, status."""
     with caller.acting("Observation", "r") as principal:
-        server.app.record_access(principal, "progress", goal_id=goal_id, purpose=purpose)
-        return progress_document(server.projections.progress(goal_id))
+        tenant.app.record_access(principal, "progress", goal_id=goal_id, purpose=purpose)
+        return progress_document(tenant.projections.progress(goal_id))

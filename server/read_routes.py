@@ -27,7 +27,7 @@ from goalpath.exports.documents import (
     template_summary_document,
     verification_document,
 )
-from goalpath.server.app import CallerDep, ServerDep, problem_responses
+from goalpath.server.app import CallerDep, ServerDep, TenantDep, problem_responses
 from goalpath.server.goal_routes import Purpose
 from goalpath.server.models import (
     AccessLogDocument,
@@ -70,7 +70,7 @@ def caseload_of(
 )
 def reviews_due(
     *,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     therapist_id: Annotated[str | None, Query(max_length=200)] = None,
     within_days: Annotated[int, Query(ge=0, le=365)] = 7,
@@ -78,9 +78,9 @@ def reviews_due(
     """Goal reviews overdue or due within ``within_days``, the most overdue first."""
     with caller.acting("Goal", "s") as principal:
         chosen = caseload_of(principal, therapist_id, "review queue", auditor_reads=False)
-        queue = server.projections.reviews_due(chosen, within_days=within_days)
+        queue = tenant.projections.reviews_due(chosen, within_days=within_days)
         return {
-            "today": server.app.today().isoformat(),
+            "today": tenant.app.today().isoformat(),
             "therapist_id": chosen,
             "reviews": [review_document(item) for item in queue],
         }
@@ -95,14 +95,14 @@ def reviews_due(
 )
 def outcomes(
     *,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     therapist_id: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
     """Recovery, reliable improvement and deterioration by the NHS Talking Therapies rule."""
     with caller.acting("MeasureReport", "r") as principal:
         chosen = caseload_of(principal, therapist_id, "caseload outcomes", auditor_reads=True)
-        return outcomes_document(server.projections.caseload_outcomes(chosen))
+        return outcomes_document(tenant.projections.caseload_outcomes(chosen))
 
 
 @router.get(
@@ -114,7 +114,7 @@ def outcomes(
 )
 def audit_log(
     *,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     actor_id: Annotated[str | None, Query(max_length=200)] = None,
     client_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -131,7 +131,7 @@ def audit_log(
     episode, a goal, or the whole store), decided and logged.
     """
     with caller.acting("Provenance", "s") as principal:
-        server.app.record_access(
+        tenant.app.record_access(
             principal,
             "audit-export",
             client_id=client_id,
@@ -142,7 +142,7 @@ def audit_log(
         for name, moment in (("since", since), ("until", until)):
             if moment is not None and moment.tzinfo is None:
                 raise InvalidValueError(f"{name} needs a time zone", field=name)
-        entries = server.projections.audit_log(
+        entries = tenant.projections.audit_log(
             actor_id=actor_id,
             client_id=client_id,
             goal_id=goal_id,
@@ -161,14 +161,14 @@ def audit_log(
     tags=["audit"],
     summary="Verify the store",
 )
-def verify(*, server: ServerDep, caller: CallerDep, purpose: Purpose = None) -> dict[str, Any]:
+def verify(*, tenant: TenantDep, caller: CallerDep, purpose: Purpose = None) -> dict[str, Any]:
     """Recompute every hash chain; ``ok`` false names the first stream and version that fails.
 
     It reads every record, so it is decided and logged as an ``audit-export`` of the store.
     """
     with caller.acting("AuditEvent", "r") as principal:
-        server.app.record_access(principal, "audit-export", purpose=purpose or "verify")
-        return verification_document(server.app.verify())
+        tenant.app.record_access(principal, "audit-export", purpose=purpose or "verify")
+        return verification_document(tenant.app.verify())
 
 
 @router.get(
@@ -180,7 +180,7 @@ def verify(*, server: ServerDep, caller: CallerDep, purpose: Purpose = None) -> 
 )
 def access_log(
     *,
-    server: ServerDep,
+    tenant: TenantDep,
     caller: CallerDep,
     client_id: Annotated[str | None, Query(max_length=200)] = None,
     actor_id: Annotated[str | None, Query(max_length=200)] = None,
@@ -190,7 +190,7 @@ def access_log(
 ) -> dict[str, Any]:
     """Every read of a client's data (identifiers only); reading it is itself recorded."""
     with caller.acting("AuditEvent", "s") as principal:
-        entries = server.app.access_log(
+        entries = tenant.app.access_log(
             principal=principal,
             client_id=client_id,
             actor_id=actor_id,
@@ -234,8 +234,10 @@ def list_templates(
     tags=["templates"],
     summary="A goal template",
 )
-def show_template(*, template_id: str, server: ServerDep, caller: CallerDep) -> dict[str, Any]:
+def show_template(
+    *, template_id: str, server: ServerDep, tenant: TenantDep, caller: CallerDep
+) -> dict[str, Any]:
     """A template: statement, measure, parameters, defaults and an example."""
     del caller
     plugins = server.plugins
-    return template_document(plugins, plugins.template(template_id), server.app.today())
+    return template_document(plugins, plugins.template(template_id), tenant.app.today())

@@ -50,12 +50,15 @@ class ClaimNames:
         client: the claim holding a client's own id, which is the id a client
             principal acts under (SMART on FHIR's launch context calls it ``patient``).
         scope: the claim holding the granted scopes (a space-separated string or a list).
+        tenant: the claim naming the tenant (organisation) whose store the token is for:
+            consulted by a server with a placement file (docs/serving.md, "Tenants").
     """
 
     principal: str = "sub"
     role: str = "role"
     client: str = "patient"
     scope: str = "scope"
+    tenant: str = "tenant"
 
 
 @attrs.frozen
@@ -67,6 +70,9 @@ class ServerSettings:
             ``None`` means the command line's default (``GOALPATH_DATABASE_URL``,
             ``GOALPATH_DB``, ``./goalpath.db``).
         tenant: the organisation whose store to serve.
+        placement: the placement file (TOML or JSON) mapping each tenant to its
+            database (:mod:`goalpath.server.placement`); instead of ``db`` and
+            ``tenant``, for a server of many tenants.
         keys: the public key set file (a JWKS document, one JWK, or a PEM public key).
         issuer: the ``iss`` every token must carry.
         audience: the ``aud`` every token must carry (or include).
@@ -78,6 +84,7 @@ class ServerSettings:
 
     db: str | None = None
     tenant: str | None = None
+    placement: str | None = None
     keys: str | None = None
     issuer: str | None = None
     audience: str | None = None
@@ -90,6 +97,12 @@ class ServerSettings:
 
         ``keys_loaded``: the host passes a key set itself, so no key file is needed.
         """
+        if self.placement is not None and (self.db is not None or self.tenant is not None):
+            raise InvalidValueError(
+                "a placement file says where each tenant's store is; give --placement or "
+                "--db/--tenant, not both",
+                field="placement",
+            )
         if self.insecure_dev and (self.keys is not None or keys_loaded):
             raise InvalidValueError(
                 "--insecure-dev is for serving without a key set; give --keys or "
