@@ -274,6 +274,8 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     limit: int | None = None
+    after: int | None = None
+    """Only rows after this log position (a change feed's cursor)."""
 
 
 def _uuid(value: str | None) -> UUID | None:
@@ -299,6 +301,9 @@ def search_audit_log(transaction: StoreTransaction, criteria: AuditFilter) -> li
     if criteria.until is not None:
         clauses.append("recorded_at <= ?")
         params.append(utc_text(criteria.until))
+    if criteria.after is not None:
+        clauses.append("position > ?")
+        params.append(criteria.after)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     limit = ""
     if criteria.limit is not None:

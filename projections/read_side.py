@@ -443,8 +443,13 @@ class Projections:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        after: int | None = None,
     ) -> list[AuditEntry]:
-        """Audit rows matching every given criterion, oldest first."""
+        """Audit rows matching every given criterion, oldest first.
+
+        ``after`` keeps the rows after that log position only (the change
+        feed's cursor: the ``position`` of the last row a reader has seen).
+        """
         for name, moment in (("since", since), ("until", until)):
             if moment is not None:
                 check_moment(name, moment)
@@ -456,6 +461,7 @@ class Projections:
             since=since,
             until=until,
             limit=limit,
+            after=after,
         )
         entries: list[AuditEntry] = self._read(
             lambda transaction: search_audit_log(transaction, criteria)

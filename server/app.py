@@ -65,6 +65,7 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "goalpath.server.episode_routes",
     "goalpath.server.goal_routes",
     "goalpath.server.read_routes",
+    "goalpath.server.change_feed",
     "goalpath.server.fhir_routes",
     "goalpath.server.fhir_observations",
     "goalpath.server.fhir_search",

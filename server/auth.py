@@ -63,7 +63,7 @@ RESOURCES: Final[dict[str, str]] = {
     "Goal": "goals: state, refine, activate, review, retire, read; the review queue",
     "Observation": "measurements: record, correct; progress against the target",
     "CarePlan": "an episode's or client's plan",
-    "Provenance": "a goal's history and the audit log",
+    "Provenance": "a goal's history, the audit log and the change feed",
     "AuditEvent": "the access log and the store's verification",
     "MeasureReport": "caseload outcomes",
 }
