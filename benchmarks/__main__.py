@@ -25,6 +25,7 @@ BENCHMARKS: list[str] = [
     "benchmarks.scaling",
     "benchmarks.postgres",
     "benchmarks.smart",
+    "benchmarks.serve",
 ]
 """Benchmark modules, in the order they run (add a module here to register it)."""
 
