@@ -10,6 +10,11 @@ workers as JSON in :data:`~goalpath.server.settings.SETTINGS_VARIABLE`.
 Each worker builds its application with
 :func:`goalpath.server.app.app_from_environment`, so each opens its own
 store after it starts (docs/embedding.md, "Threads and processes").
+
+With ``--placement FILE`` the server serves many tenants, each from the
+database the file places it in (:mod:`goalpath.server.placement`), the
+tenant named by each token's ``--tenant-claim``; the file is checked and
+every placed tenant's store opened once before the workers start.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ import uvicorn.config
 from goalpath.cli.common import AppState, emit, refusals
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.errors import InvalidValueError
+from goalpath.server.placement import load_placement
 from goalpath.server.settings import (
     SETTINGS_VARIABLE,
     ClaimNames,
     ServerSettings,
     load_key_set,
 )
+from goalpath.server.tenants import open_placed_app
 
 __all__ = [
     "FACTORY",
@@ -41,6 +48,7 @@ __all__ = [
     "serve",
     "serving_document",
     "settings_from_options",
+    "store_description",
 ]
 
 FACTORY: Final = "goalpath.server.app:app_from_environment"
@@ -66,16 +74,19 @@ def settings_from_options(
     claims: ClaimNames,
     insecure_dev: bool,
     leeway: int,
+    placement: str | None = None,
 ) -> ServerSettings:
     """The server's settings from the command's options, checked as the server checks them.
 
     A missing key set (without ``--insecure-dev``), issuer or audience, or
-    ``--insecure-dev`` beside ``--keys``, is a usage error naming the option;
-    a key set file that cannot be read or holds no public key is refused.
+    ``--insecure-dev`` beside ``--keys``, or ``--placement`` beside
+    ``--db``/``--tenant``, is a usage error naming the option; a key set file
+    that cannot be read or holds no public key is refused.
     """
     settings = ServerSettings(
         db=state.db,
         tenant=state.store_tenant(),
+        placement=placement,
         keys=keys,
         issuer=issuer,
         audience=audience,
@@ -87,7 +98,7 @@ def settings_from_options(
         settings.check()
     except InvalidValueError as error:
         option = f"--{(error.field or 'keys').replace('_', '-')}"
-        if error.field == "insecure_dev":
+        if error.field in ("insecure_dev", "placement"):
             raise click.BadParameter(str(error), param_hint=option) from None
         raise click.MissingParameter(str(error), param_hint=option, param_type="option") from None
     if keys is not None:
@@ -146,6 +157,18 @@ def settings_from_options(
     help="The claim holding the granted scopes.",
 )
 @click.option(
+    "--tenant-claim",
+    default=_DEFAULT_CLAIMS.tenant,
+    show_default=True,
+    help="The claim naming the caller's tenant (with --placement).",
+)
+@click.option(
+    "--placement",
+    metavar="FILE",
+    help="Serve many tenants: a TOML or JSON file placing each tenant's store "
+    "(docs/serving.md, Tenants); instead of --db/--tenant.",
+)
+@click.option(
     "--leeway",
     type=click.IntRange(0, 300),
     default=30,
@@ -181,6 +204,8 @@ def serve(
     role_claim: str,
     client_claim: str,
     scope_claim: str,
+    tenant_claim: str,
+    placement: str | None,
     leeway: int,
     insecure_dev: bool,
     as_json: bool,
@@ -198,16 +223,17 @@ def serve(
         issuer=issuer,
         audience=audience,
         claims=ClaimNames(
-            principal=principal_claim, role=role_claim, client=client_claim, scope=scope_claim
+            principal=principal_claim,
+            role=role_claim,
+            client=client_claim,
+            scope=scope_claim,
+            tenant=tenant_claim,
         ),
         insecure_dev=insecure_dev,
         leeway=leeway,
+        placement=placement,
     )
-    app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant)
-    try:
-        store = app.store.description
-    finally:
-        app.close()
+    store = store_description(settings)
     serving = serving_document(settings, store, host=host, port=port, workers=workers)
     if as_json:
         emit(serving)
@@ -225,6 +251,29 @@ def serve(
     )
 
 
+def store_description(settings: ServerSettings) -> str:
+    """Open the store of ``settings`` once (each placed tenant's, with a placement); describe it.
+
+    A store that cannot be opened, or a placement file goalpath cannot take,
+    is refused here, before any worker starts.
+    """
+    if settings.placement is None:
+        app = GoalpathApp(resolve_db_path(settings.db), tenant=settings.tenant)
+        try:
+            return app.store.description
+        finally:
+            app.close()
+    placement = load_placement(settings.placement)
+    described = []
+    for name in sorted(placement.tenants):
+        app = open_placed_app(placement, name, None)
+        try:
+            described.append(app.store.description)
+        finally:
+            app.close()
+    return f"placement {settings.placement}: " + ", ".join(described)
+
+
 def serving_document(
     settings: ServerSettings, store: str, *, host: str, port: int, workers: int
 ) -> dict[str, Any]:
@@ -237,6 +286,7 @@ def serving_document(
     return {
         "store": store,
         "tenant": settings.tenant,
+        "placement": settings.placement,
         "url": url,
         "openapi": f"{url}/openapi.json",
         "workers": workers,

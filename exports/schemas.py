@@ -407,13 +407,20 @@ _DOCUMENTS: dict[str, tuple[str, Schema]] = {
             {
                 "store": STRING,
                 "tenant": nullable(STRING),
+                "placement": nullable(STRING),
                 "url": STRING,
                 "openapi": STRING,
                 "workers": {"type": "integer", "minimum": 1},
                 "issuer": nullable(STRING),
                 "audience": nullable(STRING),
                 "claims": closed(
-                    {"principal": STRING, "role": STRING, "client": STRING, "scope": STRING}
+                    {
+                        "principal": STRING,
+                        "role": STRING,
+                        "client": STRING,
+                        "scope": STRING,
+                        "tenant": STRING,
+                    }
                 ),
                 "insecure_dev": BOOLEAN,
             }

@@ -1,4 +1,4 @@
-"""A goalpath server in a subprocess on a free port of 127.0.0.1, for tests over real HTTP."""
+"""``goalpath serve`` in a subprocess on a free port of 127.0.0.1, for tests over real HTTP."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Final
 
 import httpx
 
-from goalpath.server.settings import SETTINGS_VARIABLE, ServerSettings
+from goalpath.server.settings import SETTINGS_VARIABLE
 
 __all__ = ["free_port", "serving"]
 
@@ -29,29 +30,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(settings: ServerSettings) -> Iterator[str]:
-    """Run the server of ``settings`` under uvicorn in a subprocess; yield its base URL.
+def serving(*options: str) -> Iterator[str]:
+    """Run ``goalpath serve`` with ``options`` in a subprocess; yield its base URL.
 
-    The server is uvicorn with goalpath's worker factory (what ``goalpath
-    serve`` runs), its settings passed as JSON in :data:`SETTINGS_VARIABLE`.
-    It is stopped (SIGTERM, then SIGKILL) when the block ends.
+    It listens on a free port of 127.0.0.1 and is stopped (SIGTERM, then
+    SIGKILL) when the block ends.
     """
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "goalpath.server.app:app_from_environment",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    environment = os.environ | {SETTINGS_VARIABLE: settings.to_json()}
-    process = subprocess.Popen(  # our own interpreter and arguments
+    goalpath = str(Path(sys.executable).with_name("goalpath"))
+    command = [goalpath, "serve", *options, "--host", "127.0.0.1", "--port", str(port)]
+    environment = {key: value for key, value in os.environ.items() if key != SETTINGS_VARIABLE}
+    process = subprocess.Popen(  # the installed goalpath and our own arguments
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     base = f"http://127.0.0.1:{port}"

@@ -132,3 +132,45 @@ def test_without_keys_the_installed_command_says_one_line_and_exits_2(tmp_path: 
     assert "needs the public key set" in line
     assert "--insecure-dev" in line
     assert "Traceback" not in result.stderr
+
+
+def test_a_placement_serves_each_tenant_from_its_own_store(
+    started: list[dict[str, Any]], issuer: Issuer, tmp_path: Path
+) -> None:
+    jwks = str(issuer.write_jwks(tmp_path / "jwks.json"))
+    placement = tmp_path / "placement.toml"
+    north, south = tmp_path / "a.db", tmp_path / "b.db"
+    placement.write_text(
+        f'[tenants.north]\ndb = "{north}"\n[tenants.south]\ndb = "{south}"\n', encoding="utf-8"
+    )
+    arguments = ["serve", "--placement", str(placement), "--keys", jwks, "--issuer", ISSUER]
+    arguments += ["--audience", AUDIENCE, "--tenant-claim", "org", "--json"]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 0, result.output
+    settings = ServerSettings.from_json(started[0]["settings"])
+    assert (settings.placement, settings.db, settings.tenant) == (str(placement), None, None)
+    assert settings.claims.tenant == "org"
+    document = json.loads(result.stdout)
+    assert document["placement"] == str(placement)
+    assert "a.north.db" in document["store"]
+    assert "b.south.db" in document["store"]
+    assert (tmp_path / "a.north.db").exists()  # each placed store opened once, before workers
+    assert (tmp_path / "b.south.db").exists()
+
+
+def test_a_placement_beside_a_tenant_or_a_placement_it_cannot_take_is_refused(
+    started: list[dict[str, Any]], issuer: Issuer, tmp_path: Path
+) -> None:
+    jwks = str(issuer.write_jwks(tmp_path / "jwks.json"))
+    placement = tmp_path / "placement.toml"
+    placement.write_text('[tenants.north]\ndb = "a.db"\nport = \n', encoding="utf-8")
+    tokens = ["--keys", jwks, "--issuer", ISSUER, "--audience", AUDIENCE]
+    both = CliRunner().invoke(
+        cli, ["--tenant", "north", "serve", "--placement", str(placement), *tokens]
+    )
+    assert both.exit_code == 2
+    assert "--placement or --db/--tenant" in both.stderr
+    broken = CliRunner().invoke(cli, ["serve", "--placement", str(placement), *tokens])
+    assert broken.exit_code == 1
+    assert "line 3" in broken.stderr
+    assert started == []

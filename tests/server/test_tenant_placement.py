@@ -3,7 +3,7 @@
 The test makes a second PostgreSQL cluster of its own on a free port
 (``pg_createcluster``), places tenant A in a database of its own name on the
 machine's server (127.0.0.1:5432) and tenant B on the second cluster, starts
-one server subprocess on a free port of 127.0.0.1 with that placement file,
+one ``goalpath serve --placement`` subprocess on a free port of 127.0.0.1,
 and shows each tenant sees only its own records, a token for A cannot reach
 B's goals, a tenant not placed is refused, and each tenant's events sit in
 its own cluster only. In CI (``CI=true``) a cluster it cannot make fails the
@@ -27,7 +27,6 @@ import pytest
 from psycopg import sql
 
 from goalpath.core.storage.keys import MasterKey, write_key_file
-from goalpath.server import ServerSettings
 from tests.postgres_support import require_postgres
 from tests.server.server_process import free_port, serving
 from tests.server.support import AUDIENCE, ISSUER, Issuer
@@ -140,14 +139,10 @@ def placed(
         ),
         encoding="utf-8",
     )
-    settings = ServerSettings(
-        placement=str(placement),
-        keys=str(issuer.write_jwks(folder / "jwks.json")),
-        issuer=ISSUER,
-        audience=AUDIENCE,
-    )
+    jwks = str(issuer.write_jwks(folder / "jwks.json"))
+    options = ["--placement", str(placement), "--keys", jwks, "--issuer", ISSUER]
     try:
-        with serving(settings) as base:
+        with serving(*options, "--audience", AUDIENCE) as base:
             yield Placed(base, a, b, main, second_cluster)
     finally:
         for tenant, cluster in homes.items():
