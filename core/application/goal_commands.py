@@ -14,7 +14,6 @@ from typing import Any, Final
 from uuid import UUID
 
 import attrs
-from eventsourcing.persistence import StoredEvent
 
 from goalpath.core.application.access_control import AccessControl
 from goalpath.core.application.retries import retried_on_conflict
@@ -24,6 +23,7 @@ from goalpath.core.errors import DuplicateIdError, GoalpathError, InvalidValueEr
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS, bounded_rows
 from goalpath.core.storage.replay import append_events
+from goalpath.core.storage.sealed_recorders import insert_sealed
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
@@ -260,14 +260,7 @@ class GoalCommands(AccessControl):
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
         with self._engine._refused_writes(goals, based_on), self._engine._sealed_save():
             # The recorder's own insert: its transaction also seals the stream heads.
-            self._engine.recorder.insert_events(
-                [
-                    StoredEvent(
-                        originator_id=stream, originator_version=version, topic=topic, state=state
-                    )
-                    for stream, version, topic, state in self._engine.sealing.seal_rows(events)
-                ]
-            )
+            insert_sealed(self._engine.recorder, self._engine.sealing.seal_rows(events))
         if self._engine.snapshot_interval and self._engine.snapshots is not None:
             interval = self._engine.snapshot_interval
             owed = [

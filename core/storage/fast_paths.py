@@ -237,30 +237,40 @@ def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     The bytes are exactly what the library's ``JSONTranscoder`` (with the
     transcodings above) produces, so they decode the same way; writing them
     directly skips one Python callback per date, time and actor. A state with
-    any other field or type returns ``None`` and takes the general path.
+    any other field or type returns ``None`` and takes the general path. It
+    runs once per imported row, so the checks and the text are written out
+    here rather than through the helpers the snapshot writer uses.
     """
     if state.keys() != _MEASURED_FIELDS:
         return None
     timestamp = state["timestamp"]
     sequence = state["sequence"]
+    value = state["value"]
+    observed_on = state["observed_on"]
+    note = state["note"]
     actor = state["actor"]
-    value = _float_or_null(state["value"])
-    observed_on = _date_json(state["observed_on"])
-    note = _text_or_null(state["note"])
     if (
         type(timestamp) is not datetime
         or type(sequence) is not int
+        or type(value) is not float
+        or not math.isfinite(value)
+        or type(observed_on) is not date
         or type(actor) is not Actor
-        or value is None
-        or value == "null"
-        or observed_on is None
-        or note is None
     ):
         return None
+    if note is None:
+        note_json = "null"
+    elif type(note) is str:
+        note_json = _json_text(note)
+    else:
+        return None
+    known = _ACTOR_JSON.get(id(actor))
+    actor_json = known[1] if known is not None and known[0] is actor else _actor_json(actor)
     return (
         '{"timestamp":{"_type_":"datetime_iso","_data_":"'
-        f'{timestamp.isoformat()}"}},"sequence":{sequence},"value":{value},'
-        f'"observed_on":{observed_on},"note":{note},"actor":{_actor_json(actor)}}}'
+        f'{timestamp.isoformat()}"}},"sequence":{sequence},"value":{value!r},'
+        f'"observed_on":{{"_type_":"date_iso","_data_":"{observed_on.isoformat()}"}},'
+        f'"note":{note_json},"actor":{actor_json}}}'
     ).encode()
 
 

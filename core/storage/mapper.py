@@ -23,7 +23,6 @@ versions, topics (and, for the in-memory store, nothing is persisted at all).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 import threading
@@ -50,6 +49,7 @@ from goalpath.core.storage.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
 
 __all__ = [
     "ENVELOPE_FORMAT",
+    "ChainKey",
     "Envelope",
     "GoalpathMapper",
     "chain_hash",
@@ -133,26 +133,48 @@ def chain_hash(
     )
 
 
-def keyed_chain(chain_key: bytes) -> hmac.HMAC:
-    """An HMAC-SHA256 keyed for the chain, to be given to :func:`chain_mac`."""
-    return hmac.new(chain_key, digestmod=hashlib.sha256)
+class ChainKey:
+    """HMAC-SHA256 (RFC 2104) keyed for the chain, ready to hash many records.
+
+    The key's inner and outer padded blocks are hashed once, here; each
+    record's hash then copies those two SHA-256 states, which costs a third
+    of copying a keyed :class:`hmac.HMAC`. The digest is exactly
+    ``hmac.digest(key, message, "sha256")`` (a property test checks it).
+    """
+
+    __slots__ = ("inner", "outer")
+
+    def __init__(self, key: bytes) -> None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self.inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
+        self.outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
+
+    def digest(self, message: bytes) -> bytes:
+        """The HMAC-SHA256 of ``message`` under this key."""
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+def keyed_chain(chain_key: bytes) -> ChainKey:
+    """HMAC-SHA256 keyed for the chain, to be given to :func:`chain_mac`."""
+    return ChainKey(chain_key)
 
 
 def chain_mac(  # noqa: PLR0917  # on the write path of every event; positional is faster
-    keyed: hmac.HMAC, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
+    keyed: ChainKey, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
 ) -> bytes:
     """The chain hash of one record: the one definition, for sealing and for verifying.
 
-    ``keyed`` (from :func:`keyed_chain`) is copied, not changed, so one keyed
-    state serves every record without re-keying. Lengths are fixed but for
-    place and ciphertext; the place's length prefix keeps the message
-    unambiguous.
+    ``keyed`` (from :func:`keyed_chain`) is not changed, so one serves every
+    record. Lengths are fixed but for place and ciphertext; the place's
+    length prefix keeps the message unambiguous.
     """
-    mac = keyed.copy()
-    mac.update(
+    return keyed.digest(
         b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
     )
-    return mac.digest()
 
 
 class _Nonces:
@@ -183,6 +205,57 @@ class _Nonces:
             return nonce
 
 
+Encoder = Callable[[dict[str, Any], Callable[[Any], bytes]], bytes | None]
+
+
+@attrs.frozen
+class _EventKind:
+    """What sealing needs to know of an event class, looked up once per class."""
+
+    topic: str
+    fast: Encoder | None
+    class_version: int
+    is_snapshot: bool
+
+
+_EVENT_KINDS: dict[tuple[type[Any], bool], _EventKind] = {}
+
+
+def _event_kind(cls: type[Any]) -> _EventKind:
+    known = _EVENT_KINDS.get((cls, fast_paths.ENABLED))
+    if known is None:
+        topic = get_topic(cls)
+        encoders = fast_paths.FAST_ENCODERS if fast_paths.ENABLED else {}
+        known = _EventKind(
+            topic,
+            encoders.get(topic),
+            getattr(cls, "class_version", 1),
+            is_snapshot=issubclass(cls, CanSnapshotAggregate),
+        )
+        _EVENT_KINDS[cls, fast_paths.ENABLED] = known
+    return known
+
+
+@attrs.define
+class _StreamRun:
+    """The stream a run of records being sealed belongs to, and the last one chained."""
+
+    stream_id: UUID
+    key_bytes: bytes
+    encrypt: Callable[[bytes, bytes, bytes | None], bytes]
+    prefix: str = ""
+    last_version: int = 0
+    previous: bytes = GENESIS
+
+    def __attrs_post_init__(self) -> None:
+        self.prefix = f"{self.stream_id}|"
+
+    def publish(self, pending: dict[UUID, tuple[int, bytes]]) -> None:
+        """Give the save in progress this stream's last chain hash so far."""
+        if self.last_version:
+            pending[self.stream_id] = (self.last_version, self.previous)
+
+
 class GoalpathMapper(Mapper[UUID]):
     """Maps domain events to sealed stored events and back.
 
@@ -197,7 +270,7 @@ class GoalpathMapper(Mapper[UUID]):
         super().__init__(transcoder=transcoder)
         self.keys = keys
         self.chain_key = master.derive("hash-chain")
-        self._chain_mac = keyed_chain(self.chain_key)
+        self._chain_key = keyed_chain(self.chain_key)
         self.recorder: AggregateRecorder | None = None
         self._lock = threading.Lock()
         self._stream_keys: dict[UUID, UUID] = {}
@@ -345,8 +418,10 @@ class GoalpathMapper(Mapper[UUID]):
         """Seal many events at once: ``(stream id, version, topic, sealed state)`` for each.
 
         The same records as :meth:`to_stored_event` makes one at a time, with
-        the per-stream and per-class work (key, cipher, topic, encoder) done
-        once per run of events and the nonces drawn from the OS in one call.
+        the per-stream and per-class work (key, cipher, topic, encoder, the
+        previous chain hash) done once per run of events and the nonces drawn
+        from the OS in one call. Within a run of one stream's consecutive
+        versions each record chains to the one sealed just before it.
         """
         if not domain_events:
             return []
@@ -354,53 +429,50 @@ class GoalpathMapper(Mapper[UUID]):
         nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
         rows: list[tuple[UUID, int, str, bytes]] = []
         pending = self._pending()
-        keyed = self._chain_mac
-        encoders = fast_paths.FAST_ENCODERS if fast_paths.ENABLED else {}
+        keyed = self._chain_key
         encode = self.transcoder.encode
         last_class: type[Any] | None = None
-        last_stream: UUID | None = None
-        topic = ""
-        fast: Callable[[dict[str, Any], Callable[[Any], bytes]], bytes | None] | None = None
-        class_version = 1
-        is_snapshot = False
-        stream_text = ""
-        key_bytes = b""
-        cipher: AESGCM | None = None
+        kind = _EventKind("", None, 1, is_snapshot=False)
+        stream: _StreamRun | None = None
         for index, domain_event in enumerate(domain_events):
-            cls = type(domain_event)
-            if cls is not last_class:
-                last_class = cls
-                topic = get_topic(cls)
-                fast = encoders.get(topic)
-                class_version = getattr(cls, "class_version", 1)
-                is_snapshot = isinstance(domain_event, CanSnapshotAggregate)
+            if type(domain_event) is not last_class:
+                last_class = type(domain_event)
+                kind = _event_kind(last_class)
             event_state = dict(vars(domain_event))
             originator_id = event_state.pop("originator_id")
             version = event_state.pop("originator_version")
-            if class_version > 1:
-                event_state["class_version"] = class_version
-            plaintext = (fast and fast(event_state, encode)) or encode(event_state)
-            if originator_id is not last_stream or cipher is None:
-                last_stream = originator_id
+            if kind.class_version > 1:
+                event_state["class_version"] = kind.class_version
+            plaintext = (kind.fast and kind.fast(event_state, encode)) or encode(event_state)
+            if stream is None or originator_id is not stream.stream_id:
+                if stream is not None:
+                    stream.publish(pending)
                 key_id = self._stream_key(originator_id, domain_event)
                 cipher = self._ciphers.get(key_id) or self._cipher(key_id)
-                key_bytes = key_id.bytes
-                stream_text = str(originator_id)
+                stream = _StreamRun(originator_id, key_id.bytes, cipher.encrypt)
             nonce = nonces[index * 12 : index * 12 + 12]
-            place = f"{stream_text}|{version}|{topic}".encode()
-            ciphertext = cipher.encrypt(nonce, plaintext, place)
-            previous = GENESIS if is_snapshot else self._previous_hash(originator_id, version)
-            chained = chain_mac(keyed, place, key_bytes, nonce, ciphertext, previous)
-            if not is_snapshot:
-                pending[originator_id] = (version, chained)
+            place = f"{stream.prefix}{version}|{kind.topic}".encode()
+            ciphertext = stream.encrypt(nonce, plaintext, place)
+            if kind.is_snapshot:
+                previous = GENESIS
+            elif stream.last_version and version == stream.last_version + 1:
+                previous = stream.previous
+            else:  # a run's first record, or versions out of sequence: chain as the store says
+                stream.publish(pending)
+                previous = self._previous_hash(originator_id, version)
+            chained = chain_mac(keyed, place, stream.key_bytes, nonce, ciphertext, previous)
+            if not kind.is_snapshot:
+                stream.last_version, stream.previous = version, chained
             rows.append(
                 (
                     originator_id,
                     version,
-                    topic,
-                    b"".join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
+                    kind.topic,
+                    b"".join((_FORMAT_BYTE, stream.key_bytes, chained, nonce, ciphertext)),
                 )
             )
+        if stream is not None:
+            stream.publish(pending)
         return rows
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:

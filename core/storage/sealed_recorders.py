@@ -28,7 +28,12 @@ from uuid import UUID
 
 import attrs
 import psycopg
-from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    OperationalError,
+    RecordConflictError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Connection, Cursor
@@ -42,16 +47,21 @@ __all__ = [
     "HEADS_TABLE",
     "SEAL_TABLE",
     "SealedPostgresApplicationRecorder",
+    "SealedRow",
     "SealedSQLiteApplicationRecorder",
     "SealedState",
     "StoreSeal",
     "StreamHead",
     "head_mac",
+    "insert_sealed",
     "seal_mac",
 ]
 
 HEADS_TABLE: Final = "goalpath_stream_heads"
 SEAL_TABLE: Final = "goalpath_seal"
+
+SealedRow = tuple[UUID | str, int, str, bytes]
+"""One sealed record: stream id, version, topic and sealed state."""
 
 
 @attrs.frozen
@@ -98,15 +108,18 @@ def _stream_name(originator_id: object) -> str:
 
 
 def _heads_of(stored_events: Sequence[StoredEvent]) -> dict[str, tuple[int, bytes]]:
-    latest: dict[object, StoredEvent] = {}
+    heads: dict[str, tuple[int, bytes]] = {}
     for stored in stored_events:
-        known = latest.get(stored.originator_id)
-        if known is None or stored.originator_version > known.originator_version:
-            latest[stored.originator_id] = stored
-    return {
-        _stream_name(stream): (stored.originator_version, bytes(stored.state[CHAIN]))
-        for stream, stored in latest.items()
-    }
+        name = _stream_name(stored.originator_id)
+        _keep_head(heads, name, stored.originator_version, stored.state)
+    return heads
+
+
+def _keep_head(heads: dict[str, tuple[int, bytes]], name: str, version: int, state: bytes) -> None:
+    """Keep ``version`` as the stream's head unless a later one of it is kept already."""
+    known = heads.get(name)
+    if known is None or version > known[0]:
+        heads[name] = (version, bytes(state[CHAIN]))
 
 
 class _Sealing:
@@ -139,49 +152,72 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
             ),
         ]
 
+    def insert_sealed_rows(self, rows: Sequence[SealedRow]) -> Sequence[int]:
+        """Insert sealed rows, their streams' heads and the store's seal in one transaction.
+
+        ``rows`` are ``(stream id, version, topic, sealed state)`` as
+        :meth:`~goalpath.core.storage.mapper.GoalpathMapper.seal_rows` gives
+        them: the same records as :meth:`insert_events` of their
+        ``StoredEvent``, without building one object per row. Returns the rows'
+        positions in the notification log.
+        """
+        with self.datastore.transaction(commit=True) as c:
+            return self._insert_rows(c, rows)
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events:
             return super()._insert_events(c, stored_events, **kwargs)
+        return self._insert_rows(
+            c, [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
+        )
+
+    def _insert_rows(self, c: SQLiteCursor, rows: Sequence[SealedRow]) -> Sequence[int]:
+        if not rows:
+            return []
         # One executemany instead of the library's one INSERT per row. This runs inside
         # the write transaction, so SQLite gives the new rows consecutive rowids after
         # the largest one (the events table has no AUTOINCREMENT and rowids never near
         # their maximum).
-        c.executemany(
-            self.insert_events_statement,
-            [
-                (
-                    s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                    s.originator_version,
-                    s.topic,
-                    s.state,
-                )
-                for s in stored_events
-            ],
-        )
+        params: list[tuple[str, int, str, bytes]] = []
+        heads: dict[str, tuple[int, bytes]] = {}
+        last_stream: object = None
+        name = ""
+        top = -1
+        top_state = b""
+        for stream, version, topic, state in rows:
+            if stream is not last_stream:  # a run of one stream's rows: its names once
+                if last_stream is not None:
+                    _keep_head(heads, _stream_name(last_stream), top, top_state)
+                last_stream = stream
+                name = stream.hex if isinstance(stream, UUID) else str(stream)
+                top = -1
+            if version > top:
+                top, top_state = version, state
+            params.append((name, version, topic, state))
+        _keep_head(heads, _stream_name(last_stream), top, top_state)
+        c.executemany(self.insert_events_statement, params)
         c.execute("SELECT last_insert_rowid()")
         last = int(c.fetchone()[0])
-        positions = list(range(last - len(stored_events) + 1, last + 1))
         key = self._key()
-        for name, (version, chain) in _heads_of(stored_events).items():
+        for head_name, (version, chain) in heads.items():
             c.execute(
                 f"INSERT INTO {HEADS_TABLE} (stream_id, version, chain, mac) "  # noqa: S608
                 "VALUES (?, ?, ?, ?) ON CONFLICT (stream_id) DO UPDATE SET "
                 "version = excluded.version, chain = excluded.chain, mac = excluded.mac",
-                (name, version, chain, head_mac(key, name, version, chain)),
+                (head_name, version, chain, head_mac(key, head_name, version, chain)),
             )
         c.execute(f"SELECT records FROM {SEAL_TABLE} WHERE id = 1")  # noqa: S608
         row = c.fetchone()
-        records = (row[0] if row else 0) + len(stored_events)
-        last_position = max(positions)
+        records = (row[0] if row else 0) + len(rows)
         c.execute(
             f"INSERT INTO {SEAL_TABLE} (id, records, last_position, mac) VALUES (1, ?, ?, ?) "  # noqa: S608
             "ON CONFLICT (id) DO UPDATE SET records = excluded.records, "
             "last_position = excluded.last_position, mac = excluded.mac",
-            (records, last_position, seal_mac(key, records, last_position)),
+            (records, last, seal_mac(key, records, last)),
         )
-        return positions
+        return range(last - len(rows) + 1, last + 1)
 
     def read_sealed_state(self) -> SealedState:
         """Every stream head, the seal and the last position, from one snapshot of the store."""
@@ -256,6 +292,10 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
             if failure is not None:
                 raise failure
         return notification_ids
+
+    def insert_sealed_rows(self, rows: Sequence[SealedRow]) -> Sequence[int] | None:
+        """Insert sealed rows (see the SQLite recorder's) through :meth:`insert_events`."""
+        return self.insert_events(_stored_events(rows))
 
     def insert_events_within(
         self, connection: Connection[Any], stored_events: Sequence[StoredEvent]
@@ -349,3 +389,22 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
     def read_seal(self) -> StoreSeal | None:
         """The store's seal, if anything was ever written."""
         return self.read_sealed_state().seal
+
+
+def _stored_events(rows: Sequence[SealedRow]) -> list[StoredEvent]:
+    return [
+        StoredEvent(originator_id=stream, originator_version=version, topic=topic, state=state)
+        for stream, version, topic, state in rows
+    ]
+
+
+def insert_sealed(recorder: ApplicationRecorder, rows: Sequence[SealedRow]) -> None:
+    """Insert sealed rows in one transaction, through any recorder.
+
+    goalpath's own recorders also seal the streams' heads and the store in
+    that transaction; another (the in-memory store's) gets ``StoredEvent``s.
+    """
+    if isinstance(recorder, SealedSQLiteApplicationRecorder | SealedPostgresApplicationRecorder):
+        recorder.insert_sealed_rows(rows)
+    else:
+        recorder.insert_events(_stored_events(rows))

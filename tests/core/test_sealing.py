@@ -1,15 +1,25 @@
-"""Sealing details: nonces are never reused, even across a fork."""
+"""Sealing details: nonces are never reused, even across a fork; the chain's keyed hash is
+HMAC-SHA256; records sealed many at once, of several streams in any order, chain and insert
+as records sealed one at a time do."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import multiprocessing
 import os
 from datetime import date
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from goalpath.core import Actor, GoalpathApp
 from goalpath.core.application.goalpath_app import engine_of
-from goalpath.core.storage.mapper import _Nonces
+from goalpath.core.goal import Goal
+from goalpath.core.storage.mapper import ChainKey, _Nonces
+from goalpath.core.storage.sealed_recorders import insert_sealed
+from tests.strategies import CATALOG, TODAY, open_standard_episode
 
 
 def _draw(nonces: _Nonces, queue: multiprocessing.Queue[bytes]) -> None:
@@ -60,3 +70,41 @@ def test_positions_reported_by_a_save_are_the_stored_positions(tmp_path: Path) -
         stored = [n.id for n in engine_of(first).recorder.select_notifications(start=1, limit=100)]
         assert reported == stored[-2:]
         assert first.verify().ok
+
+
+@given(key=st.binary(max_size=200), message=st.binary(max_size=2000))
+def test_the_chain_key_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    """Law: for any key and message, the chain's keyed hash is the standard HMAC-SHA256."""
+    keyed = ChainKey(key)
+    assert keyed.digest(message) == hmac.digest(key, message, hashlib.sha256)
+    assert keyed.digest(message) == keyed.digest(message)  # the keyed state is not changed
+
+
+def test_events_of_several_streams_sealed_at_once_in_any_order_chain_and_verify(
+    tmp_path: Path,
+) -> None:
+    """Interleaved streams, a stream coming back after another and a lone event: each
+    record chains to its stream's previous one, and the heads and seal match."""
+    actor = Actor("therapist-7", "therapist")
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY, snapshot_interval=0) as app:
+        episode = open_standard_episode(app)
+        first, second = (
+            app.create_goal(episode, CATALOG["panic"].definition, actor=actor) for _ in "ab"
+        )
+        app.record_measurement(first, 3.0, actor=actor, observed_on=TODAY)
+        engine = engine_of(app)
+        goals = [engine._load(Goal, goal_id) for goal_id in (first, second)]
+        for value in (1.0, 2.0, 3.0):
+            for goal in goals:
+                goal.measure(value, observed_on=TODAY, actor=actor, today=TODAY)
+        events = [goal.collect_events() for goal in goals]
+        interleaved = [events[0][0], events[1][0], events[0][1], events[0][2], events[1][1]]
+        interleaved.append(events[1][2])
+        engine.sealing.begin_save()
+        insert_sealed(engine.recorder, engine.sealing.seal_rows(interleaved))
+        engine.sealing.commit_save()
+        app.record_measurement(second, 4.0, actor=actor, observed_on=TODAY)  # chains on
+        report = app.verify()
+        assert report.ok, report
+        assert [m.value for m in app.get_goal(first).measurements] == [3.0, 1.0, 2.0, 3.0]
+        assert [m.value for m in app.get_goal(second).measurements] == [1.0, 2.0, 3.0, 4.0]
