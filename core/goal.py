@@ -66,6 +66,9 @@ __all__ = [
 EventAppender = Callable[[Aggregate, type[Any], Iterable[dict[str, Any]]], object]
 """Triggers events of one class on an aggregate, one per dict of fields, in turn.
 
+The events of one call are recorded at one moment (one timestamp): they are
+stored together, so there is no moment at which only some of them were
+recorded, and a read "as of" a time shows all of them or none.
 :func:`trigger_each` is the library's way; the application passes the storage
 layer's faster equivalent (:func:`goalpath.core.storage.replay.append_events`)
 for imports, so the domain does not depend on storage.
@@ -76,8 +79,9 @@ def trigger_each(
     aggregate: Aggregate, event_class: type[Any], rows: Iterable[dict[str, Any]]
 ) -> None:
     """Trigger one event of ``event_class`` per dict of fields: the library's own path."""
+    timestamp = event_class.create_timestamp()
     for fields in rows:
-        aggregate.trigger_event(event_class, **fields)
+        aggregate.trigger_event(event_class, timestamp=timestamp, **fields)
 
 
 TERMINAL_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled", "entered-in-error"})

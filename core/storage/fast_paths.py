@@ -50,6 +50,7 @@ __all__ = [
     "CHECKED_EVENTSOURCING_VERSIONS",
     "ENABLED",
     "FAST_ENCODERS",
+    "TAKES_EVENT_FIELDS",
     "append_fast_event",
     "append_fast_events",
     "applier",
@@ -122,15 +123,19 @@ def replay_events(aggregate: Any, domain_events: Iterable[Any]) -> Any:
 
 
 def append_fast_event(aggregate: Any, event_class: type[Any], **fields: Any) -> Any:
-    """Trigger an aggregate's next event as ``trigger_event`` would; return the event."""
+    """Trigger an aggregate's next event as ``trigger_event`` would; return the event.
+
+    As there, a ``timestamp`` among the fields is the event's time (else now).
+    """
     found = applier(event_class)
     if found is None:
         aggregate.trigger_event(event_class, **fields)
         return aggregate._pending_events[-1]  # the library's own queue
+    timestamp = fields.pop("timestamp", None) or event_class.create_timestamp()
     domain_event = event_class(
         originator_id=aggregate.id,
         originator_version=aggregate.version + 1,
-        timestamp=event_class.create_timestamp(),
+        timestamp=timestamp,
         **fields,
     )
     function, names = found
@@ -144,27 +149,34 @@ def append_fast_event(aggregate: Any, event_class: type[Any], **fields: Any) -> 
 def append_fast_events(
     aggregate: Any, event_class: type[Any], rows: Iterable[dict[str, Any]]
 ) -> list[Any]:
-    """Trigger many events of one class in turn (see :func:`append_fast_event`); return them.
+    """Trigger many events of one class in turn, at one moment; return them.
 
-    The events are the frozen dataclasses the library builds, filled in
-    directly (as the library's mapper does when it reads them back), which
-    skips the dataclass constructor's per-field work on large imports.
+    The same events as ``trigger_event`` with one ``timestamp`` for all (see
+    :data:`goalpath.core.goal.EventAppender`). They are the frozen
+    dataclasses the library builds, filled in directly (as the library's
+    mapper does when it reads them back), which skips the dataclass
+    constructor's per-field work on large imports; a row holding exactly the
+    fields the decorated method takes is passed to it as it is.
     """
     found = applier(event_class)
+    timestamp = event_class.create_timestamp()
     if found is None:
-        return [append_fast_event(aggregate, event_class, **fields) for fields in rows]
+        return [
+            append_fast_event(aggregate, event_class, timestamp=timestamp, **fields)
+            for fields in rows
+        ]
     function, names = found
-    create_timestamp = event_class.create_timestamp
+    takes = frozenset(names)
     pending = aggregate._pending_events  # the library's own queue
     originator_id = aggregate.id
     version = aggregate.version
     appended = []
-    timestamp = None
+    new_event = object.__new__
+    set_state = object.__setattr__
     for fields in rows:
         version += 1
-        timestamp = create_timestamp()
-        domain_event = object.__new__(event_class)
-        object.__setattr__(
+        domain_event = new_event(event_class)
+        set_state(
             domain_event,
             "__dict__",
             {
@@ -174,7 +186,10 @@ def append_fast_events(
                 **fields,
             },
         )
-        function(aggregate, **{name: fields[name] for name in names})
+        if fields.keys() == takes:
+            function(aggregate, **fields)
+        else:
+            function(aggregate, **{name: fields[name] for name in names})
         appended.append(domain_event)
     if appended:
         # The appliers never read the version or time: set them once, as the last event would.
@@ -190,9 +205,12 @@ Encode = Callable[[Any], bytes]
 _MEASURED_FIELDS: Final = frozenset(
     {"timestamp", "sequence", "value", "observed_on", "note", "actor"}
 )
+_MEASURED_EVENT_FIELDS: Final = _MEASURED_FIELDS | {"originator_id", "originator_version"}
 _ACTOR_JSON: dict[int, tuple[Actor, str]] = {}
 """Written actors by object identity (the actor is kept, so its id cannot be reused)."""
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
+_LAST_TIME: tuple[object, str] = (None, "")
+"""The last timestamp written and its text (kept, so its identity cannot be reused)."""
 
 
 def _actor_json(actor: Actor) -> str:
@@ -234,6 +252,9 @@ def _date_json(value: object) -> str | None:
 def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     """The JSON of a ``Goal.Measured`` event's state, written directly; ``None`` if unusual.
 
+    ``state`` is the state the general encoder is given, or the event's own
+    fields (see :data:`TAKES_EVENT_FIELDS`): the stream id and version are not written.
+
     The bytes are exactly what the library's ``JSONTranscoder`` (with the
     transcodings above) produces, so they decode the same way; writing them
     directly skips one Python callback per date, time and actor. A state with
@@ -241,7 +262,8 @@ def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     runs once per imported row, so the checks and the text are written out
     here rather than through the helpers the snapshot writer uses.
     """
-    if state.keys() != _MEASURED_FIELDS:
+    keys = state.keys()
+    if keys not in (_MEASURED_EVENT_FIELDS, _MEASURED_FIELDS):
         return None
     timestamp = state["timestamp"]
     sequence = state["sequence"]
@@ -266,9 +288,16 @@ def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
         return None
     known = _ACTOR_JSON.get(id(actor))
     actor_json = known[1] if known is not None and known[0] is actor else _actor_json(actor)
+    global _LAST_TIME  # noqa: PLW0603  # one tuple, replaced whole: safe between threads
+    last_time = _LAST_TIME
+    if last_time[0] is timestamp:  # the events of one import share their timestamp
+        time_text = last_time[1]
+    else:
+        time_text = timestamp.isoformat()
+        _LAST_TIME = (timestamp, time_text)
     return (
         '{"timestamp":{"_type_":"datetime_iso","_data_":"'
-        f'{timestamp.isoformat()}"}},"sequence":{sequence},"value":{value!r},'
+        f'{time_text}"}},"sequence":{sequence},"value":{value!r},'
         f'"observed_on":{{"_type_":"date_iso","_data_":"{observed_on.isoformat()}"}},'
         f'"note":{note_json},"actor":{actor_json}}}'
     ).encode()
@@ -335,4 +364,11 @@ FAST_ENCODERS: Final[dict[str, Callable[[dict[str, Any], Encode], bytes | None]]
     "eventsourcing.domain:Snapshot": encode_goal_snapshot,
 }
 """Direct JSON writers for frequent event topics, given an event's state and the general
-encoder; each returns ``None`` to decline (the general encoder is used then)."""
+encoder; each returns ``None`` to decline (the general encoder is used then).
+
+A writer listed in :data:`TAKES_EVENT_FIELDS` is given the event's own fields
+instead (its ``__dict__``, ``originator_id`` and ``originator_version`` included,
+which it leaves out), which spares a copy of them per event."""
+
+TAKES_EVENT_FIELDS: Final = frozenset({"goalpath.core.goal:Goal.Measured"})
+"""The topics whose direct writer is given the event's own fields (see :data:`FAST_ENCODERS`)."""

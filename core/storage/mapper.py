@@ -172,9 +172,13 @@ def chain_mac(  # noqa: PLR0917  # on the write path of every event; positional 
     record. Lengths are fixed but for place and ciphertext; the place's
     length prefix keeps the message unambiguous.
     """
-    return keyed.digest(
+    inner = keyed.inner.copy()  # ChainKey.digest, written out: this runs once per record
+    inner.update(
         b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
     )
+    outer = keyed.outer.copy()
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 class _Nonces:
@@ -216,6 +220,7 @@ class _EventKind:
     fast: Encoder | None
     class_version: int
     is_snapshot: bool
+    takes_event_fields: bool = False
 
 
 _EVENT_KINDS: dict[tuple[type[Any], bool], _EventKind] = {}
@@ -226,34 +231,16 @@ def _event_kind(cls: type[Any]) -> _EventKind:
     if known is None:
         topic = get_topic(cls)
         encoders = fast_paths.FAST_ENCODERS if fast_paths.ENABLED else {}
+        class_version = getattr(cls, "class_version", 1)
         known = _EventKind(
             topic,
             encoders.get(topic),
-            getattr(cls, "class_version", 1),
+            class_version,
             is_snapshot=issubclass(cls, CanSnapshotAggregate),
+            takes_event_fields=class_version == 1 and topic in fast_paths.TAKES_EVENT_FIELDS,
         )
         _EVENT_KINDS[cls, fast_paths.ENABLED] = known
     return known
-
-
-@attrs.define
-class _StreamRun:
-    """The stream a run of records being sealed belongs to, and the last one chained."""
-
-    stream_id: UUID
-    key_bytes: bytes
-    encrypt: Callable[[bytes, bytes, bytes | None], bytes]
-    prefix: str = ""
-    last_version: int = 0
-    previous: bytes = GENESIS
-
-    def __attrs_post_init__(self) -> None:
-        self.prefix = f"{self.stream_id}|"
-
-    def publish(self, pending: dict[UUID, tuple[int, bytes]]) -> None:
-        """Give the save in progress this stream's last chain hash so far."""
-        if self.last_version:
-            pending[self.stream_id] = (self.last_version, self.previous)
 
 
 class GoalpathMapper(Mapper[UUID]):
@@ -418,62 +405,92 @@ class GoalpathMapper(Mapper[UUID]):
         """Seal many events at once: ``(stream id, version, topic, sealed state)`` for each.
 
         The same records as :meth:`to_stored_event` makes one at a time, with
-        the per-stream and per-class work (key, cipher, topic, encoder, the
-        previous chain hash) done once per run of events and the nonces drawn
-        from the OS in one call. Within a run of one stream's consecutive
-        versions each record chains to the one sealed just before it.
+        the nonces drawn from the OS in one call and the per-stream and
+        per-class work done once per run of one stream's events of one class
+        (:meth:`_seal_run`).
         """
-        if not domain_events:
-            return []
         count = len(domain_events)
+        if not count:
+            return []
         nonces = self._nonces.next() if count == 1 else secrets.token_bytes(12 * count)
         rows: list[tuple[UUID, int, str, bytes]] = []
         pending = self._pending()
+        start = 0
+        while start < count:
+            first = domain_events[start]
+            cls = type(first)
+            stream = first.originator_id
+            end = start + 1
+            while (
+                end < count
+                and type(domain_events[end]) is cls
+                and domain_events[end].originator_id is stream
+            ):
+                end += 1
+            self._seal_run(domain_events[start:end], nonces[start * 12 : end * 12], pending, rows)
+            start = end
+        return rows
+
+    def _seal_run(
+        self,
+        run: Sequence[DomainEventProtocol[UUID]],
+        nonces: bytes,
+        pending: dict[UUID, tuple[int, bytes]],
+        rows: list[tuple[UUID, int, str, bytes]],
+    ) -> None:
+        """Seal events of one class and one stream, appending their rows to ``rows``.
+
+        The stream's key, cipher and previous chain hash, and the class's
+        topic and encoder, are looked up once; within a run of consecutive
+        versions each record chains to the one sealed just before it.
+        """
+        first = run[0]
+        kind = _event_kind(type(first))
+        stream = first.originator_id
+        key_id = self._stream_key(stream, first)
+        encrypt = (self._ciphers.get(key_id) or self._cipher(key_id)).encrypt
+        key_bytes = key_id.bytes
         keyed = self._chain_key
         encode = self.transcoder.encode
-        last_class: type[Any] | None = None
-        kind = _EventKind("", None, 1, is_snapshot=False)
-        stream: _StreamRun | None = None
-        for index, domain_event in enumerate(domain_events):
-            if type(domain_event) is not last_class:
-                last_class = type(domain_event)
-                kind = _event_kind(last_class)
-            event_state = dict(vars(domain_event))
-            originator_id = event_state.pop("originator_id")
-            version = event_state.pop("originator_version")
-            if kind.class_version > 1:
-                event_state["class_version"] = kind.class_version
-            plaintext = (kind.fast and kind.fast(event_state, encode)) or encode(event_state)
-            if stream is None or originator_id is not stream.stream_id:
-                if stream is not None:
-                    stream.publish(pending)
-                key_id = self._stream_key(originator_id, domain_event)
-                cipher = self._ciphers.get(key_id) or self._cipher(key_id)
-                stream = _StreamRun(originator_id, key_id.bytes, cipher.encrypt)
+        append, join = rows.append, b"".join
+        fast, topic, class_version = kind.fast, kind.topic, kind.class_version
+        is_snapshot = kind.is_snapshot
+        prefix, suffix = f"{stream}|", f"|{topic}"
+        last_version = 0
+        previous = GENESIS
+        direct = fast if kind.takes_event_fields else None
+        for index, domain_event in enumerate(run):
+            fields = vars(domain_event)
+            version = fields["originator_version"]
+            plaintext = direct and direct(fields, encode)
+            if not plaintext:
+                event_state = dict(fields)
+                del event_state["originator_id"], event_state["originator_version"]
+                if class_version > 1:
+                    event_state["class_version"] = class_version
+                plaintext = (fast and fast(event_state, encode)) or encode(event_state)
             nonce = nonces[index * 12 : index * 12 + 12]
-            place = f"{stream.prefix}{version}|{kind.topic}".encode()
-            ciphertext = stream.encrypt(nonce, plaintext, place)
-            if kind.is_snapshot:
-                previous = GENESIS
-            elif stream.last_version and version == stream.last_version + 1:
-                previous = stream.previous
-            else:  # a run's first record, or versions out of sequence: chain as the store says
-                stream.publish(pending)
-                previous = self._previous_hash(originator_id, version)
-            chained = chain_mac(keyed, place, stream.key_bytes, nonce, ciphertext, previous)
-            if not kind.is_snapshot:
-                stream.last_version, stream.previous = version, chained
-            rows.append(
+            place = f"{prefix}{version}{suffix}".encode()
+            ciphertext = encrypt(nonce, plaintext, place)
+            if is_snapshot:
+                chained = chain_mac(keyed, place, key_bytes, nonce, ciphertext, GENESIS)
+            else:
+                if version != last_version + 1 or not last_version:
+                    if last_version:  # versions out of sequence: chain as the store says
+                        pending[stream] = (last_version, previous)
+                    previous = self._previous_hash(stream, version)
+                chained = previous = chain_mac(keyed, place, key_bytes, nonce, ciphertext, previous)
+                last_version = version
+            append(
                 (
-                    originator_id,
+                    stream,
                     version,
-                    kind.topic,
-                    b"".join((_FORMAT_BYTE, stream.key_bytes, chained, nonce, ciphertext)),
+                    topic,
+                    join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
                 )
             )
-        if stream is not None:
-            stream.publish(pending)
-        return rows
+        if last_version:
+            pending[stream] = (last_version, previous)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Open a sealed stored event; raises ClientErasedError or TamperedError."""

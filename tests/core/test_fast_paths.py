@@ -27,6 +27,7 @@ from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.core.storage import fast_paths
 from goalpath.core.storage.fast_paths import encode_goal_snapshot, encode_measured
+from goalpath.core.storage.replay import append_events
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor
 from tests.conftest import AppFactory
@@ -234,18 +235,20 @@ def _without_time(domain_event: Any) -> dict[str, Any]:
 def test_fast_appending_triggers_the_librarys_events(
     rows: list[tuple[float, date, str | None]], actor: Actor
 ) -> None:
-    """Law: for any rows, batch events equal ``trigger_event``'s, and leave the same goal."""
+    """Law: for any rows, batch events (fast or the library's, as the application appends
+    them) equal ``trigger_event``'s, recorded at one moment, and leave the same goal."""
     made = {}
     for enabled in (True, False):
         fast_paths.ENABLED = enabled
         try:
             goal = _new_goal(actor)
-            goal.measure_many(rows, actor=actor, today=TODAY)
+            goal.measure_many(rows, actor=actor, today=TODAY, append=append_events)
         finally:
             fast_paths.ENABLED = True
         events = goal.collect_events()
         assert type(events[-1]) is Goal.Measured
         assert goal.modified_on == events[-1].timestamp
+        assert len({domain_event.timestamp for domain_event in events[1:]}) == 1
         made[enabled] = (events, goal)
     (fast_events, fast_goal), (library_events, library_goal) = made[True], made[False]
     assert [type(e) for e in fast_events] == [type(e) for e in library_events]
@@ -286,3 +289,26 @@ def test_with_the_guard_off_goals_are_stored_and_rebuilt_the_same(
     _, latest, goals = read[True]
     assert latest == goals[-1] == comparable(fold(app.goal_events(goal_id)))
     assert app.verify().ok
+
+
+def test_the_domains_own_batch_records_its_events_at_one_moment() -> None:
+    """``Goal.measure_many`` without the storage layer's appender: the library's
+    ``trigger_event`` per row, with one timestamp for the batch (as ``append_events``)."""
+    actor = Actor("therapist-1", "therapist")
+    goal = _new_goal(actor)
+    goal.measure_many([(1.0, GOAL_START, None), (2.0, GOAL_START, "x")], actor=actor, today=TODAY)
+    measured = goal.collect_events()[1:]
+    assert [type(domain_event) for domain_event in measured] == [Goal.Measured] * 2
+    assert measured[0].timestamp == measured[1].timestamp == goal.modified_on
+
+
+def test_a_measurement_event_written_from_its_own_fields_is_the_same_json() -> None:
+    """The mapper gives the direct writer the event's own fields (``TAKES_EVENT_FIELDS``):
+    the stream id and version are left out, and the bytes are the transcoder's."""
+    actor = Actor("therapist-1", "therapist")
+    goal = _new_goal(actor)
+    goal.measure_many([(3.5, GOAL_START, "n")], actor=actor, today=TODAY, append=append_events)
+    domain_event = goal.collect_events()[-1]
+    assert "goalpath.core.goal:Goal.Measured" in fast_paths.TAKES_EVENT_FIELDS
+    direct = encode_measured(vars(domain_event), TRANSCODER.encode)
+    assert direct == TRANSCODER.encode(_state(domain_event))
