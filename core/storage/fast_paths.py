@@ -20,7 +20,7 @@ test in ``tests/core/test_fast_paths.py``:
   setting, and the ``_type_``/``_data_`` wrapping of transcoded values).
   Test: ``test_direct_json_of_measurements_and_snapshots_is_the_transcoders``.
 
-The chain hash's keyed-state copy (:func:`goalpath.core.storage.mapper.chain_mac`)
+The chain hash's keyed-state copy (:func:`goalpath.core.storage.envelope.chain_mac`)
 relies on nothing in the library and is always used.
 
 The fast paths are used only under the eventsourcing versions they were

@@ -22,7 +22,6 @@ versions, topics (and, for the in-memory store, nothing is persisted at all).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import threading
@@ -45,10 +44,29 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from goalpath.core.errors import ClientErasedError, TamperedError
 from goalpath.core.storage import fast_paths
+from goalpath.core.storage.envelope import (
+    CHAIN,
+    CIPHERTEXT,
+    ENVELOPE_FORMAT,
+    FORMAT_BYTE,
+    GENESIS,
+    HEADER_BYTES,
+    KEY_ID,
+    NONCE,
+    ChainKey,
+    Envelope,
+    chain_hash,
+    chain_mac,
+    keyed_chain,
+    open_envelope,
+    place,
+)
 from goalpath.core.storage.keys import SYSTEM_KEY_ID, ClientKeyStore, MasterKey
 
 __all__ = [
+    "CHAIN",
     "ENVELOPE_FORMAT",
+    "GENESIS",
     "ChainKey",
     "Envelope",
     "GoalpathMapper",
@@ -57,20 +75,8 @@ __all__ = [
     "keyed_chain",
     "open_envelope",
 ]
-
-ENVELOPE_FORMAT: Final = 1
-HEADER_BYTES: Final = 1 + 16 + 32 + 12
-KEY_ID: Final = slice(1, 17)
-"""Where the key id sits in a sealed state."""
-CHAIN: Final = slice(17, 49)
-"""Where the chain hash sits in a sealed state."""
-NONCE: Final = slice(49, 61)
-"""Where the AES-GCM nonce sits in a sealed state."""
-CIPHERTEXT: Final = slice(HEADER_BYTES, None)
-"""Where the ciphertext starts in a sealed state."""
-_FORMAT_BYTE: Final = bytes((ENVELOPE_FORMAT,))
-GENESIS: Final = bytes(32)
-"""The 'previous hash' of a stream's first event."""
+"""The envelope's names are defined in :mod:`goalpath.core.storage.envelope`; the mapper
+re-exports them for the modules that read sealed states beside it."""
 
 CACHE_STREAMS: Final = 20_000
 """How many streams' latest chain hash the mapper remembers."""
@@ -81,104 +87,6 @@ CACHE_CIPHERS: Final = 1_000
 Each AES-GCM cipher holds native memory (about 2.5 KB): keeping one per
 client ever seen would make memory grow with the practice, not with the work.
 """
-
-
-@attrs.frozen
-class Envelope:
-    """The parts of a stored event's sealed state."""
-
-    key_id: UUID
-    chain: bytes
-    nonce: bytes
-    ciphertext: bytes
-
-
-def open_envelope(stored: StoredEvent) -> Envelope:
-    """Split a stored state into its parts; a malformed state is reported as tampered."""
-    state = stored.state
-    if len(state) < HEADER_BYTES + 16 or state[0] != ENVELOPE_FORMAT:
-        raise TamperedError(
-            f"stored record {stored.originator_id} version {stored.originator_version} is not "
-            "a goalpath envelope: it was altered or written by something else"
-        )
-    return Envelope(
-        key_id=UUID(bytes=bytes(state[KEY_ID])),
-        chain=bytes(state[CHAIN]),
-        nonce=bytes(state[NONCE]),
-        ciphertext=bytes(state[CIPHERTEXT]),
-    )
-
-
-def _place(originator_id: UUID | str, version: int, topic: str) -> bytes:
-    return f"{originator_id}|{version}|{topic}".encode()
-
-
-def chain_hash(
-    chain_key: bytes,
-    *,
-    originator_id: UUID | str,
-    version: int,
-    topic: str,
-    envelope: Envelope,
-    previous: bytes,
-) -> bytes:
-    """The keyed hash chaining one stored event to the previous one of its stream."""
-    return chain_mac(
-        keyed_chain(chain_key),
-        _place(originator_id, version, topic),
-        envelope.key_id.bytes,
-        envelope.nonce,
-        envelope.ciphertext,
-        previous,
-    )
-
-
-class ChainKey:
-    """HMAC-SHA256 (RFC 2104) keyed for the chain, ready to hash many records.
-
-    The key's inner and outer padded blocks are hashed once, here; each
-    record's hash then copies those two SHA-256 states, which costs a third
-    of copying a keyed :class:`hmac.HMAC`. The digest is exactly
-    ``hmac.digest(key, message, "sha256")`` (a property test checks it).
-    """
-
-    __slots__ = ("inner", "outer")
-
-    def __init__(self, key: bytes) -> None:
-        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
-        self.inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
-        self.outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
-
-    def digest(self, message: bytes) -> bytes:
-        """The HMAC-SHA256 of ``message`` under this key."""
-        inner = self.inner.copy()
-        inner.update(message)
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
-def keyed_chain(chain_key: bytes) -> ChainKey:
-    """HMAC-SHA256 keyed for the chain, to be given to :func:`chain_mac`."""
-    return ChainKey(chain_key)
-
-
-def chain_mac(  # noqa: PLR0917  # on the write path of every event; positional is faster
-    keyed: ChainKey, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
-) -> bytes:
-    """The chain hash of one record: the one definition, for sealing and for verifying.
-
-    ``keyed`` (from :func:`keyed_chain`) is not changed, so one serves every
-    record. Lengths are fixed but for place and ciphertext; the place's
-    length prefix keeps the message unambiguous.
-    """
-    inner = keyed.inner.copy()  # ChainKey.digest, written out: this runs once per record
-    inner.update(
-        b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
-    )
-    outer = keyed.outer.copy()
-    outer.update(inner.digest())
-    return outer.digest()
 
 
 class _Nonces:
@@ -486,7 +394,7 @@ class GoalpathMapper(Mapper[UUID]):
                     stream,
                     version,
                     topic,
-                    join((_FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
+                    join((FORMAT_BYTE, key_bytes, chained, nonce, ciphertext)),
                 )
             )
         if last_version:
@@ -507,7 +415,7 @@ class GoalpathMapper(Mapper[UUID]):
         cipher = self._ciphers.get(key_id) or self._cipher(key_id)
         try:
             plaintext = cipher.decrypt(
-                state[NONCE], state[CIPHERTEXT], _place(stream, version, stored_event.topic)
+                state[NONCE], state[CIPHERTEXT], place(stream, version, stored_event.topic)
             )
         except InvalidTag:
             raise TamperedError(
