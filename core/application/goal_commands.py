@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Any, Final
 from uuid import UUID
 
@@ -23,7 +24,7 @@ from goalpath.core.errors import DuplicateIdError, GoalpathError, InvalidValueEr
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS, bounded_rows
 from goalpath.core.storage.replay import append_events
-from goalpath.core.storage.sealed_recorders import insert_sealed
+from goalpath.core.storage.sealed_recorders import SealedSnapshots, insert_sealed
 from goalpath.core.values import (
     AchievementStatus,
     Actor,
@@ -246,36 +247,49 @@ class GoalCommands(AccessControl):
         return numbers
 
     def _save_import(self, goals: Sequence[Goal], *, based_on: dict[UUID, int]) -> None:
-        """Seal and insert imported events in one transaction, then snapshot from memory.
+        """Seal and insert imported events in one transaction, with their goals' due snapshots.
 
         The same records as the engine's ``_save`` writes, faster for large batches:
-        the events are sealed in one pass (``GoalpathMapper.seal_rows``),
-        and a due snapshot is taken of the goal in memory, which holds
-        exactly the state its events replay to, instead of reading the events
-        back from the store.
+        the events are sealed in one pass (``GoalpathMapper.seal_rows``), and a
+        due snapshot is taken of the goal in memory, which holds exactly the
+        state its events replay to, instead of reading the events back from
+        the store. The snapshots are best effort, as every snapshot: written
+        after the events, in their transaction where the store allows
+        (:func:`~goalpath.core.storage.sealed_recorders.insert_sealed`), and a
+        failure to take or write them leaves them owed to the goals' next saves.
         """
-        if self._engine._unit is not None:
-            self._engine._unit.stash(goals, based_on)
+        engine = self._engine
+        if engine._unit is not None:
+            engine._unit.stash(goals, based_on)
             return
         events = [domain_event for goal in goals for domain_event in goal.collect_events()]
-        with self._engine._refused_writes(goals, based_on), self._engine._sealed_save():
+        owed = self._snapshots_due(goals, based_on)
+        snapshots: SealedSnapshots | None = None
+        failure: Exception | None = None
+        if owed and engine.snapshots is not None:
+            try:
+                rows = engine.sealing.seal_rows([Goal.Snapshot.take(goal) for goal in owed])
+                snapshots = SealedSnapshots(engine.snapshots.recorder, rows)
+            except Exception as error:  # a snapshot is never worth failing the import for
+                failure = error
+        with engine._refused_writes(goals, based_on), engine._sealed_save():
             # The recorder's own insert: its transaction also seals the stream heads.
-            insert_sealed(self._engine.recorder, self._engine.sealing.seal_rows(events))
-        if self._engine.snapshot_interval and self._engine.snapshots is not None:
-            interval = self._engine.snapshot_interval
-            owed = [
-                goal
-                for goal in goals
-                if goal.id in self._engine._snapshots_owed
-                or goal.version // interval > based_on.get(goal.id, 0) // interval
-            ]
-            if owed:
-                snapshots = self._engine.snapshots
-                self._engine._snapshots_best_effort(
-                    [goal.id for goal in owed],
-                    # One transaction for every goal's snapshot, after the events are stored.
-                    lambda: snapshots.put([Goal.Snapshot.take(goal) for goal in owed]),
-                )
+            rows = engine.sealing.seal_rows(events)
+            failure = insert_sealed(engine.recorder, rows, snapshots) or failure
+        if owed:
+            engine._snapshots_best_effort([goal.id for goal in owed], partial(_raise_if, failure))
+
+    def _snapshots_due(self, goals: Sequence[Goal], based_on: dict[UUID, int]) -> list[Goal]:
+        """The goals whose import crossed a snapshot interval, or that owe a snapshot."""
+        interval = self._engine.snapshot_interval
+        if not interval or self._engine.snapshots is None:
+            return []
+        return [
+            goal
+            for goal in goals
+            if goal.id in self._engine._snapshots_owed
+            or goal.version // interval > based_on.get(goal.id, 0) // interval
+        ]
 
     def correct_measurement(
         self,
@@ -352,3 +366,9 @@ class GoalCommands(AccessControl):
                 today=today,
                 replaced_by=replaced_by,
             )
+
+
+def _raise_if(failure: Exception | None) -> None:
+    """Raise ``failure`` if there is one (for a best-effort step that already ran)."""
+    if failure is not None:
+        raise failure

@@ -29,13 +29,14 @@ from uuid import UUID
 import attrs
 import psycopg
 from eventsourcing.persistence import (
+    AggregateRecorder,
     ApplicationRecorder,
     OperationalError,
     RecordConflictError,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Connection, Cursor
 from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Identifier
@@ -49,6 +50,7 @@ __all__ = [
     "SealedPostgresApplicationRecorder",
     "SealedRow",
     "SealedSQLiteApplicationRecorder",
+    "SealedSnapshots",
     "SealedState",
     "StoreSeal",
     "StreamHead",
@@ -152,17 +154,37 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
             ),
         ]
 
-    def insert_sealed_rows(self, rows: Sequence[SealedRow]) -> Sequence[int]:
+    def insert_sealed_rows(
+        self, rows: Sequence[SealedRow], snapshots: SealedSnapshots | None = None
+    ) -> Exception | None:
         """Insert sealed rows, their streams' heads and the store's seal in one transaction.
 
         ``rows`` are ``(stream id, version, topic, sealed state)`` as
         :meth:`~goalpath.core.storage.mapper.GoalpathMapper.seal_rows` gives
         them: the same records as :meth:`insert_events` of their
-        ``StoredEvent``, without building one object per row. Returns the rows'
-        positions in the notification log.
+        ``StoredEvent``, without building one object per row. ``snapshots``
+        go in the same transaction, after the events, in a savepoint: an
+        error inserting them is rolled back to it and returned, and the
+        events are committed all the same (see :func:`insert_sealed`).
         """
+        within = None
+        if snapshots and snapshots.rows and isinstance(snapshots.recorder, SQLiteAggregateRecorder):
+            within = snapshots.recorder
+        failure = None
         with self.datastore.transaction(commit=True) as c:
-            return self._insert_rows(c, rows)
+            self._insert_rows(c, rows)
+            if within is not None and snapshots is not None:
+                c.execute("SAVEPOINT goalpath_snapshots")
+                try:
+                    # The snapshot recorder's own insert, inside this transaction.
+                    within._insert_events(c, _stored_events(snapshots.rows))
+                except Exception as error:  # whatever kept them out, the events go in
+                    c.execute("ROLLBACK TO goalpath_snapshots")
+                    failure = error
+                c.execute("RELEASE goalpath_snapshots")
+        if snapshots and within is None:
+            return _insert_apart(snapshots)
+        return failure
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -398,13 +420,44 @@ def _stored_events(rows: Sequence[SealedRow]) -> list[StoredEvent]:
     ]
 
 
-def insert_sealed(recorder: ApplicationRecorder, rows: Sequence[SealedRow]) -> None:
-    """Insert sealed rows in one transaction, through any recorder.
+@attrs.frozen
+class SealedSnapshots:
+    """Sealed snapshot rows, and the recorder of the store's snapshots they go to."""
+
+    recorder: AggregateRecorder
+    rows: Sequence[SealedRow]
+
+
+def insert_sealed(
+    recorder: ApplicationRecorder,
+    rows: Sequence[SealedRow],
+    snapshots: SealedSnapshots | None = None,
+) -> Exception | None:
+    """Insert sealed rows in one transaction, through any recorder; then snapshots, best effort.
 
     goalpath's own recorders also seal the streams' heads and the store in
     that transaction; another (the in-memory store's) gets ``StoredEvent``s.
+    A failed insert of the events raises, and nothing is stored.
+    ``snapshots`` are written once the events are: on SQLite inside the
+    same transaction (one commit, the snapshots in a savepoint), elsewhere
+    in a transaction of their own. An error writing them is returned, not
+    raised: the events are stored whatever became of their snapshots.
     """
-    if isinstance(recorder, SealedSQLiteApplicationRecorder | SealedPostgresApplicationRecorder):
+    if isinstance(recorder, SealedSQLiteApplicationRecorder):
+        return recorder.insert_sealed_rows(rows, snapshots)
+    if isinstance(recorder, SealedPostgresApplicationRecorder):
         recorder.insert_sealed_rows(rows)
     else:
         recorder.insert_events(_stored_events(rows))
+    return None if snapshots is None else _insert_apart(snapshots)
+
+
+def _insert_apart(snapshots: SealedSnapshots) -> Exception | None:
+    """Insert snapshots in a transaction of their own; return the error that kept them out."""
+    if not snapshots.rows:
+        return None
+    try:
+        snapshots.recorder.insert_events(_stored_events(snapshots.rows))
+    except Exception as error:  # whatever kept them out, the events are stored
+        return error
+    return None

@@ -49,6 +49,7 @@ class _FailingSnapshots:
         assert stored is not None
         self.recorder: Any = stored.recorder
         self.insert = self.recorder.insert_events
+        self.insert_inner = getattr(self.recorder, "_insert_events", None)
         self.failures = failures
 
     def insert_events(self, *args: Any, **kwargs: Any) -> Any:
@@ -56,6 +57,14 @@ class _FailingSnapshots:
             self.failures -= 1
             raise OperationalError("database is locked")
         return self.insert(*args, **kwargs)
+
+    def insert_within(self, *args: Any, **kwargs: Any) -> Any:
+        """The insert inside another transaction (an import's snapshots on SQLite)."""
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("disk I/O error")
+        assert self.insert_inner is not None
+        return self.insert_inner(*args, **kwargs)
 
 
 def test_a_failed_snapshot_leaves_the_measurement_stored_and_reported_so(
@@ -91,6 +100,7 @@ def test_a_failed_snapshot_after_an_import_leaves_the_import_stored(
     goal_id = _goal(app)
     failing = _FailingSnapshots(app, failures=1)
     monkeypatch.setattr(failing.recorder, "insert_events", failing.insert_events)
+    monkeypatch.setattr(failing.recorder, "_insert_events", failing.insert_within, raising=False)
     rows = [(float(value), date(2026, 3, 3 + value), None) for value in range(5)]
     with caplog.at_level(logging.WARNING, logger="goalpath"):
         numbers = app.import_measurements_of_goals({goal_id: rows}, actor=THERAPIST)
