@@ -162,12 +162,10 @@ def run(*, quick: bool = False) -> list[Result]:
         ("goalpath", f"{goals_per_round} goals per transaction"),
         ("goalpath, one goal per transaction", "one goal per transaction"),
     ):
-        ratio, spread = ratio_stats(
-            [b / g for g, b in zip(seconds[side], seconds["bare"], strict=True)]
-        )
-        fraction, fraction_spread = ratio_stats(
-            [r / g for g, r in zip(seconds[side], seconds["raw"], strict=True)]
-        )
+        ratios = [b / g for g, b in zip(seconds[side], seconds["bare"], strict=True)]
+        fractions = [r / g for g, r in zip(seconds[side], seconds["raw"], strict=True)]
+        ratio, spread = ratio_stats(ratios)
+        fraction, fraction_spread = ratio_stats(fractions)
         results.append(
             Result(
                 NAME,
@@ -177,6 +175,8 @@ def run(*, quick: bool = False) -> list[Result]:
                 {
                     "raw sqlite3 executemany": rate("raw"),
                     "fraction of raw": f"{fraction:.2f} ({fraction_spread})",
+                    "ratio by round": " ".join(f"{value:.2f}" for value in ratios),
+                    "fraction by round": " ".join(f"{value:.2f}" for value in fractions),
                 },
                 goalpath=rate(side),
                 baseline=f"{rate('bare')} (bare, {EVENTS_PER_SAVE} per save)",

@@ -8,10 +8,12 @@ lives, and lets the engine save the new events. Part of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import gc
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
 import attrs
@@ -51,6 +53,33 @@ class _Unchanged:
 
 UNCHANGED: Final = _Unchanged()
 """A refinement parameter left at this keeps the goal's current value."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _cycle_collection_paused(method: Callable[P, R]) -> Callable[P, R]:
+    """Run ``method`` with Python's cyclic garbage collector paused, if it was running.
+
+    An import allocates tens of thousands of short-lived objects (rows,
+    events, sealed records), none of them in reference cycles, and the
+    collector would otherwise walk them again and again as they pile up. The
+    collector is switched back on when the method returns or raises, and
+    only by the call that switched it off (a host that keeps it off keeps it off).
+    """
+
+    @functools.wraps(method)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not gc.isenabled():
+            return method(*args, **kwargs)
+        gc.disable()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
 
 
 class GoalCommands(AccessControl):
@@ -181,6 +210,7 @@ class GoalCommands(AccessControl):
                 note=note,
             )
 
+    @_cycle_collection_paused
     def import_measurements(
         self,
         goal_id: UUID,
@@ -207,6 +237,7 @@ class GoalCommands(AccessControl):
             self._save_import([goal], based_on={goal.id: loaded})
         return numbers
 
+    @_cycle_collection_paused
     def import_measurements_of_goals(
         self,
         batches: Mapping[UUID, Iterable[tuple[float, date, str | None]]],

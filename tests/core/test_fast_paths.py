@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
@@ -312,3 +313,26 @@ def test_a_measurement_event_written_from_its_own_fields_is_the_same_json() -> N
     assert "goalpath.core.goal:Goal.Measured" in fast_paths.TAKES_EVENT_FIELDS
     direct = encode_measured(vars(domain_event), TRANSCODER.encode)
     assert direct == TRANSCODER.encode(_state(domain_event))
+
+
+def test_an_import_leaves_the_cycle_collector_as_it_found_it(tmp_path: Any) -> None:
+    """Imports pause Python's cyclic collector while they run: it is on again afterwards,
+    after a refused import too, and a host that keeps it off finds it off."""
+    actor = Actor("therapist-7", "therapist")
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
+        goal_id = _standard_goal(app)
+        assert gc.isenabled()
+        app.import_measurements(goal_id, _rows(3), actor=actor)
+        assert gc.isenabled()
+        with pytest.raises(InvalidValueError):
+            app.import_measurements_of_goals(
+                {goal_id: [(1.0, TODAY + timedelta(days=1), None)]}, actor=actor
+            )
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            app.import_measurements(goal_id, _rows(2, offset=3), actor=actor)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        assert list(app.import_measurements(goal_id, _rows(1, offset=5), actor=actor)) == [6]
