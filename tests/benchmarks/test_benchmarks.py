@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import Result, batch_import, scaling, write_path
+from benchmarks import Result, batch_import, import_profile, scaling, write_path
 from benchmarks import __main__ as runner
 from benchmarks._common import percentile, ratio_stats
 
@@ -104,3 +104,12 @@ def test_batch_import_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_practice_has_a_hundred_events_per_client(tmp_path: Path) -> None:
     assert scaling.build_practice(tmp_path / "practice.db", 3) == 3 * scaling.EVENTS_PER_CLIENT
+
+
+def test_the_import_profile_times_every_stage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import_profile.main(["--rounds", "1", "--rows", "60"], patch=monkeypatch.setattr)
+    printed = capsys.readouterr().out
+    for stage in ("seal:", "commit", "insert:", "apply:", "snapshot:", "load", "check", "the rest"):
+        assert stage in printed
