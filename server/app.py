@@ -50,6 +50,7 @@ from goalpath.server.settings import SETTINGS_VARIABLE, ServerSettings, load_key
 from goalpath.server.tenants import Tenant, Tenants, open_placed_app
 
 __all__ = [
+    "ALWAYS_POSSIBLE",
     "ROUTE_MODULES",
     "CallerDep",
     "GoalpathServer",
@@ -135,6 +136,10 @@ a tenant the server does not serve is a 403 problem.
 
 _PROBLEM_SCHEMA: Final = {"$ref": "#/components/schemas/ProblemDocument"}
 
+ALWAYS_POSSIBLE: Final = (400, 401, 403, 422, 500, 503)
+"""The problems any route may answer: a malformed request, no valid token, a refusal, a value
+goalpath's rules refuse (a query parameter too), an unexpected failure, a store out of reach."""
+
 
 def problem_responses(
     *statuses: int, ok: dict[int, tuple[type[BaseModel], str]] | None = None
@@ -142,7 +147,7 @@ def problem_responses(
     """A route's OpenAPI ``responses``: its answers and the problems it may give.
 
     ``ok`` maps a status to the document's schema and a description; the
-    problems are 400, 401 and 403 always, plus ``statuses``.
+    problems are :data:`ALWAYS_POSSIBLE` always, plus ``statuses``.
     """
     described = {
         400: "The request is malformed (invalid-usage).",
@@ -153,6 +158,9 @@ def problem_responses(
         410: "The client's data was erased (client-erased).",
         412: "If-Match names a version that is no longer the current one (version-conflict).",
         422: "A value is refused by goalpath's rules (invalid-value, not-smart).",
+        500: "An unexpected failure, logged on the server (internal-error); no stack trace.",
+        503: "The store or a read model cannot be reached now (store-unavailable, "
+        "projection-unavailable, outcome-unknown); try again.",
     }
     answers: dict[int | str, dict[str, Any]] = {
         status: {"model": model, "description": description}
@@ -166,7 +174,7 @@ def problem_responses(
                 PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}
             },
         }
-        for status in sorted({400, 401, 403, *statuses})
+        for status in sorted({*ALWAYS_POSSIBLE, *statuses})
     }
 
 

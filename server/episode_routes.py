@@ -265,8 +265,10 @@ def episode_plan(
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The episode's current plan (goals in force, ended goals, warnings, GAS), or as of a time."""
-    with caller.acting("CarePlan", "r") as principal:
-        tenant.app.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
+    with (
+        caller.acting("CarePlan", "r") as principal,
+        tenant.app.reading(principal, "plan", episode_id=episode_id, purpose=purpose),
+    ):
         return plan_document(tenant.projections.plan_for_episode(episode_id, as_of=as_of))
 
 
@@ -286,7 +288,9 @@ def client_plans(
     purpose: Purpose = None,
 ) -> dict[str, Any]:
     """The plan of every episode of a client."""
-    with caller.acting("CarePlan", "r") as principal:
-        tenant.app.record_access(principal, "plan", client_id=client_id, purpose=purpose)
+    with (
+        caller.acting("CarePlan", "r") as principal,
+        tenant.app.reading(principal, "plan", client_id=client_id, purpose=purpose),
+    ):
         plans = tenant.projections.plan_for_client(client_id, as_of=as_of)
         return {"client_id": client_id, "plans": [plan_document(plan) for plan in plans]}

@@ -397,6 +397,8 @@ def goal_progress(
     *, goal_id: UUID, tenant: TenantDep, caller: CallerDep, purpose: Purpose = None
 ) -> dict[str, Any]:
     """A goal's progress: series, percentage of the way, trend, expected trajectory, status."""
-    with caller.acting("Observation", "r") as principal:
-        tenant.app.record_access(principal, "progress", goal_id=goal_id, purpose=purpose)
+    with (
+        caller.acting("Observation", "r") as principal,
+        tenant.app.reading(principal, "progress", goal_id=goal_id, purpose=purpose),
+    ):
         return progress_document(tenant.projections.progress(goal_id))

@@ -131,27 +131,27 @@ def audit_log(
     episode, a goal, or the whole store), decided and logged.
     """
     with caller.acting("Provenance", "s") as principal:
-        tenant.app.record_access(
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidValueError(f"{name} needs a time zone", field=name)
+        with tenant.app.reading(
             principal,
             "audit-export",
             client_id=client_id,
             episode_id=episode_id,
             goal_id=goal_id,
             purpose=purpose or "audit log",
-        )
-        for name, moment in (("since", since), ("until", until)):
-            if moment is not None and moment.tzinfo is None:
-                raise InvalidValueError(f"{name} needs a time zone", field=name)
-        entries = tenant.projections.audit_log(
-            actor_id=actor_id,
-            client_id=client_id,
-            goal_id=goal_id,
-            episode_id=episode_id,
-            since=since,
-            until=until,
-            limit=limit,
-        )
-        return {"entries": [audit_document(entry) for entry in entries]}
+        ):
+            entries = tenant.projections.audit_log(
+                actor_id=actor_id,
+                client_id=client_id,
+                goal_id=goal_id,
+                episode_id=episode_id,
+                since=since,
+                until=until,
+                limit=limit,
+            )
+            return {"entries": [audit_document(entry) for entry in entries]}
 
 
 @router.get(
@@ -166,8 +166,10 @@ def verify(*, tenant: TenantDep, caller: CallerDep, purpose: Purpose = None) -> 
 
     It reads every record, so it is decided and logged as an ``audit-export`` of the store.
     """
-    with caller.acting("AuditEvent", "r") as principal:
-        tenant.app.record_access(principal, "audit-export", purpose=purpose or "verify")
+    with (
+        caller.acting("AuditEvent", "r") as principal,
+        tenant.app.reading(principal, "audit-export", purpose=purpose or "verify"),
+    ):
         return verification_document(tenant.app.verify())
 
 

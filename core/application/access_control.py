@@ -8,6 +8,8 @@ appends an access record (identifiers only) to the store's log.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from uuid import UUID
 
@@ -94,8 +96,81 @@ class AccessControl:
         decides first: a refused read raises
         :class:`~goalpath.core.errors.NotAuthorizedError` and records nothing.
         Hosts serving reads from the read models (``Projections``) call this
-        before answering.
+        before answering, or use :meth:`reading`, which logs the read only
+        once it has answered.
         """
+        record = self._decided_read(
+            principal,
+            read,
+            client_id=client_id,
+            episode_id=episode_id,
+            goal_id=goal_id,
+            purpose=purpose,
+        )
+        self._engine._save(record, based_on={})
+        return record.id
+
+    @contextmanager
+    def reading(
+        self,
+        principal: Principal | Actor,
+        read: Read,
+        *,
+        client_id: str | None = None,
+        episode_id: UUID | None = None,
+        goal_id: UUID | None = None,
+        purpose: str | None = None,
+    ) -> Iterator[UUID]:
+        """Decide a read as :meth:`record_access` does, and log it once the block has answered.
+
+        The policy decides before the block runs (nothing is loaded for a
+        refused read); the access record is appended when the block ends
+        without an exception. A read that fails after it was allowed (no such
+        goal at that time, an erased client, a version that does not exist)
+        disclosed nothing and writes nothing: the store is left as it was.
+        Yields the id the access record will have.
+        """
+        record = self._decided_read(
+            principal,
+            read,
+            client_id=client_id,
+            episode_id=episode_id,
+            goal_id=goal_id,
+            purpose=purpose,
+        )
+        yield record.id
+        self._engine._save(record, based_on={})
+
+    def _logged(
+        self,
+        principal: Principal | Actor | None,
+        read: Read,
+        *,
+        episode_id: UUID | None = None,
+        goal_id: UUID | None = None,
+        purpose: str | None = None,
+    ) -> AbstractContextManager[object]:
+        """:meth:`reading` of a read given a principal; without one, nothing is decided or logged.
+
+        For the reads of :class:`~goalpath.core.application.GoalpathApp`.
+        """
+        if principal is None:
+            return nullcontext()
+        return self.reading(
+            principal, read, episode_id=episode_id, goal_id=goal_id, purpose=purpose
+        )
+
+    def _decided_read(
+        self,
+        principal: Principal | Actor,
+        read: Read,
+        *,
+        client_id: str | None,
+        episode_id: UUID | None,
+        goal_id: UUID | None,
+        purpose: str | None,
+    ) -> AccessRecord:
+        """The access record of a read the policy allows (not yet saved); refuse one it does not."""
         if goal_id is not None:
             goal = self._engine._load(Goal, goal_id)
             subject = self._goal_subject(goal)
@@ -108,7 +183,7 @@ class AccessControl:
             subject = Subject()
         checked = as_principal(principal)
         self._authorize(checked, read, subject)
-        record = AccessRecord.record(
+        return AccessRecord.record(
             checked,
             read,
             client_id=subject.client_id,
@@ -116,8 +191,6 @@ class AccessControl:
             goal_id=None if goal_id is None else as_uuid(goal_id, "goal"),
             purpose=purpose,
         )
-        self._engine._save(record, based_on={})
-        return record.id
 
     def access_log(
         self,

@@ -303,13 +303,12 @@ class GoalpathApp(GoalCommands):
         """
         if version is not None and (as_of is not None or effective_on is not None):
             raise InvalidValueError("give a version or a time, not both")
-        if principal is not None:
-            self.record_access(principal, "episode", episode_id=episode_id, purpose=purpose)
-        if as_of is not None or effective_on is not None:
-            return self._engine._as_of(Episode, episode_id, as_of, effective_on)
-        if version is None:
-            return self._engine._load(Episode, episode_id)
-        return self._engine._at_version(Episode, episode_id, version)
+        with self._logged(principal, "episode", episode_id=episode_id, purpose=purpose):
+            if as_of is not None or effective_on is not None:
+                return self._engine._as_of(Episode, episode_id, as_of, effective_on)
+            if version is None:
+                return self._engine._load(Episode, episode_id)
+            return self._engine._at_version(Episode, episode_id, version)
 
     def get_goal(
         self,
@@ -333,13 +332,12 @@ class GoalpathApp(GoalCommands):
         """
         if version is not None and (as_of is not None or effective_on is not None):
             raise InvalidValueError("give a version or a time, not both")
-        if principal is not None:
-            self.record_access(principal, "goal", goal_id=goal_id, purpose=purpose)
-        if as_of is not None or effective_on is not None:
-            return self._engine._as_of(Goal, goal_id, as_of, effective_on)
-        if version is not None:
-            return self._engine._at_version(Goal, goal_id, version)
-        return self._engine._load(Goal, goal_id)
+        with self._logged(principal, "goal", goal_id=goal_id, purpose=purpose):
+            if as_of is not None or effective_on is not None:
+                return self._engine._as_of(Goal, goal_id, as_of, effective_on)
+            if version is not None:
+                return self._engine._at_version(Goal, goal_id, version)
+            return self._engine._load(Goal, goal_id)
 
     def list_goals(
         self,
@@ -357,20 +355,19 @@ class GoalpathApp(GoalCommands):
         that day, as they were in force then (see :meth:`get_goal`). With a
         ``principal`` the read is decided and logged as a ``plan`` read.
         """
-        if principal is not None:
-            self.record_access(principal, "plan", episode_id=episode_id, purpose=purpose)
-        if as_of is None and effective_on is None:
-            episode = self._engine._load(Episode, episode_id)
-            return [self._engine._load(Goal, goal_id) for goal_id in episode.goal_ids]
-        episode = self._engine._as_of(Episode, episode_id, as_of, effective_on)
-        goals = []
-        for goal_id in episode.goal_ids:
-            try:
-                goals.append(self._engine._as_of(Goal, goal_id, as_of, effective_on))
-            except NotFoundError:
-                if effective_on is None:
-                    raise
-        return goals
+        with self._logged(principal, "plan", episode_id=episode_id, purpose=purpose):
+            if as_of is None and effective_on is None:
+                episode = self._engine._load(Episode, episode_id)
+                return [self._engine._load(Goal, goal_id) for goal_id in episode.goal_ids]
+            episode = self._engine._as_of(Episode, episode_id, as_of, effective_on)
+            goals = []
+            for goal_id in episode.goal_ids:
+                try:
+                    goals.append(self._engine._as_of(Goal, goal_id, as_of, effective_on))
+                except NotFoundError:
+                    if effective_on is None:
+                        raise
+            return goals
 
     def goal_events(
         self,
@@ -384,13 +381,12 @@ class GoalpathApp(GoalCommands):
         With a ``principal`` the read is decided and logged as a ``history`` read.
         """
         goal_id = as_uuid(goal_id, "goal")
-        if principal is not None:
-            self.record_access(principal, "history", goal_id=goal_id, purpose=purpose)
-        self._engine.sealing.check_not_erased(goal_id)
-        events = cast("list[Goal.Event]", list(self._engine.events.get(goal_id)))
-        if not events or not isinstance(events[0], Goal.Created):
-            raise NotFoundError("goal", goal_id)
-        return events
+        with self._logged(principal, "history", goal_id=goal_id, purpose=purpose):
+            self._engine.sealing.check_not_erased(goal_id)
+            events = cast("list[Goal.Event]", list(self._engine.events.get(goal_id)))
+            if not events or not isinstance(events[0], Goal.Created):
+                raise NotFoundError("goal", goal_id)
+            return events
 
     def episode_events(
         self,
@@ -404,13 +400,12 @@ class GoalpathApp(GoalCommands):
         With a ``principal`` the read is decided and logged as a ``history`` read.
         """
         episode_id = as_uuid(episode_id, "episode")
-        if principal is not None:
-            self.record_access(principal, "history", episode_id=episode_id, purpose=purpose)
-        self._engine.sealing.check_not_erased(episode_id)
-        events = cast("list[Episode.Event]", list(self._engine.events.get(episode_id)))
-        if not events or not isinstance(events[0], Episode.Opened):
-            raise NotFoundError("episode", episode_id)
-        return events
+        with self._logged(principal, "history", episode_id=episode_id, purpose=purpose):
+            self._engine.sealing.check_not_erased(episode_id)
+            events = cast("list[Episode.Event]", list(self._engine.events.get(episode_id)))
+            if not events or not isinstance(events[0], Episode.Opened):
+                raise NotFoundError("episode", episode_id)
+            return events
 
     def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]:
         """Yield ``(position, event)`` for every readable event in recording order, streaming.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -27,7 +27,7 @@ from goalpath.core.authorization import (
     Subject,
     as_principal,
 )
-from goalpath.core.errors import InvalidValueError, NotAuthorizedError
+from goalpath.core.errors import InvalidValueError, NotAuthorizedError, NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.core.values import Actor
 from tests.strategies import CATALOG, GOAL_START, OPENED_ON, THERAPIST, TODAY
@@ -256,3 +256,35 @@ def test_an_actor_is_a_principal_the_caller_asserts() -> None:
         as_principal({"id": "therapist-7", "role": "therapist"})
     with pytest.raises(InvalidValueError, match="role"):
         Principal("someone", "doctor")  # type: ignore[arg-type]
+
+
+def test_a_read_is_logged_once_it_has_answered_and_a_failed_one_leaves_no_record(
+    tmp_path: Path,
+) -> None:
+    with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY) as app:
+        ids = _build(app)
+        auditor = Principal("auditor-1", "auditor")
+        logged = len(app.access_log(principal=auditor))
+        long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+        with pytest.raises(NotFoundError):
+            app.get_goal(ids["active"], as_of=long_ago, principal=THERAPIST)
+        with pytest.raises(InvalidValueError):
+            app.get_goal(ids["active"], version=99, principal=THERAPIST)
+        with pytest.raises(NotFoundError):
+            app.list_goals(ids["episode"], as_of=long_ago, principal=THERAPIST)
+        with pytest.raises(RuntimeError), app.reading(THERAPIST, "progress", goal_id=ids["active"]):
+            raise RuntimeError("the host's read failed")
+        stranger = Principal("therapist-8", "therapist")
+        episode = ids["episode"]
+        with pytest.raises(NotAuthorizedError), app.reading(stranger, "plan", episode_id=episode):
+            pass
+        assert len(app.access_log(principal=auditor)) == logged + 1  # the listing just read
+        with app.reading(THERAPIST, "progress", goal_id=ids["active"]) as record_id:
+            pass
+        app.get_goal(ids["active"], principal=THERAPIST)
+        reads = app.access_log(principal=auditor)[logged + 2 :]  # after the two listings
+        assert [(read.actor_id, read.read) for read in reads] == [
+            ("therapist-7", "progress"),
+            ("therapist-7", "goal"),
+        ]
+        assert reads[0].record_id == record_id
