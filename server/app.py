@@ -29,7 +29,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRouter
 from joserfc.jwk import KeySet
-from pydantic import BaseModel
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import Policy
@@ -37,7 +36,7 @@ from goalpath.core.errors import InvalidValueError
 from goalpath.modalities import Plugins, load_plugins
 from goalpath.projections import Projections
 from goalpath.server.auth import Caller, ScopedPolicy, TokenVerifier
-from goalpath.server.models import ProblemDocument
+from goalpath.server.models import RESPONSE_DOCUMENTS, DocumentSchema, ProblemDocument
 from goalpath.server.placement import load_placement
 from goalpath.server.problems import (
     INSECURE_DEV_HEADER,
@@ -142,7 +141,7 @@ goalpath's rules refuse (a query parameter too), an unexpected failure, a store 
 
 
 def problem_responses(
-    *statuses: int, ok: dict[int, tuple[type[BaseModel], str]] | None = None
+    *statuses: int, ok: dict[int, tuple[DocumentSchema, str]] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """A route's OpenAPI ``responses``: its answers and the problems it may give.
 
@@ -163,8 +162,11 @@ def problem_responses(
         "projection-unavailable, outcome-unknown); try again.",
     }
     answers: dict[int | str, dict[str, Any]] = {
-        status: {"model": model, "description": description}
-        for status, (model, description) in (ok or {}).items()
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": document.reference}},
+        }
+        for status, (document, description) in (ok or {}).items()
     }
     return answers | {
         status: {
@@ -295,7 +297,12 @@ def build_api(lifespan: Any = None) -> FastAPI:
 
 def _documented(document: dict[str, Any]) -> dict[str, Any]:
     """The generated document, with bearer security and problems as problem+json only."""
-    document.setdefault("components", {})["securitySchemes"] = {
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {}).update(
+        {response.name: response.schema for response in RESPONSE_DOCUMENTS}
+    )
+    components["schemas"] = dict(sorted(components["schemas"].items()))
+    components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     }
     for path, operations in document["paths"].items():

@@ -8,18 +8,20 @@ document lists the same codes the domain accepts. Each body turns itself
 into the domain's values, whose validators then decide (an invalid value is
 a 422 ``invalid-value`` problem, as in Python).
 
-Responses are the documents of :mod:`goalpath.exports.documents`; the
-models ending in ``Document`` only describe them for the OpenAPI document
-(the server never builds a response from them), and the tests check every
-response against these schemas.
+Responses are the documents of :mod:`goalpath.exports.documents`, and the
+schemas the OpenAPI document gives them (:data:`RESPONSE_DOCUMENTS`) are
+the ones :mod:`goalpath.exports.schemas` publishes for ``--json``: one
+definition of each document. The tests check every response against them.
+The problem document (:class:`ProblemDocument`) is the server's own.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
+import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
 from goalpath.core.errors import ERROR_CODES
@@ -29,16 +31,17 @@ from goalpath.core.values import (
     Focus,
     GoalArea,
     GoalDefinition,
-    LifecycleStatus,
     Measure,
     Priority,
     RetirementReason,
     ReviewDecision,
-    Role,
     Target,
 )
+from goalpath.exports.schema_types import INTEGER, UUID_STRING, array, closed
+from goalpath.exports.schemas import SCHEMAS
 
 __all__ = [
+    "RESPONSE_DOCUMENTS",
     "AccessLogDocument",
     "ActivateBody",
     "AuditLogDocument",
@@ -46,6 +49,7 @@ __all__ = [
     "CorrectionBody",
     "CreateGoalBody",
     "DefinitionBody",
+    "DocumentSchema",
     "EpisodeDocument",
     "GoalDocument",
     "GoalListDocument",
@@ -263,223 +267,90 @@ class ProblemDocument(BaseModel):
     error_type: str
 
 
-class SmartDocument(BaseModel):
-    """A SMART report."""
+@attrs.frozen
+class DocumentSchema:
+    """A response document as the OpenAPI document lists it: a component name and its schema.
 
-    passed: bool
-    failed_letters: list[str]
-    verdicts: list[dict[str, Any]]
+    The schema is the one :mod:`goalpath.exports.schemas` publishes for the
+    same document (what ``--json`` prints), so the command line and the
+    server describe each document once.
+    """
 
+    name: str
+    schema: dict[str, Any]
 
-class GoalDocument(BaseModel):
-    """A goal (:func:`goalpath.exports.documents.goal_document`)."""
-
-    id: UUID
-    version: int
-    episode_id: UUID
-    client_id: str
-    status: LifecycleStatus
-    definition: dict[str, Any]
-    focus: str
-    smart: SmartDocument
-    template: dict[str, Any] | None
-    measurements: list[dict[str, Any]]
-    latest_measurement: dict[str, Any] | None
-    reviews: list[dict[str, Any]]
-    next_review_due: str | None
-    retirement_reason: str | None
-    replaced_by: UUID | None
-    created_on: str
-    modified_on: str
+    @property
+    def reference(self) -> dict[str, str]:
+        """A ``$ref`` to this document's component."""
+        return {"$ref": f"#/components/schemas/{self.name}"}
 
 
-class GoalListDocument(BaseModel):
-    """An episode's goals, in the order they were stated."""
-
-    episode_id: UUID
-    goals: list[GoalDocument]
+def _published(name: str) -> dict[str, Any]:
+    """The published schema of ``name``, as an OpenAPI component (no ``$schema`` or ``$id``)."""
+    return {key: value for key, value in SCHEMAS[name].items() if key not in ("$schema", "$id")}
 
 
-class MeasurementRecordedDocument(BaseModel):
-    """A recorded measurement's number and the goal after it."""
+GoalDocument: Final = DocumentSchema("GoalDocument", _published("goal"))
+EpisodeDocument: Final = DocumentSchema("EpisodeDocument", _published("episode"))
+PlanDocument: Final = DocumentSchema("PlanDocument", _published("plan"))
+PlansDocument: Final = DocumentSchema("PlansDocument", _published("client-plans"))
+ProgressDocument: Final = DocumentSchema("ProgressDocument", _published("progress"))
+HistoryDocument: Final = DocumentSchema("HistoryDocument", _published("goal-history"))
+AuditLogDocument: Final = DocumentSchema("AuditLogDocument", _published("audit-log"))
+AccessLogDocument: Final = DocumentSchema("AccessLogDocument", _published("access-log"))
+VerificationDocument: Final = DocumentSchema("VerificationDocument", _published("verification"))
+ReviewQueueDocument: Final = DocumentSchema("ReviewQueueDocument", _published("review-queue"))
+OutcomesDocument: Final = DocumentSchema("OutcomesDocument", _published("outcomes"))
+TemplateListDocument: Final = DocumentSchema("TemplateListDocument", _published("template-list"))
+TemplateDocument: Final = DocumentSchema(
+    "TemplateDocument",
+    {
+        "title": "goalpath template",
+        "description": "One goal template (the template member of the template document).",
+        **SCHEMAS["template"]["properties"]["template"],
+    },
+)
+GoalListDocument: Final = DocumentSchema(
+    "GoalListDocument",
+    {
+        "title": "goalpath goal list",
+        "description": "An episode's goals in full, in the order they were stated.",
+        **closed({"episode_id": UUID_STRING, "goals": array(GoalDocument.reference)}),
+    },
+)
+MeasurementRecordedDocument: Final = DocumentSchema(
+    "MeasurementRecordedDocument",
+    {
+        "title": "goalpath measurement recorded",
+        "description": "The measurement's sequence number and the goal after it.",
+        **closed({"sequence": INTEGER, "goal": GoalDocument.reference}),
+    },
+)
+SessionRecordedDocument: Final = DocumentSchema(
+    "SessionRecordedDocument",
+    {
+        "title": "goalpath session recorded",
+        "description": "The session's number and the episode after it.",
+        **closed({"number": INTEGER, "episode": EpisodeDocument.reference}),
+    },
+)
 
-    sequence: int
-    goal: GoalDocument
-
-
-class EpisodeDocument(BaseModel):
-    """An episode (:func:`goalpath.exports.documents.episode_document`)."""
-
-    id: UUID
-    version: int
-    client_id: str
-    therapist_ids: list[str]
-    concerns: list[str]
-    opened_on: str
-    closed_on: str | None
-    close_reason: str | None
-    sessions: list[dict[str, Any]]
-    sessions_attended: int
-    goal_ids: list[UUID]
-
-
-class SessionRecordedDocument(BaseModel):
-    """A recorded session's number and the episode after it."""
-
-    number: int
-    episode: EpisodeDocument
-
-
-class PlanDocument(BaseModel):
-    """A plan (:func:`goalpath.exports.documents.plan_document`)."""
-
-    episode_id: UUID
-    client_id: str
-    on: str
-    therapist_ids: list[str]
-    concerns: list[str]
-    opened_on: str
-    closed_on: str | None
-    sessions_recorded: int
-    goals: list[dict[str, Any]]
-    ended_goals: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
-    gas_t_score: float | None
-    gas: dict[str, Any]
-
-
-class PlansDocument(BaseModel):
-    """Every plan of one client."""
-
-    client_id: str
-    plans: list[PlanDocument]
-
-
-class ProgressDocument(BaseModel):
-    """A goal's progress (:func:`goalpath.exports.documents.progress_document`)."""
-
-    goal_id: UUID
-    statement: str
-    as_of: str
-    measure: dict[str, Any] | None
-    target: dict[str, Any] | None
-    series: list[dict[str, Any]]
-    latest_value: float | None
-    latest_on: str | None
-    percent: float | None
-    trend_per_week: float | None
-    expected_at_latest: float | None
-    expected_trajectory: list[dict[str, Any]] | None
-    status: str
-    reason: str
-    outcome: dict[str, Any] | None
-
-
-class HistoryEntryDocument(BaseModel):
-    """One event of a stream's history, with each changed field's before and after."""
-
-    stream_id: UUID
-    stream_type: str
-    version: int
-    recorded_at: str
-    effective_on: str | None
-    event_type: str
-    actor_id: str | None
-    actor_role: str | None
-    reason: str | None
-    changes: list[dict[str, Any]]
-
-
-class HistoryDocument(BaseModel):
-    """A goal's history, oldest first."""
-
-    goal_id: UUID
-    events: list[HistoryEntryDocument]
-
-
-class AuditLogDocument(BaseModel):
-    """Rows of the audit log (:func:`goalpath.exports.documents.audit_document`)."""
-
-    entries: list[dict[str, Any]]
-
-
-class AccessEntryDocument(BaseModel):
-    """One read of the access log (identifiers only)."""
-
-    record_id: UUID
-    read_at: str
-    actor_id: str
-    actor_role: Role
-    asserted_by: str
-    read: str
-    client_id: str | None
-    episode_id: UUID | None
-    goal_id: UUID | None
-    purpose: str | None
-
-
-class AccessLogDocument(BaseModel):
-    """The access log, oldest first."""
-
-    reads: list[AccessEntryDocument]
-
-
-class VerificationDocument(BaseModel):
-    """Every hash chain verified (:func:`goalpath.exports.documents.verification_document`)."""
-
-    records_checked: int
-    streams_checked: int
-    erased_streams: int
-    problems: list[dict[str, Any]]
-    ok: bool
-    first_problem: dict[str, Any] | None
-
-
-class ReviewQueueDocument(BaseModel):
-    """Reviews overdue or due soon, the most overdue first."""
-
-    today: str
-    therapist_id: str | None
-    reviews: list[dict[str, Any]]
-
-
-class OutcomesDocument(BaseModel):
-    """Caseload outcomes (:func:`goalpath.exports.documents.outcomes_document`)."""
-
-    rule: dict[str, Any]
-    overall: dict[str, Any]
-    by_therapist: dict[str, dict[str, Any]]
-    episodes: list[dict[str, Any]]
-
-
-class TemplateSummaryDocument(BaseModel):
-    """A goal template in brief."""
-
-    id: str
-    version: str
-    modality: str
-    title: str
-    area: str
-    focus: str
-
-
-class TemplateListDocument(BaseModel):
-    """The templates of every loaded modality plugin."""
-
-    templates: list[TemplateSummaryDocument]
-
-
-class TemplateDocument(TemplateSummaryDocument):
-    """A goal template in full (:func:`goalpath.exports.documents.template_document`)."""
-
-    plugin: str | None
-    statement: str
-    measure: dict[str, Any] | None
-    parameters: list[dict[str, Any]]
-    duration_weeks: int | float | None
-    review_every_days: int | None
-    practices: list[str]
-    description: str | None
-    example_statement: str
-    example_command: str
-    interventions: list[dict[str, Any]]
+RESPONSE_DOCUMENTS: Final[tuple[DocumentSchema, ...]] = (
+    GoalDocument,
+    GoalListDocument,
+    MeasurementRecordedDocument,
+    EpisodeDocument,
+    SessionRecordedDocument,
+    PlanDocument,
+    PlansDocument,
+    ProgressDocument,
+    HistoryDocument,
+    AuditLogDocument,
+    AccessLogDocument,
+    VerificationDocument,
+    ReviewQueueDocument,
+    OutcomesDocument,
+    TemplateListDocument,
+    TemplateDocument,
+)
+"""Every document a route answers with, as the OpenAPI document's components."""
