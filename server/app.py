@@ -29,6 +29,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRouter
 from joserfc.jwk import KeySet
+from pydantic import BaseModel
 
 from goalpath.core.application import GoalpathApp, resolve_db_path
 from goalpath.core.authorization import Policy
@@ -141,12 +142,14 @@ goalpath's rules refuse (a query parameter too), an unexpected failure, a store 
 
 
 def problem_responses(
-    *statuses: int, ok: dict[int, tuple[DocumentSchema, str]] | None = None
+    *statuses: int, ok: dict[int, tuple[DocumentSchema | type[BaseModel], str]] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """A route's OpenAPI ``responses``: its answers and the problems it may give.
 
-    ``ok`` maps a status to the document's schema and a description; the
-    problems are :data:`ALWAYS_POSSIBLE` always, plus ``statuses``.
+    ``ok`` maps a status to the document (a published
+    :class:`~goalpath.server.models.DocumentSchema`, or a pydantic model of a
+    document of the server's own) and a description; the problems are
+    :data:`ALWAYS_POSSIBLE` always, plus ``statuses``.
     """
     described = {
         400: "The request is malformed (invalid-usage).",
@@ -162,10 +165,7 @@ def problem_responses(
         "projection-unavailable, outcome-unknown); try again.",
     }
     answers: dict[int | str, dict[str, Any]] = {
-        status: {
-            "description": description,
-            "content": {"application/json": {"schema": document.reference}},
-        }
+        status: _answer(document, description)
         for status, (document, description) in (ok or {}).items()
     }
     return answers | {
@@ -178,6 +178,14 @@ def problem_responses(
         }
         for status in sorted({*ALWAYS_POSSIBLE, *statuses})
     }
+
+
+def _answer(document: DocumentSchema | type[BaseModel], description: str) -> dict[str, Any]:
+    """A route's answer: a published document's component, or a model of the server's own."""
+    if isinstance(document, DocumentSchema):
+        schema = document.reference
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {"model": document, "description": description}
 
 
 def create_app(

@@ -238,6 +238,8 @@ def test_no_5xx_no_leak_and_a_refused_request_changes_nothing(
             for name in case.path_parameters or {}:
                 if name in fuzzed.ids:
                     case.path_parameters[name] = fuzzed.ids[name]
+        if case.query and "wait" in case.query:
+            case.query["wait"] = 0  # the change feed's long poll answers at once, not after a wait
         before = fuzzed.rows()
         response = case.call(app=fuzzed.api, headers={"Authorization": f"Bearer {token}"})
         case.validate_response(response, checks=CHECKS)
