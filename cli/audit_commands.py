@@ -19,6 +19,7 @@ from goalpath.cli.common import (
     console,
     emit,
     group_of,
+    idempotency_key_option,
     json_option,
     make_actor,
     open_app,
@@ -253,6 +254,7 @@ def client() -> None:
 @client.command("erase")
 @click.argument("client_id", type=IDENTITY)
 @click.option("--reason", required=True, help="Why (for example the request's reference).")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -263,6 +265,7 @@ def erase(
     *,
     client_id: str,
     reason: str,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -274,7 +277,9 @@ def erase(
     """
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
-        record_id = app.erase_client(client_id, reason=reason, actor=actor)
+        record_id = app.erase_client(
+            client_id, reason=reason, actor=actor, idempotency_key=idempotency_key
+        )
         # The read models drop the client's rows and purge the write-ahead log now,
         # not at the next read: no plaintext of the client may stay in the files.
         with Projections(app) as projections:

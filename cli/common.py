@@ -39,6 +39,7 @@ __all__ = [
     "emit",
     "error_document",
     "group_of",
+    "idempotency_key_option",
     "json_option",
     "open_app",
     "parse_date",
@@ -88,6 +89,16 @@ def open_app(ctx: click.Context, *, create: bool = False) -> Iterator[GoalpathAp
         yield app
     finally:
         app.close()
+
+
+def idempotency_key_option(function: Callable[P, R]) -> Callable[P, R]:
+    """Add ``--idempotency-key`` to a write command (docs/embedding.md, Idempotency keys)."""
+    return click.option(
+        "--idempotency-key",
+        "idempotency_key",
+        metavar="KEY",
+        help="Repeated with this key, the command writes nothing and answers as the first time.",
+    )(function)
 
 
 def json_option(function: Callable[P, R]) -> Callable[P, R]:

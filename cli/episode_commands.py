@@ -10,6 +10,7 @@ from goalpath.cli.common import (
     actor_options,
     console,
     emit,
+    idempotency_key_option,
     json_option,
     make_actor,
     open_app,
@@ -48,6 +49,7 @@ def episode() -> None:
 @click.option("--concern", "concerns", multiple=True, help="A presenting concern (repeatable).")
 @click.option("--on", "opened_on", metavar="DATE", help="Opening date (default today).")
 @click.option("--id", "episode_id", type=click.UUID, help="Use this id instead of a new one.")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -61,6 +63,7 @@ def open_episode(
     concerns: tuple[str, ...],
     opened_on: str | None,
     episode_id: UUID | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -75,6 +78,7 @@ def open_episode(
             opened_on=parse_date(opened_on, "--on"),
             actor=actor,
             episode_id=episode_id,
+            idempotency_key=idempotency_key,
         )
         if as_json:
             emit(episode_document(app.get_episode(new_id)))
@@ -88,6 +92,7 @@ def open_episode(
 @click.option("--missed", is_flag=True, help="The client did not attend.")
 @click.option("--number", type=int, help="Expected session number (checked).")
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -101,6 +106,7 @@ def record_session(
     missed: bool,
     number: int | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -115,6 +121,7 @@ def record_session(
             number=number,
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         if as_json:
             emit(episode_document(app.get_episode(episode_id)))
@@ -133,6 +140,7 @@ def record_session(
     help="The therapist to assign (as episode open takes it; or give it after EPISODE_ID).",
 )
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -145,6 +153,7 @@ def assign_therapist(
     therapist_id: str | None,
     therapist_option: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -156,7 +165,11 @@ def assign_therapist(
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
         app.assign_therapist(
-            episode_id, therapist_id, actor=actor, expected_version=expected_version
+            episode_id,
+            therapist_id,
+            actor=actor,
+            expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         if as_json:
             emit(episode_document(app.get_episode(episode_id)))
@@ -169,6 +182,7 @@ def assign_therapist(
 @click.option("--reason", required=True, help="Why the episode ends.")
 @click.option("--on", "closed_on", metavar="DATE", help="Closing date (default today).")
 @click.option("--expected-version", type=int, help="Refuse if the episode changed since.")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -181,6 +195,7 @@ def close_episode(
     reason: str,
     closed_on: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -194,6 +209,7 @@ def close_episode(
             closed_on=parse_date(closed_on, "--on"),
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         if as_json:
             emit(episode_document(app.get_episode(episode_id)))

@@ -20,6 +20,7 @@ from goalpath.cli.common import (
     console,
     effective_on_option,
     emit,
+    idempotency_key_option,
     json_option,
     make_actor,
     open_app,
@@ -127,6 +128,7 @@ def _definition_from_options(
 @click.option("--param", "params", multiple=True, help="Template parameter key=value (repeatable).")
 @click.option("--activate", is_flag=True, help="Start active (the goal must be SMART).")
 @click.option("--id", "goal_id", type=click.UUID, help="Use this id instead of a new one.")
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -142,6 +144,7 @@ def create_goal(
     params: tuple[str, ...],
     activate: bool,
     goal_id: UUID | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -161,7 +164,13 @@ def create_goal(
                 template_id, _parse_params(params), statement, options, start_on
             )
             new_id = _create_from_template(
-                app, episode_id, choice, actor=actor, activate=activate, goal_id=goal_id
+                app,
+                episode_id,
+                choice,
+                actor=actor,
+                activate=activate,
+                goal_id=goal_id,
+                idempotency_key=idempotency_key,
             )
             _show(app, new_id, as_json, f"created goal {new_id}")
             return
@@ -169,7 +178,12 @@ def create_goal(
             raise click.UsageError("--param goes with --template")
         definition = _definition_from_options(statement, start, options, app)
         new_id = app.create_goal(
-            episode_id, definition, actor=actor, activate=activate, goal_id=goal_id
+            episode_id,
+            definition,
+            actor=actor,
+            activate=activate,
+            goal_id=goal_id,
+            idempotency_key=idempotency_key,
         )
         _show(app, new_id, as_json, f"created goal {new_id}")
 
@@ -197,8 +211,13 @@ def _create_from_template(
     actor: Actor,
     activate: bool,
     goal_id: UUID | None,
+    idempotency_key: str | None,
 ) -> UUID:
-    """Create the goal as instantiated; options that change it are a refinement that says so."""
+    """Create the goal as instantiated; options that change it are a refinement that says so.
+
+    With an idempotency key, the refinement and activation that follow take
+    keys made from it, so a repeat of the whole command writes nothing.
+    """
     instance = choice.instance
     if choice.changes and activate:
         # Refused before anything is stored, as a goal created active would be.
@@ -218,11 +237,19 @@ def _create_from_template(
         goal_id=goal_id,
         template_id=instance.template_id,
         template_version=instance.template_version,
+        idempotency_key=idempotency_key,
     )
     if choice.changes:
-        app.refine_goal(new_id, reason=choice.reason, actor=actor, **dict(choice.changes))
+        then = None if idempotency_key is None else f"{idempotency_key}/"
+        app.refine_goal(
+            new_id,
+            reason=choice.reason,
+            actor=actor,
+            idempotency_key=then and f"{then}refine",
+            **dict(choice.changes),
+        )
         if activate:
-            app.activate_goal(new_id, actor=actor)
+            app.activate_goal(new_id, actor=actor, idempotency_key=then and f"{then}activate")
     return new_id
 
 
@@ -232,6 +259,7 @@ def _create_from_template(
 @click.option("--statement", help="New statement.")
 @definition_options
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -244,6 +272,7 @@ def refine_goal(
     reason: str,
     statement: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -290,7 +319,12 @@ def refine_goal(
                 "say what changes: --statement, --target, --due, --practice, --priority..."
             )
         app.refine_goal(
-            goal_id, reason=reason, actor=actor, expected_version=expected_version, **changes
+            goal_id,
+            reason=reason,
+            actor=actor,
+            expected_version=expected_version,
+            **changes,
+            idempotency_key=idempotency_key,
         )
         _show(app, goal_id, as_json, f"refined goal {goal_id}")
 
@@ -323,6 +357,7 @@ def _target_changes(
 @goal.command("activate")
 @click.argument("goal_id", type=GOAL_ID)
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -333,6 +368,7 @@ def activate_goal(
     *,
     goal_id: UUID,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -340,7 +376,9 @@ def activate_goal(
     """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
     actor = make_actor(actor_id, role)
     with open_app(ctx) as app:
-        app.activate_goal(goal_id, actor=actor, expected_version=expected_version)
+        app.activate_goal(
+            goal_id, actor=actor, expected_version=expected_version, idempotency_key=idempotency_key
+        )
         _show(app, goal_id, as_json, f"activated goal {goal_id}")
 
 
@@ -350,6 +388,7 @@ def activate_goal(
 @click.option("--on", "observed_on", metavar="DATE", help="Observation date (default today).")
 @click.option("--note", help="A note about this measurement.")
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -363,6 +402,7 @@ def measure_goal(
     observed_on: str | None,
     note: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -377,6 +417,7 @@ def measure_goal(
             note=note,
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         _show(app, goal_id, as_json, f"recorded measurement {number} of goal {goal_id}")
 
@@ -397,6 +438,7 @@ def measure_goal(
     help="The most rows one import takes (a larger file is refused).",
 )
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -410,6 +452,7 @@ def import_measurements(
     encoding: str | None,
     max_rows: int,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -425,7 +468,12 @@ def import_measurements(
     rows = read_measurement_rows(csv_file, csv_file.name, encoding=encoding, max_rows=max_rows)
     with open_app(ctx) as app:
         numbers = app.import_measurements(
-            goal_id, rows, actor=actor, expected_version=expected_version, max_rows=max_rows
+            goal_id,
+            rows,
+            actor=actor,
+            expected_version=expected_version,
+            max_rows=max_rows,
+            idempotency_key=idempotency_key,
         )
         if as_json:
             document = goal_document(app.get_goal(goal_id))
@@ -442,6 +490,7 @@ def import_measurements(
 @click.option("--void", is_flag=True, help="Void the measurement (entered in error).")
 @click.option("--reason", required=True, help="Why it is corrected (required).")
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -456,6 +505,7 @@ def correct_measurement(
     void: bool,
     reason: str,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -472,6 +522,7 @@ def correct_measurement(
             reason=reason,
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         said = (
             f"voided measurement {number} of goal {goal_id}"
@@ -489,6 +540,7 @@ def correct_measurement(
 @click.option("--on", "reviewed_on", metavar="DATE", help="Review date (default today).")
 @click.option("--note", help="What was discussed.")
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -504,6 +556,7 @@ def review_goal(
     reviewed_on: str | None,
     note: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -520,6 +573,7 @@ def review_goal(
             note=note,
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         _show(app, goal_id, as_json, f"reviewed goal {goal_id}")
 
@@ -531,6 +585,7 @@ def review_goal(
 @click.option("--replaced-by", type=GOAL_ID, help="The goal replacing this one.")
 @click.option("--on", "retired_on", metavar="DATE", help="Date it ended (default today).")
 @_expected_version
+@idempotency_key_option
 @actor_options
 @json_option
 @click.pass_context
@@ -545,6 +600,7 @@ def retire_goal(
     replaced_by: UUID | None,
     retired_on: str | None,
     expected_version: int | None,
+    idempotency_key: str | None,
     actor_id: str | None,
     role: str,
     as_json: bool,
@@ -560,6 +616,7 @@ def retire_goal(
             retired_on=parse_date(retired_on, "--on"),
             actor=actor,
             expected_version=expected_version,
+            idempotency_key=idempotency_key,
         )
         _show(app, goal_id, as_json, f"retired goal {goal_id}")
 

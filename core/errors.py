@@ -24,6 +24,7 @@ __all__ = [
     "ConflictError",
     "DuplicateIdError",
     "GoalpathError",
+    "IdempotencyKeyReusedError",
     "InvalidCommandError",
     "InvalidValueError",
     "LimitExceededError",
@@ -44,6 +45,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     "not-smart": "a goal that is not SMART was asked to become active",
     "not-found": "no goal, episode, template or instrument has that id",
     "duplicate-id": "a caller-supplied id exists already",
+    "idempotency-key-reused": "an idempotency key (or a caller's id) was used for another command",
     "version-conflict": "another writer changed the goal or episode first",
     "not-authorized": "the policy refused the principal this command or read",
     "client-erased": "the client's data was erased",
@@ -201,6 +203,19 @@ class DuplicateIdError(GoalpathError):
             "or leave it out and goalpath will create one",
             field=f"{kind}_id",
         )
+
+
+class IdempotencyKeyReusedError(GoalpathError):
+    """An idempotency key, or the caller's id of a create, was used before for another command.
+
+    The first command given the key (its name and arguments, and who gave it)
+    is stored with it; the same key with anything else is refused, and
+    nothing is written. A retry must repeat the command exactly; a new
+    command needs a new key. Distinct from
+    :class:`DuplicateIdError`: there the id is another caller's.
+    """
+
+    code: ClassVar[str] = "idempotency-key-reused"
 
 
 class ConflictError(GoalpathError):

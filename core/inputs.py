@@ -51,6 +51,7 @@ __all__ = [
     "bounded_rows",
     "check_columns",
     "check_filter",
+    "check_idempotency_key",
     "check_identity",
     "check_identity_list",
     "check_list",
@@ -235,6 +236,16 @@ def check_identity(name: str, value: object) -> str:
     if len(normalised) > MAX_ID_LENGTH:  # pragma: no cover - NFC of checked text is no longer
         raise LimitExceededError(f"{name} is too long", limit=MAX_ID_LENGTH)
     return normalised
+
+
+def check_idempotency_key(value: object) -> str:
+    """An idempotency key: opaque text, checked as an identity is (:func:`check_identity`).
+
+    At most :data:`MAX_ID_LENGTH` characters, not blank, and no control,
+    format, bidirectional or look-alike character; NFC normalised. A UUID or
+    any random token of letters and digits passes.
+    """
+    return check_identity("idempotency key", value)
 
 
 def check_filter(name: str, value: str | None) -> str | None:

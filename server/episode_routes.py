@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.authorization import Principal
-from goalpath.core.errors import DuplicateIdError, NotFoundError
+from goalpath.core.errors import DuplicateIdError, IdempotencyKeyReusedError, NotFoundError
 from goalpath.exports.documents import episode_document, goal_document, plan_document
 from goalpath.server.app import CallerDep, TenantDep, problem_responses
 from goalpath.server.goal_routes import IfMatch, Purpose
@@ -62,14 +62,25 @@ def _same_opening(app: GoalpathApp, episode_id: UUID, body: OpenEpisodeBody) -> 
 def _open(
     app: GoalpathApp, principal: Principal, body: OpenEpisodeBody, episode_id: UUID | None
 ) -> UUID:
-    return app.open_episode(
-        client_id=body.client_id,
-        therapist_ids=body.therapist_ids,
-        concerns=body.concerns,
-        opened_on=body.opened_on,
-        actor=principal,
-        episode_id=episode_id,
-    )
+    """Open the episode; an id already used is :class:`DuplicateIdError`, as PUT answers it.
+
+    goalpath answers a create repeated with its caller id from its first
+    result (the id is an idempotency key): here a retry is told apart first,
+    and the same caller's id with another body is, to HTTP, an id taken.
+    """
+    if episode_id is not None and _same_opening(app, episode_id, body):
+        raise DuplicateIdError("episode", episode_id)  # a retry: PUT answers with the episode
+    try:
+        return app.open_episode(
+            client_id=body.client_id,
+            therapist_ids=body.therapist_ids,
+            concerns=body.concerns,
+            opened_on=body.opened_on,
+            actor=principal,
+            episode_id=episode_id,
+        )
+    except IdempotencyKeyReusedError:
+        raise DuplicateIdError("episode", episode_id or UUID(int=0)) from None
 
 
 _OPENED: Final = problem_responses(409, 422, ok={201: (EpisodeDocument, "The episode, opened.")})

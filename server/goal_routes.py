@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from goalpath.core.application import GoalpathApp
 from goalpath.core.authorization import Principal
-from goalpath.core.errors import DuplicateIdError, NotFoundError
+from goalpath.core.errors import DuplicateIdError, IdempotencyKeyReusedError, NotFoundError
 from goalpath.core.history import history_of
 from goalpath.exports.documents import goal_document, progress_document
 from goalpath.server.app import CallerDep, TenantDep, problem_responses
@@ -82,6 +82,10 @@ def _state_goal(
     app: GoalpathApp, principal: Principal, goal_id: UUID, body: PutGoalBody
 ) -> JSONResponse:
     definition = body.definition.definition()
+    if _same_creation(app, goal_id, body):
+        # A retry of the same request: the goal it made, never a second one.
+        app.get_goal(goal_id, principal=principal, purpose="idempotent retry")
+        return goal_response(app, goal_id)
     try:
         app.create_goal(
             body.episode_id,
@@ -92,12 +96,9 @@ def _state_goal(
             template_id=body.template_id,
             template_version=body.template_version,
         )
-    except DuplicateIdError:
-        if not _same_creation(app, goal_id, body):
-            raise
-        # A retry of the same request: the goal it made, never a second one.
-        app.get_goal(goal_id, principal=principal, purpose="idempotent retry")
-        return goal_response(app, goal_id)
+    except IdempotencyKeyReusedError:
+        # The caller's own earlier request stated this id otherwise: to HTTP, the id is taken.
+        raise DuplicateIdError("goal", goal_id) from None
     return goal_response(app, goal_id, 201)
 
 

@@ -52,6 +52,7 @@ STATUS_OF_CODE: Final[dict[str, int]] = {
     "not-smart": 422,
     "not-found": 404,
     "duplicate-id": 409,
+    "idempotency-key-reused": 422,
     "version-conflict": 409,
     "not-authorized": 403,
     "not-authenticated": 401,

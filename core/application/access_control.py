@@ -14,6 +14,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from goalpath.core.access import AccessEntry, AccessRecord
+from goalpath.core.application.episode_commands import EpisodeCommands
 from goalpath.core.application.sealed import SealedApplication
 from goalpath.core.authorization import (
     Action,
@@ -32,7 +33,7 @@ from goalpath.core.values import Actor, as_uuid
 __all__ = ["AccessControl"]
 
 
-class AccessControl:
+class AccessControl(EpisodeCommands):
     """The authorization and access-log half of :class:`~goalpath.core.application.GoalpathApp`.
 
     ``policy`` decides every command and every read given a principal; the

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import attrs
 
+from goalpath.core.application import idempotency
 from goalpath.core.application.access_control import AccessControl
 from goalpath.core.application.retries import retried_on_conflict
 from goalpath.core.authorization import Principal
@@ -85,6 +86,7 @@ def _cycle_collection_paused(method: Callable[P, R]) -> Callable[P, R]:
 class GoalCommands(AccessControl):
     """The commands on goals of :class:`~goalpath.core.application.GoalpathApp`."""
 
+    @idempotency.idempotent(creates="goal_id")
     def create_goal(
         self,
         episode_id: UUID,
@@ -95,6 +97,7 @@ class GoalCommands(AccessControl):
         goal_id: UUID | None = None,
         template_id: str | None = None,
         template_version: str | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> UUID:
         """State a new goal in an episode; return its id.
 
@@ -127,6 +130,7 @@ class GoalCommands(AccessControl):
         self._engine._save(goal, episode, based_on={episode.id: loaded})
         return goal.id
 
+    @idempotency.idempotent()
     def refine_goal(
         self,
         goal_id: UUID,
@@ -145,6 +149,7 @@ class GoalCommands(AccessControl):
         gas_importance: int | _Unchanged | None = UNCHANGED,
         gas_difficulty: int | _Unchanged | None = UNCHANGED,
         gas_levels: Sequence[str] | _Unchanged = UNCHANGED,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> None:
         """Change a goal's statement, target, practices, priority, cadence or GAS, for a reason.
 
@@ -173,8 +178,14 @@ class GoalCommands(AccessControl):
             actor = self._authorize(actor, "refine_goal", self._goal_subject(goal))
             goal.refine(attrs.evolve(goal.definition, **changes), reason, actor)
 
+    @idempotency.idempotent()
     def activate_goal(
-        self, goal_id: UUID, *, actor: Principal | Actor, expected_version: int | None = None
+        self,
+        goal_id: UUID,
+        *,
+        actor: Principal | Actor,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> None:
         """Agree to pursue a goal; refused with the SMART reasons if it is not SMART."""
         with self._engine._changing(Goal, goal_id, expected_version) as goal:
@@ -182,6 +193,7 @@ class GoalCommands(AccessControl):
             goal.activate(actor)
 
     @retried_on_conflict
+    @idempotency.idempotent()
     def record_measurement(
         self,
         goal_id: UUID,
@@ -191,6 +203,7 @@ class GoalCommands(AccessControl):
         observed_on: date | None = None,
         note: str | None = None,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> int:
         """Record a measurement against a goal's measure; return its number.
 
@@ -219,6 +232,7 @@ class GoalCommands(AccessControl):
         actor: Principal | Actor,
         expected_version: int | None = None,
         max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> range:
         """Import many measurements of one goal in one transaction; return their numbers.
 
@@ -244,6 +258,7 @@ class GoalCommands(AccessControl):
         *,
         actor: Principal | Actor,
         max_rows: int = DEFAULT_MAX_IMPORT_ROWS,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> dict[UUID, range]:
         """Import the measurements of many goals in one transaction; return each goal's numbers.
 
@@ -322,6 +337,7 @@ class GoalCommands(AccessControl):
             or goal.version // interval > based_on.get(goal.id, 0) // interval
         ]
 
+    @idempotency.idempotent()
     def correct_measurement(
         self,
         goal_id: UUID,
@@ -331,6 +347,7 @@ class GoalCommands(AccessControl):
         actor: Principal | Actor,
         value: float | None = None,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> None:
         """Correct a measurement's value, or void it when ``value`` is ``None``."""
         with self._engine._changing(Goal, goal_id, expected_version) as goal:
@@ -338,6 +355,7 @@ class GoalCommands(AccessControl):
             goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
 
     @retried_on_conflict
+    @idempotency.idempotent()
     def review_goal(
         self,
         goal_id: UUID,
@@ -349,6 +367,7 @@ class GoalCommands(AccessControl):
         attainment: int | None = None,
         note: str | None = None,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> None:
         """Record a progress review of a goal.
 
@@ -371,6 +390,7 @@ class GoalCommands(AccessControl):
                 note=note,
             )
 
+    @idempotency.idempotent()
     def retire_goal(
         self,
         goal_id: UUID,
@@ -381,6 +401,7 @@ class GoalCommands(AccessControl):
         retired_on: date | None = None,
         replaced_by: UUID | None = None,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> None:
         """End a goal: achieved, no longer relevant, replaced, client discharged or in error."""
         with self._engine._changing(Goal, goal_id, expected_version) as goal:

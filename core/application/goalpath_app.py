@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, Final, Self, cast
 from uuid import UUID
 
+from goalpath.core.application import idempotency
 from goalpath.core.application.goal_commands import UNCHANGED, GoalCommands
 from goalpath.core.application.retries import retried_on_conflict
 from goalpath.core.application.sealed import (
@@ -29,14 +30,8 @@ from goalpath.core.application.unit_of_work import PendingWrites, check_host_con
 from goalpath.core.authorization import ClinicalPolicy, Policy, Principal, Subject
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure, erasure_id
-from goalpath.core.errors import (
-    DuplicateIdError,
-    InvalidCommandError,
-    InvalidValueError,
-    NotFoundError,
-)
+from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotFoundError
 from goalpath.core.goal import Goal
-from goalpath.core.inputs import check_identity, check_identity_list, check_text_list
 from goalpath.core.storage.failures import translating_driver_errors
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
 from goalpath.core.storage.keys import ClientKeyStore, MasterKey
@@ -97,7 +92,19 @@ class GoalpathApp(GoalCommands):
     Reads given a ``principal`` are decided and logged in the access log
     (:meth:`record_access`); reads without one are the host's own trusted
     reads (projectors, exporters), neither decided nor logged.
+
+    Every command takes an optional ``idempotency_key``: repeated with the
+    same key it returns its first result and writes nothing, and the key
+    given with another command is refused; a create given the caller's id
+    (``goal_id=``, ``episode_id=``) takes the id as a key too
+    (:mod:`goalpath.core.application.idempotency`).
     """
+
+    # The imports are keyed here, apart from their definitions (goal_commands.py).
+    import_measurements = idempotency.idempotent()(GoalCommands.import_measurements)
+    import_measurements_of_goals = idempotency.idempotent()(
+        GoalCommands.import_measurements_of_goals
+    )
 
     def __init__(
         self,
@@ -187,43 +194,8 @@ class GoalpathApp(GoalCommands):
 
     # -- episodes -------------------------------------------------------------
 
-    def open_episode(
-        self,
-        *,
-        client_id: str,
-        therapist_ids: Sequence[str],
-        actor: Principal | Actor,
-        concerns: Sequence[str] = (),
-        opened_on: date | None = None,
-        episode_id: UUID | None = None,
-    ) -> UUID:
-        """Open an episode of care; return its id.
-
-        ``therapist_ids`` is a list of ids (a bare string is refused, not read
-        as a list of characters); the ids are checked and NFC normalised
-        (:func:`goalpath.core.inputs.check_identity`) before anything else.
-        """
-        client_id = check_identity("client id", client_id)
-        therapist_ids = check_identity_list("therapist id", therapist_ids)
-        actor = self._authorize(actor, "open_episode", Subject(client_id, therapist_ids))
-        if episode_id is not None:
-            episode_id = as_uuid(episode_id, "episode")
-            if self._engine._exists(episode_id):
-                raise DuplicateIdError("episode", episode_id)
-        today = self.today()
-        episode = Episode.open(
-            client_id=client_id,
-            therapist_ids=therapist_ids,
-            concerns=check_text_list("presenting concerns", concerns),
-            opened_on=today if opened_on is None else opened_on,
-            actor=actor,
-            today=today,
-            episode_id=episode_id,
-        )
-        self._engine._save(episode, based_on={})
-        return episode.id
-
     @retried_on_conflict
+    @idempotency.idempotent()
     def record_session(
         self,
         episode_id: UUID,
@@ -233,6 +205,7 @@ class GoalpathApp(GoalCommands):
         attended: bool = True,
         number: int | None = None,
         expected_version: int | None = None,
+        idempotency_key: str | None = None,  # noqa: ARG002  # taken by @idempotent
     ) -> int:
         """Record the episode's next session; return its number.
 
@@ -252,38 +225,7 @@ class GoalpathApp(GoalCommands):
                 number=number,
             )
 
-    def assign_therapist(
-        self,
-        episode_id: UUID,
-        therapist_id: str,
-        *,
-        actor: Principal | Actor,
-        expected_version: int | None = None,
-    ) -> None:
-        """Add a therapist to an episode."""
-        with self._engine._changing(Episode, episode_id, expected_version) as episode:
-            actor = self._authorize(actor, "assign_therapist", self._episode_subject(episode))
-            episode.assign_therapist(therapist_id, actor)
-
-    def close_episode(
-        self,
-        episode_id: UUID,
-        *,
-        reason: str,
-        actor: Principal | Actor,
-        closed_on: date | None = None,
-        expected_version: int | None = None,
-    ) -> None:
-        """Close an episode."""
-        with self._engine._changing(Episode, episode_id, expected_version) as episode:
-            actor = self._authorize(actor, "close_episode", self._episode_subject(episode))
-            today = self.today()
-            episode.close(
-                reason=reason,
-                closed_on=today if closed_on is None else closed_on,
-                actor=actor,
-                today=today,
-            )
+    # -- reads ------------------------------------------------------------------
 
     def get_episode(
         self,
@@ -416,7 +358,15 @@ class GoalpathApp(GoalCommands):
 
     # -- audit and privacy --------------------------------------------------------
 
-    def erase_client(self, client_id: str, *, reason: str, actor: Principal | Actor) -> UUID:
+    @idempotency.idempotent(unit=False)
+    def erase_client(
+        self,
+        client_id: str,
+        *,
+        reason: str,
+        actor: Principal | Actor,
+        idempotency_key: str | None = None,
+    ) -> UUID:
         """Erase a client's data by destroying their key (crypto-shredding); return the record id.
 
         The erasure itself is recorded first (who, when, why, which client),
@@ -425,6 +375,8 @@ class GoalpathApp(GoalCommands):
         longer be read, and read models drop the client's rows as they
         process the erasure record. Only a supervisor (or the system, for
         automated retention rules) may erase, and a reason is required.
+        With an ``idempotency_key``, the erasure of a client already erased
+        (a retry whose first attempt completed) answers with its record id.
         """
         if self._engine._unit is not None:
             raise InvalidCommandError(
@@ -437,6 +389,8 @@ class GoalpathApp(GoalCommands):
         if record is None:
             raise NotFoundError("client", client_id)
         if record.erased_on is not None:
+            if idempotency_key is not None and self._engine._exists(erasure_id(record.key_id)):
+                return erasure_id(record.key_id)  # a keyed retry: the erasure is complete
             raise InvalidCommandError(
                 f"client {client_id} was already erased on {record.erased_on}"
             )

@@ -30,6 +30,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    ApplicationRecorder,
     InterfaceError,
     JSONTranscoder,
     Mapper,
@@ -54,6 +55,11 @@ from goalpath.core.errors import (
 )
 from goalpath.core.goal import Goal
 from goalpath.core.storage.failures import write_failure
+from goalpath.core.storage.idempotency_records import (
+    KEY_RECORDS,
+    KeyRecord,
+    MemoryApplicationRecorder,
+)
 from goalpath.core.storage.keys import (
     ClientKeyStore,
     MasterKey,
@@ -209,6 +215,12 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
                 f"cannot open the goalpath store ({self.store.description}): {error}"
             ) from error
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The library's recorder; in memory, one that also keeps idempotency keys."""
+        if self.store.kind == "memory":
+            return MemoryApplicationRecorder()
+        return super().construct_recorder()
+
     def construct_mapper(self) -> Mapper[UUID]:
         """Seal every record: encrypted per client, chained by a keyed hash."""
         self.sealing = GoalpathMapper(
@@ -245,17 +257,20 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
 
     # -- saving ---------------------------------------------------------------
 
-    def _save(self, *aggregates: Aggregate, based_on: dict[UUID, int]) -> None:
+    def _save(
+        self, *aggregates: Aggregate, based_on: dict[UUID, int], keys: Sequence[KeyRecord] = ()
+    ) -> None:
         """Save new events; a concurrent write becomes a typed conflict, and nothing is written.
 
         Inside a unit of work the aggregates are kept in the unit instead,
         written when it ends (:mod:`goalpath.core.application.unit_of_work`).
+        ``keys``: idempotency keys' records, written in the events' transaction.
         """
         if self._unit is not None:
             self._unit.stash(aggregates, based_on)
             return
         with self._refused_writes(aggregates, based_on):
-            self.save(*aggregates)
+            self.save(*aggregates, **{KEY_RECORDS: keys} if keys else {})
         if self.snapshot_interval:
             for aggregate in aggregates:
                 if isinstance(aggregate, Goal):
@@ -275,8 +290,9 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         no snapshot is taken (a later save takes it).
         """
         aggregates = unit.aggregates()
+        keys = list(unit.keys.values())
         if connection is None:
-            self._save(*aggregates, based_on=unit.based_on)
+            self._save(*aggregates, based_on=unit.based_on, keys=keys)
             return
         recorder = self.recorder
         assert isinstance(recorder, SealedPostgresApplicationRecorder)  # noqa: S101  # checked
@@ -298,6 +314,7 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
                         )
                         for stream, version, topic, state in rows
                     ],
+                    **{KEY_RECORDS: keys},
                 )
         finally:
             self.sealing.discard_save()
@@ -360,7 +377,8 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         wait for one another (its lock stripe is held from load to save).
         """
         aggregate_id = as_uuid(aggregate_id, _kind_name(cls))
-        with self._aggregate_locks[aggregate_id.int % AGGREGATE_LOCKS]:
+        lock = self._aggregate_locks[aggregate_id.int % AGGREGATE_LOCKS]
+        with lock if self._unit is None else self._unit.guarded(lock):
             aggregate = self._load(cls, aggregate_id, expected_version)
             loaded = aggregate.version
             yield aggregate

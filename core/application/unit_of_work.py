@@ -19,13 +19,16 @@ back; the host's rollback removes them.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from goalpath.core.errors import InvalidCommandError, InvalidValueError
+from goalpath.core.storage.idempotency_records import KeyRecord
 
 __all__ = ["PendingWrites", "check_host_connection"]
 
@@ -36,13 +39,22 @@ class PendingWrites:
     ``based_on`` keeps, per aggregate, the version first loaded from the
     store (0 for an aggregate new in the unit): the write at the end is
     against those versions, so a change another writer saved meanwhile is
-    a conflict and nothing is written.
+    a conflict and nothing is written. ``keys`` are the records of the
+    idempotency keys of its commands, written in the same transaction.
+
+    ``holding``: the unit of one keyed command
+    (:mod:`goalpath.core.application.idempotency`), which keeps the
+    aggregate's command lock from its load until the unit is written
+    (:meth:`release`), as a command outside a unit does until its save.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, holding: bool = False) -> None:
         self._aggregates: dict[UUID, Aggregate] = {}
         self.based_on: dict[UUID, int] = {}
+        self.keys: dict[bytes, KeyRecord] = {}
         self.ended = False
+        self._holding = holding
+        self._held: list[threading.Lock] = []
 
     def check_open(self) -> None:
         """Refuse a command given to a unit of work whose block has ended."""
@@ -71,6 +83,28 @@ class PendingWrites:
     def aggregates(self) -> list[Aggregate]:
         """Every changed aggregate, in the order the unit first changed it."""
         return list(self._aggregates.values())
+
+    def record_key(self, record: KeyRecord) -> None:
+        """Keep an idempotency key's record, written with the unit's events."""
+        self.keys[record.key] = record
+
+    def guarded(self, lock: threading.Lock) -> AbstractContextManager[object]:
+        """What a command holds while it changes an aggregate guarded by ``lock``.
+
+        The lock itself, released when the command has stashed its change; in a
+        ``holding`` unit, the lock is taken once and kept until :meth:`release`.
+        """
+        if not self._holding:
+            return lock
+        if lock not in self._held:
+            lock.acquire()
+            self._held.append(lock)
+        return nullcontext()
+
+    def release(self) -> None:
+        """Release the locks a ``holding`` unit kept (once it is written, or given up)."""
+        while self._held:
+            self._held.pop().release()
 
 
 def check_host_connection(connection: Any, store_kind: str) -> None:

@@ -42,6 +42,18 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.composite import register_composite
 
+from goalpath.core.storage.idempotency_records import (
+    IDEMPOTENCY_TABLE,
+    POSTGRES_CREATE,
+    POSTGRES_INSERT,
+    POSTGRES_SELECT,
+    SQLITE_CREATE,
+    SQLITE_INSERT,
+    SQLITE_SELECT,
+    KeyRecord,
+    key_records_of,
+    record_of,
+)
 from goalpath.core.storage.mapper import CHAIN
 
 __all__ = [
@@ -152,6 +164,7 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
                 "CHECK (id = 1), records INTEGER NOT NULL, last_position INTEGER NOT NULL, "
                 "mac BLOB NOT NULL)"
             ),
+            SQLITE_CREATE,
         ]
 
     def insert_sealed_rows(
@@ -189,6 +202,10 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # The write's idempotency keys, in its transaction (a key recorded twice is refused).
+        keyed = key_records_of(kwargs)
+        if keyed:
+            c.executemany(SQLITE_INSERT, [record.row() for record in keyed])
         if not stored_events:
             return super()._insert_events(c, stored_events, **kwargs)
         return self._insert_rows(
@@ -264,6 +281,12 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
         """The store's seal, if anything was ever written."""
         return self.read_sealed_state().seal
 
+    def select_key_record(self, key: bytes) -> KeyRecord | None:
+        """The record of idempotency ``key``, or ``None`` when no committed write holds it."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(SQLITE_SELECT, (key,))
+            return record_of(c.fetchone())
+
 
 class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
     """The library's PostgreSQL recorder, also keeping stream heads and the store's seal."""
@@ -273,6 +296,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         schema = self.datastore.schema
         self._heads = Identifier(schema, HEADS_TABLE)
         self._seal = Identifier(schema, SEAL_TABLE)
+        self._keys = Identifier(schema, IDEMPOTENCY_TABLE)
         self.sql_create_statements.extend(
             [
                 SQL(
@@ -283,6 +307,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
                     "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1), "
                     "records bigint NOT NULL, last_position bigint NOT NULL, mac bytea NOT NULL)"
                 ).format(self._seal),
+                SQL(POSTGRES_CREATE).format(self._keys),
             ]
         )
 
@@ -302,6 +327,8 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
                 try:
                     with conn.cursor() as curs:
                         self._insert_events(curs, stored_events, **kwargs)
+                        if not stored_events:
+                            self._insert_key_records(curs, **kwargs)
                     if stored_events:
                         with conn.cursor() as curs:
                             self._insert_stored_events(curs, stored_events, **kwargs)
@@ -320,7 +347,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         return self.insert_events(_stored_events(rows))
 
     def insert_events_within(
-        self, connection: Connection[Any], stored_events: Sequence[StoredEvent]
+        self, connection: Connection[Any], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """Insert events, heads and seal through a host's connection, inside its transaction.
 
@@ -334,11 +361,12 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
                 register_composite(info, connection)
         try:
             with connection.transaction(), connection.cursor(row_factory=dict_row) as curs:
-                self._insert_events(curs, stored_events)
+                self._insert_events(curs, stored_events, **kwargs)
                 if not stored_events:
+                    self._insert_key_records(curs, **kwargs)
                     return None
-                self._insert_stored_events(curs, stored_events)
-                return self._fetch_ids_after_insert_events(curs, stored_events)
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         except psycopg.errors.UniqueViolation as error:  # as the library's own insert says it
             raise RecordConflictError(str(error)) from error
         except psycopg.Error as error:
@@ -350,6 +378,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if not stored_events or not positions:
             return positions
+        self._insert_key_records(curs, **kwargs)
         key = self._key()
         # The events table is locked in exclusive mode by the insert: writers are serial here.
         for name, (version, chain) in _heads_of(stored_events).items():
@@ -374,6 +403,27 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
             (records, last_position, seal_mac(key, records, last_position)),
         )
         return positions
+
+    def _insert_key_records(self, curs: Cursor[Any], **kwargs: Any) -> None:
+        """Insert the write's idempotency keys (after the events table's lock, if it has events).
+
+        A writer of events takes that lock before its keys, and every writer inserts
+        its keys in one order, so two writers of keys never wait on each other in a
+        cycle; a key already recorded refuses the whole write.
+        """
+        records = key_records_of(kwargs)
+        if records:
+            curs.executemany(
+                SQL(POSTGRES_INSERT).format(self._keys),
+                [record.row() for record in records],
+            )
+
+    def select_key_record(self, key: bytes) -> KeyRecord | None:
+        """The record of idempotency ``key``, or ``None`` when no committed write holds it."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL(POSTGRES_SELECT).format(self._keys), (key,))
+            row = curs.fetchone()
+        return None if row is None else record_of(list(row.values()))
 
     def read_sealed_state(self) -> SealedState:
         """Every stream head, the seal and the last position, from one snapshot of the store."""

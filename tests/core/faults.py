@@ -1,10 +1,12 @@
-"""Fault injection for SQLite, in the manner of SQLite's own test harness: fail the Nth I/O call.
+"""Fault injection, in the manner of SQLite's own test harness: fail the Nth I/O call.
 
 :func:`injecting` replaces ``sqlite3.connect`` (which both eventsourcing and
 goalpath call) with one whose connections and cursors count every
 ``execute``, ``executemany``, ``executescript`` and ``commit``; the call
 whose number is armed raises the chosen ``sqlite3.OperationalError`` before
 it reaches SQLite, as a full disk, an I/O error or a lock timeout does.
+:func:`injecting_postgres` does the same for psycopg
+(``tests/core/postgres_faults.py``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ FAULTS: Final = {
 
 
 class FaultPlan:
-    """Counts I/O calls; raises the armed fault at call number ``fail_at``."""
+    """Counts I/O calls; the armed fault is due at call number ``fail_at``."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.fail_at: int | None = None
-        self.message = FAULTS["I/O error"]
+        self.fault = "I/O error"
         self.fired = False
         self._lock = threading.Lock()
 
@@ -42,7 +44,7 @@ class FaultPlan:
         with self._lock:
             self.calls = 0
             self.fail_at = number
-            self.message = FAULTS[fault]
+            self.fault = fault
             self.fired = False
 
     def count(self) -> None:
@@ -57,14 +59,21 @@ class FaultPlan:
         with self._lock:
             self.fail_at = None
 
-    def call(self) -> None:
-        """One I/O call: raise if it is the armed one."""
+    def due(self) -> str | None:
+        """One I/O call: the fault to inject if it is the armed one, else ``None``."""
         with self._lock:
             self.calls += 1
             if self.fail_at is not None and self.calls == self.fail_at:
                 self.fired = True
                 self.fail_at = None
-                raise sqlite3.OperationalError(self.message)
+                return self.fault
+            return None
+
+    def call(self) -> None:
+        """One SQLite call: raise SQLite's error if it is the armed one."""
+        fault = self.due()
+        if fault is not None:
+            raise sqlite3.OperationalError(FAULTS[fault])
 
 
 PLAN: Final = FaultPlan()

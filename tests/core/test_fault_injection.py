@@ -53,49 +53,57 @@ class Ids:
 
     episode: UUID = NO_ID
     goal: UUID = NO_ID
+    client: str = "client-1"
 
 
-def _prepare(app: GoalpathApp, ids: Ids) -> None:
+def prepare(app: GoalpathApp, ids: Ids) -> None:
     ids.episode = app.open_episode(
-        client_id="client-1", therapist_ids=["therapist-7"], actor=THERAPIST,
+        client_id=ids.client, therapist_ids=["therapist-7"], actor=THERAPIST,
         opened_on=date(2026, 3, 1),
     )  # fmt: skip
     ids.goal = app.create_goal(ids.episode, DEFINITION, actor=THERAPIST, activate=True)
     app.record_measurement(ids.goal, 4, observed_on=date(2026, 3, 2), actor=THERAPIST)
 
 
-Command = Callable[[GoalpathApp, Ids], object]
+Command = Callable[[GoalpathApp, Ids, "str | None"], object]
+"""A command of the mix, given the application, its aggregates and an idempotency key."""
 
 COMMANDS: Final[dict[str, Command]] = {
-    "open an episode": lambda app, _ids: app.open_episode(
+    "open an episode": lambda app, _ids, key: app.open_episode(
         client_id="client-2",
         therapist_ids=["therapist-7"],
         actor=THERAPIST,
         opened_on=date(2026, 3, 1),
+        idempotency_key=key,
     ),
-    "create a goal": lambda app, ids: app.create_goal(ids.episode, DEFINITION, actor=THERAPIST),
-    "record a measurement": lambda app, ids: app.record_measurement(
-        ids.goal, 3, observed_on=date(2026, 3, 9), actor=THERAPIST
+    "create a goal": lambda app, ids, key: app.create_goal(
+        ids.episode, DEFINITION, actor=THERAPIST, idempotency_key=key
     ),
-    "review a goal": lambda app, ids: app.review_goal(
+    "record a measurement": lambda app, ids, key: app.record_measurement(
+        ids.goal, 3, observed_on=date(2026, 3, 9), actor=THERAPIST, idempotency_key=key
+    ),
+    "review a goal": lambda app, ids, key: app.review_goal(
         ids.goal,
         achievement="improving",
         decision="continue",
         attainment=0,
         reviewed_on=date(2026, 3, 16),
         actor=THERAPIST,
+        idempotency_key=key,
     ),
-    "retire a goal": lambda app, ids: app.retire_goal(
+    "retire a goal": lambda app, ids, key: app.retire_goal(
         ids.goal,
         reason_code="achieved",
         reason="reached and kept for a month",
         retired_on=date(2026, 4, 20),
         actor=THERAPIST,
+        idempotency_key=key,
     ),
-    "erase a client": lambda app, _ids: app.erase_client(
-        "client-1", reason="the client asked to be forgotten", actor=SUPERVISOR
+    "erase a client": lambda app, ids, key: app.erase_client(
+        ids.client, reason="the client asked to be forgotten", actor=SUPERVISOR,
+        idempotency_key=key,
     ),
-}
+}  # fmt: skip
 
 
 def _records(path: Path) -> list[tuple[Any, ...]]:
@@ -119,7 +127,7 @@ def _open(path: Path, key: MasterKey) -> GoalpathApp:
     return GoalpathApp(str(path), master_key=key, today=lambda: TODAY, snapshot_interval=2)
 
 
-def _outcome(error: BaseException | None) -> str:
+def outcome_of(error: BaseException | None) -> str:
     if error is None:
         return "stored"
     if isinstance(error, OutcomeUnknownError):
@@ -136,7 +144,7 @@ def _run(tmp_path: Path, name: str, number: int | None, fault: str, plan: Any) -
     key = MasterKey.generate()
     ids = Ids()
     with _open(path, key) as app:
-        _prepare(app, ids)
+        prepare(app, ids)
     before = _records(path)
     error: BaseException | None = None
     if number is None:
@@ -145,12 +153,12 @@ def _run(tmp_path: Path, name: str, number: int | None, fault: str, plan: Any) -
         plan.arm(number, fault)
     try:
         with _open(path, key) as app:
-            COMMANDS[name](app, ids)
+            COMMANDS[name](app, ids, None)
     except Exception as raised:  # classified below: the point of the test
         error = raised
     finally:
         plan.disarm()
-    outcome = _outcome(error)
+    outcome = outcome_of(error)
     if outcome.startswith("raw"):
         return outcome  # reported, all of them, by the test
     after = _records(path)
@@ -161,7 +169,7 @@ def _run(tmp_path: Path, name: str, number: int | None, fault: str, plan: Any) -
         elif outcome != "stored" and "again to complete it" in str(error):
             # A command that says it must be repeated may have done part of its work (an
             # erasure recorded before its key is destroyed); repeating it completes it.
-            COMMANDS[name](app, ids)
+            COMMANDS[name](app, ids, None)
             outcome, before, after = "repeated", [], []
         report = app.verify()
     assert report.ok, f"{name}, call {number} ({fault}): the store does not verify: {error}"
@@ -198,5 +206,6 @@ def test_every_injected_fault_is_told_as_the_store_has_it(
                 seen[outcome.split(":")[0]] = seen.get(outcome.split(":")[0], 0) + 1
                 if outcome.startswith("raw"):
                     raw.append(f"{name}, call {number} of {calls} ({fault}): {outcome}")
+    print(f"injected SQLite faults by outcome: {dict(sorted(seen.items()))}")  # noqa: T201
     assert raw == []
     assert seen.get("refused", 0) > 0  # the faults did reach the commands
