@@ -23,6 +23,7 @@ from typing import Any, Final, Protocol
 import attrs
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 __all__ = [
     "IDEMPOTENCY_TABLE",
@@ -30,7 +31,11 @@ __all__ = [
     "KeyRecord",
     "KeyRecorder",
     "MemoryApplicationRecorder",
+    "insert_postgres",
+    "insert_sqlite",
     "key_records_of",
+    "select_postgres",
+    "select_sqlite",
 ]
 
 IDEMPOTENCY_TABLE: Final = "goalpath_idempotency_keys"
@@ -94,6 +99,40 @@ def record_of(row: Sequence[Any] | None) -> KeyRecord | None:
     if row is None:
         return None
     return KeyRecord(bytes(row[0]), bytes(row[1]), bytes(row[2]), str(row[3]))
+
+
+def insert_sqlite(cursor: Any, kwargs: dict[str, Any]) -> None:
+    """Insert a SQLite write's key records (``kwargs`` of ``insert_events``) in its transaction."""
+    records = key_records_of(kwargs)
+    if records:
+        cursor.executemany(SQLITE_INSERT, [record.row() for record in records])
+
+
+def select_sqlite(datastore: Any, key: bytes) -> KeyRecord | None:
+    """The committed record of ``key`` in a SQLite store, or ``None``."""
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(SQLITE_SELECT, (key,))
+        return record_of(cursor.fetchone())
+
+
+def insert_postgres(cursor: Any, table: Identifier, kwargs: dict[str, Any]) -> None:
+    """Insert a PostgreSQL write's key records (after the events table's lock, if it has events).
+
+    A writer of events takes that lock before its keys, and every writer inserts
+    its keys in one order, so two writers of keys never wait on each other in a
+    cycle; a key already recorded refuses the whole write.
+    """
+    records = key_records_of(kwargs)
+    if records:
+        cursor.executemany(SQL(POSTGRES_INSERT).format(table), [record.row() for record in records])
+
+
+def select_postgres(datastore: Any, table: Identifier, key: bytes) -> KeyRecord | None:
+    """The committed record of ``key`` in a PostgreSQL store, or ``None``."""
+    with datastore.get_connection() as connection, connection.cursor() as cursor:
+        cursor.execute(SQL(POSTGRES_SELECT).format(table), (key,))
+        row = cursor.fetchone()
+    return None if row is None else record_of(list(row.values()))
 
 
 class MemoryApplicationRecorder(POPOApplicationRecorder):

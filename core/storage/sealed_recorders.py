@@ -45,14 +45,12 @@ from psycopg.types.composite import register_composite
 from goalpath.core.storage.idempotency_records import (
     IDEMPOTENCY_TABLE,
     POSTGRES_CREATE,
-    POSTGRES_INSERT,
-    POSTGRES_SELECT,
     SQLITE_CREATE,
-    SQLITE_INSERT,
-    SQLITE_SELECT,
     KeyRecord,
-    key_records_of,
-    record_of,
+    insert_postgres,
+    insert_sqlite,
+    select_postgres,
+    select_sqlite,
 )
 from goalpath.core.storage.mapper import CHAIN
 
@@ -202,10 +200,7 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # The write's idempotency keys, in its transaction (a key recorded twice is refused).
-        keyed = key_records_of(kwargs)
-        if keyed:
-            c.executemany(SQLITE_INSERT, [record.row() for record in keyed])
+        insert_sqlite(c, kwargs)  # the write's idempotency keys, in its transaction
         if not stored_events:
             return super()._insert_events(c, stored_events, **kwargs)
         return self._insert_rows(
@@ -283,9 +278,7 @@ class SealedSQLiteApplicationRecorder(SQLiteApplicationRecorder, _Sealing):
 
     def select_key_record(self, key: bytes) -> KeyRecord | None:
         """The record of idempotency ``key``, or ``None`` when no committed write holds it."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(SQLITE_SELECT, (key,))
-            return record_of(c.fetchone())
+        return select_sqlite(self.datastore, key)
 
 
 class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
@@ -328,7 +321,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
                     with conn.cursor() as curs:
                         self._insert_events(curs, stored_events, **kwargs)
                         if not stored_events:
-                            self._insert_key_records(curs, **kwargs)
+                            insert_postgres(curs, self._keys, kwargs)
                     if stored_events:
                         with conn.cursor() as curs:
                             self._insert_stored_events(curs, stored_events, **kwargs)
@@ -363,7 +356,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
             with connection.transaction(), connection.cursor(row_factory=dict_row) as curs:
                 self._insert_events(curs, stored_events, **kwargs)
                 if not stored_events:
-                    self._insert_key_records(curs, **kwargs)
+                    insert_postgres(curs, self._keys, kwargs)
                     return None
                 self._insert_stored_events(curs, stored_events, **kwargs)
                 return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
@@ -378,7 +371,7 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if not stored_events or not positions:
             return positions
-        self._insert_key_records(curs, **kwargs)
+        insert_postgres(curs, self._keys, kwargs)
         key = self._key()
         # The events table is locked in exclusive mode by the insert: writers are serial here.
         for name, (version, chain) in _heads_of(stored_events).items():
@@ -404,26 +397,9 @@ class SealedPostgresApplicationRecorder(PostgresApplicationRecorder, _Sealing):
         )
         return positions
 
-    def _insert_key_records(self, curs: Cursor[Any], **kwargs: Any) -> None:
-        """Insert the write's idempotency keys (after the events table's lock, if it has events).
-
-        A writer of events takes that lock before its keys, and every writer inserts
-        its keys in one order, so two writers of keys never wait on each other in a
-        cycle; a key already recorded refuses the whole write.
-        """
-        records = key_records_of(kwargs)
-        if records:
-            curs.executemany(
-                SQL(POSTGRES_INSERT).format(self._keys),
-                [record.row() for record in records],
-            )
-
     def select_key_record(self, key: bytes) -> KeyRecord | None:
         """The record of idempotency ``key``, or ``None`` when no committed write holds it."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(SQL(POSTGRES_SELECT).format(self._keys), (key,))
-            row = curs.fetchone()
-        return None if row is None else record_of(list(row.values()))
+        return select_postgres(self.datastore, self._keys, key)
 
     def read_sealed_state(self) -> SealedState:
         """Every stream head, the seal and the last position, from one snapshot of the store."""
