@@ -20,8 +20,10 @@ every placed tenant's store opened once before the workers start.
 from __future__ import annotations
 
 import copy
+import functools
 import os
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 import attrs
 import click
@@ -62,7 +64,40 @@ on a busy two-core machine, so workers were killed and restarted while
 starting; a hung worker is still replaced, later.
 """
 
-_DEFAULT_CLAIMS: Final = ClaimNames()
+R = TypeVar("R")
+
+_CLAIM_HELP: Final[dict[str, str]] = {
+    "principal": "The claim holding the caller's id.",
+    "role": "The claim holding the caller's goalpath role.",
+    "client": "The claim holding a client's own id (SMART's launch context calls it patient).",
+    "scope": "The claim holding the granted scopes.",
+    "tenant": "The claim naming the caller's tenant (with --placement).",
+}
+"""Each field of :class:`~goalpath.server.settings.ClaimNames` -> the help of its option."""
+
+
+def _claim_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give ``command`` a ``--NAME-claim`` option per field of ``ClaimNames``, taken as ``claims``.
+
+    Each option defaults to the field's default and is described by
+    :data:`_CLAIM_HELP`; ``command`` takes their values as one ``claims: ClaimNames``.
+    """
+    fields = attrs.fields(ClaimNames)
+
+    @functools.wraps(command)
+    def with_claims(*args: Any, **options: Any) -> R:
+        names = {field.name: options.pop(f"{field.name}_claim") for field in fields}
+        return command(*args, claims=ClaimNames(**names), **options)
+
+    decorated: Callable[..., R] = with_claims
+    for field in reversed(fields):  # click lists the option applied last first
+        decorated = click.option(
+            f"--{field.name}-claim",
+            default=field.default,
+            show_default=True,
+            help=_CLAIM_HELP[field.name],
+        )(decorated)
+    return decorated
 
 
 def settings_from_options(
@@ -132,36 +167,7 @@ def settings_from_options(
 @click.option(
     "--audience", metavar="AUD", help="The audience (aud) every token must carry or include."
 )
-@click.option(
-    "--principal-claim",
-    default=_DEFAULT_CLAIMS.principal,
-    show_default=True,
-    help="The claim holding the caller's id.",
-)
-@click.option(
-    "--role-claim",
-    default=_DEFAULT_CLAIMS.role,
-    show_default=True,
-    help="The claim holding the caller's goalpath role.",
-)
-@click.option(
-    "--client-claim",
-    default=_DEFAULT_CLAIMS.client,
-    show_default=True,
-    help="The claim holding a client's own id (SMART's launch context calls it patient).",
-)
-@click.option(
-    "--scope-claim",
-    default=_DEFAULT_CLAIMS.scope,
-    show_default=True,
-    help="The claim holding the granted scopes.",
-)
-@click.option(
-    "--tenant-claim",
-    default=_DEFAULT_CLAIMS.tenant,
-    show_default=True,
-    help="The claim naming the caller's tenant (with --placement).",
-)
+@_claim_options
 @click.option(
     "--placement",
     metavar="FILE",
@@ -200,11 +206,7 @@ def serve(
     keys: str | None,
     issuer: str | None,
     audience: str | None,
-    principal_claim: str,
-    role_claim: str,
-    client_claim: str,
-    scope_claim: str,
-    tenant_claim: str,
+    claims: ClaimNames,
     placement: str | None,
     leeway: int,
     insecure_dev: bool,
@@ -222,13 +224,7 @@ def serve(
         keys=keys,
         issuer=issuer,
         audience=audience,
-        claims=ClaimNames(
-            principal=principal_claim,
-            role=role_claim,
-            client=client_claim,
-            scope=scope_claim,
-            tenant=tenant_claim,
-        ),
+        claims=claims,
         insecure_dev=insecure_dev,
         leeway=leeway,
         placement=placement,

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -55,6 +56,18 @@ def test_the_settings_reach_every_worker_through_the_environment(
         claims=ClaimNames(role="goalpath_role", client="client"),
         leeway_seconds=5,
     )
+
+
+def test_every_claim_name_has_its_option(started: list[dict[str, Any]], tmp_path: Path) -> None:
+    """Each field of ClaimNames is set by its own --NAME-claim option; the others keep theirs."""
+    names = [field.name for field in attrs.fields(ClaimNames)]
+    for name in names:
+        arguments = ["--db", str(tmp_path / "dev.db"), "serve", "--insecure-dev"]
+        result = CliRunner().invoke(cli, [*arguments, f"--{name}-claim", f"my_{name}"])
+        assert result.exit_code == 0, result.output
+        claims = ServerSettings.from_json(started[-1]["settings"]).claims
+        assert claims == attrs.evolve(ClaimNames(), **{name: f"my_{name}"})
+    assert len(started) == len(names) == 5
 
 
 def test_insecure_dev_starts_without_keys(started: list[dict[str, Any]], tmp_path: Path) -> None:
