@@ -37,6 +37,7 @@ from goalpath.core.errors import InvalidValueError
 from goalpath.modalities import Plugins, load_plugins
 from goalpath.projections import Projections
 from goalpath.server.auth import Caller, ScopedPolicy, TokenVerifier
+from goalpath.server.idempotency_keys import document_idempotency_key
 from goalpath.server.models import RESPONSE_DOCUMENTS, DocumentSchema, ProblemDocument
 from goalpath.server.placement import load_placement
 from goalpath.server.problems import (
@@ -304,7 +305,11 @@ def build_api(lifespan: Any = None) -> FastAPI:
 
 
 def _documented(document: dict[str, Any]) -> dict[str, Any]:
-    """The generated document, with bearer security and problems as problem+json only."""
+    """The generated document: bearer security, problems as problem+json only, one header.
+
+    The ``Idempotency-Key`` header is one reusable parameter each command refers to.
+    """
+    document_idempotency_key(document)
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(
         {response.name: response.schema for response in RESPONSE_DOCUMENTS}

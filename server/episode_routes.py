@@ -2,7 +2,9 @@
 
 Like the goal routes, each command mirrors a method of
 :class:`~goalpath.core.application.GoalpathApp` and answers with the episode
-after it, its version as the ``ETag``; ``If-Match`` is the expected version.
+after it, its version as the ``ETag``; ``If-Match`` is the expected version,
+and ``Idempotency-Key`` the command's idempotency key (a keyed command answers
+with the episode as that command left it, so a retry's answer is the first's).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from goalpath.core.errors import DuplicateIdError, IdempotencyKeyReusedError, No
 from goalpath.exports.documents import episode_document, goal_document, plan_document
 from goalpath.server.app import CallerDep, TenantDep, problem_responses
 from goalpath.server.goal_routes import IfMatch, Purpose
+from goalpath.server.idempotency_keys import IdempotencyKeyDep, key_reused, keyed
 from goalpath.server.models import (
     CloseEpisodeBody,
     EpisodeDocument,
@@ -38,9 +41,11 @@ __all__ = ["router"]
 router = APIRouter(tags=["episodes"])
 
 
-def episode_response(app: GoalpathApp, episode_id: UUID, status: int = 200) -> JSONResponse:
-    """The episode as it is now, with its version as the ETag."""
-    episode = app.get_episode(episode_id)
+def episode_response(
+    app: GoalpathApp, episode_id: UUID, status: int = 200, version: int | None = None
+) -> JSONResponse:
+    """The episode as it is now (or at ``version``), with its version as the ETag."""
+    episode = app.get_episode(episode_id, version=version)
     headers = {"ETag": etag(episode.version), "Location": f"/episodes/{episode.id}"}
     return JSONResponse(episode_document(episode), status_code=status, headers=headers)
 
@@ -60,27 +65,38 @@ def _same_opening(app: GoalpathApp, episode_id: UUID, body: OpenEpisodeBody) -> 
 
 
 def _open(
-    app: GoalpathApp, principal: Principal, body: OpenEpisodeBody, episode_id: UUID | None
-) -> UUID:
-    """Open the episode; an id already used is :class:`DuplicateIdError`, as PUT answers it.
+    app: GoalpathApp,
+    principal: Principal,
+    body: OpenEpisodeBody,
+    episode_id: UUID | None,
+    key: str | None,
+) -> JSONResponse:
+    """Open the episode (201); an id already used is :class:`DuplicateIdError`, as PUT answers it.
 
     goalpath answers a create repeated with its caller id from its first
-    result (the id is an idempotency key): here a retry is told apart first,
-    and the same caller's id with another body is, to HTTP, an id taken.
+    result (the id is an idempotency key): without an ``Idempotency-Key`` a
+    retry is told apart first, and the same caller's id with another body
+    is, to HTTP, an id taken. With one, a retry is answered as the first
+    request was, and the key given to another request is refused.
     """
-    if episode_id is not None and _same_opening(app, episode_id, body):
+    if key is None and episode_id is not None and _same_opening(app, episode_id, body):
         raise DuplicateIdError("episode", episode_id)  # a retry: PUT answers with the episode
     try:
-        return app.open_episode(
-            client_id=body.client_id,
-            therapist_ids=body.therapist_ids,
-            concerns=body.concerns,
-            opened_on=body.opened_on,
-            actor=principal,
-            episode_id=episode_id,
-        )
-    except IdempotencyKeyReusedError:
+        with keyed(key) as command:
+            opened = app.open_episode(
+                client_id=body.client_id,
+                therapist_ids=body.therapist_ids,
+                concerns=body.concerns,
+                opened_on=body.opened_on,
+                actor=principal,
+                episode_id=episode_id,
+                idempotency_key=key,
+            )
+    except IdempotencyKeyReusedError as error:
+        if key_reused(error):
+            raise
         raise DuplicateIdError("episode", episode_id or UUID(int=0)) from None
+    return episode_response(app, opened, 201, command.version_of(opened))
 
 
 _OPENED: Final = problem_responses(409, 422, ok={201: (EpisodeDocument, "The episode, opened.")})
@@ -101,18 +117,25 @@ _OPENED: Final = problem_responses(409, 422, ok={201: (EpisodeDocument, "The epi
     summary="Open an episode under the caller's own id (idempotent)",
 )
 def put_episode(
-    *, episode_id: UUID, body: OpenEpisodeBody, tenant: TenantDep, caller: CallerDep
+    *,
+    episode_id: UUID,
+    body: OpenEpisodeBody,
+    tenant: TenantDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
-    """Open an episode with the caller's id; a retry with the same body returns the same episode."""
+    """Open an episode with the caller's id; a retry with the same body returns the same episode.
+
+    A retry given the first request's ``Idempotency-Key`` is answered exactly as it was (201).
+    """
     with caller.acting("EpisodeOfCare", "c") as principal:
         try:
-            _open(tenant.app, principal, body, episode_id)
+            return _open(tenant.app, principal, body, episode_id, idempotency_key)
         except DuplicateIdError:
             if not _same_opening(tenant.app, episode_id, body):
                 raise
             tenant.app.get_episode(episode_id, principal=principal, purpose="idempotent retry")
             return episode_response(tenant.app, episode_id)
-        return episode_response(tenant.app, episode_id, 201)
 
 
 @router.post(
@@ -122,10 +145,19 @@ def put_episode(
     responses=_OPENED,
     summary="Open an episode",
 )
-def open_episode(*, body: OpenEpisodeBody, tenant: TenantDep, caller: CallerDep) -> JSONResponse:
-    """Open an episode of care, with an id goalpath makes (``PUT /episodes/{id}`` to retry)."""
+def open_episode(
+    *,
+    body: OpenEpisodeBody,
+    tenant: TenantDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
+) -> JSONResponse:
+    """Open an episode of care, with an id goalpath makes.
+
+    To retry it safely, give an ``Idempotency-Key`` (or ``PUT /episodes/{id}``).
+    """
     with caller.acting("EpisodeOfCare", "c") as principal:
-        return episode_response(tenant.app, _open(tenant.app, principal, body, None), 201)
+        return _open(tenant.app, principal, body, None, idempotency_key)
 
 
 _COMMAND_RESPONSES: Final = problem_responses(
@@ -170,10 +202,11 @@ def record_session(
     body: SessionBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record the episode's next session (held or missed); answers its number and the episode."""
-    with caller.acting("EpisodeOfCare", "u") as principal:
+    with caller.acting("EpisodeOfCare", "u") as principal, keyed(idempotency_key) as command:
         number = tenant.app.record_session(
             episode_id,
             actor=principal,
@@ -181,8 +214,9 @@ def record_session(
             attended=body.attended,
             number=body.number,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        episode = tenant.app.get_episode(episode_id)
+        episode = tenant.app.get_episode(episode_id, version=command.version_of(episode_id))
         return versioned_response(
             {"number": number, "episode": episode_document(episode)}, episode.version, 201
         )
@@ -200,17 +234,19 @@ def assign_therapist(
     body: TherapistBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Add a therapist to an episode (a supervisor's command)."""
-    with caller.acting("EpisodeOfCare", "u") as principal:
+    with caller.acting("EpisodeOfCare", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.assign_therapist(
             episode_id,
             body.therapist_id,
             actor=principal,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return episode_response(tenant.app, episode_id)
+        return episode_response(tenant.app, episode_id, version=command.version_of(episode_id))
 
 
 @router.post(
@@ -225,18 +261,20 @@ def close_episode(
     body: CloseEpisodeBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Close an episode of care, for a reason."""
-    with caller.acting("EpisodeOfCare", "u") as principal:
+    with caller.acting("EpisodeOfCare", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.close_episode(
             episode_id,
             reason=body.reason,
             actor=principal,
             closed_on=body.closed_on,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return episode_response(tenant.app, episode_id)
+        return episode_response(tenant.app, episode_id, version=command.version_of(episode_id))
 
 
 @router.get(

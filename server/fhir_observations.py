@@ -10,7 +10,10 @@ so the role policy, the measure's range and the goal's window decide as
 they do for ``POST /goals/{id}/measurements``, and answers 201 with the
 Observation as ``export fhir`` gives it and its ``Location``. It runs in a
 unit of work, so an Observation refused after the command (a ``subject``
-that is not the goal's client, another unit) writes nothing.
+that is not the goal's client, another unit) writes nothing. An
+``Idempotency-Key`` header is the command's idempotency key
+(:mod:`goalpath.server.idempotency_keys`): a retry is answered with the same
+Observation and writes nothing.
 
 The Observation is read as the FHIR import reads one
 (:class:`~goalpath.exports.fhir_elements.Element`), so an element that
@@ -43,6 +46,7 @@ from goalpath.server.fhir_http import (
     outcome_responses,
 )
 from goalpath.server.fhir_routes import fhir_base
+from goalpath.server.idempotency_keys import IdempotencyKeyDep, keyed
 
 __all__ = ["router"]
 
@@ -146,6 +150,7 @@ def create_observation(
     tenant: TenantDep,
     caller: CallerDep,
     version: FhirVersionDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
     """Record a measurement against the goal the Observation's focus names; 201 with Location."""
     observation = Element(body, "Observation", "Observation")
@@ -165,19 +170,24 @@ def create_observation(
     effective = observation.child("effectiveDateTime")
     observed_on = None if effective is None else effective.day()
     notes = [note.need("text").string() for note in observation.items("note")]
-    with caller.acting("Observation", "c") as principal, tenant.app.unit_of_work() as work:
-        # Checked after the command has decided, inside its unit: a refusal writes nothing,
-        # and says nothing about the goal to a caller the policy refuses.
-        sequence = work.record_measurement(
-            goal_id,
-            value,
-            actor=principal,
-            observed_on=observed_on,
-            note="; ".join(notes) or None,
-        )
-        recorded = work.get_goal(goal_id)
-        _check_subject(observation, recorded)
-        _check_unit(quantity, recorded)
+    with caller.acting("Observation", "c") as principal, keyed(idempotency_key) as command:
+        with tenant.app.unit_of_work() as work:
+            # Checked after the command has decided, inside its unit: a refusal writes
+            # nothing, and says nothing about the goal to a caller the policy refuses.
+            sequence = work.record_measurement(
+                goal_id,
+                value,
+                actor=principal,
+                observed_on=observed_on,
+                note="; ".join(notes) or None,
+                idempotency_key=idempotency_key,
+            )
+            recorded = work.get_goal(goal_id)
+            _check_subject(observation, recorded)
+            _check_unit(quantity, recorded)
+        left = command.version_of(goal_id)
+        if left is not None:  # a keyed request: the goal as its command left it
+            recorded = tenant.app.get_goal(goal_id, version=left)
     resource = observation_resource(
         recorded, sequence, fhir_version=version, plugins=server.plugins
     )

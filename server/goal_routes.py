@@ -3,7 +3,10 @@
 Each command mirrors a method of :class:`~goalpath.core.application.GoalpathApp`
 and answers with the goal as it is after the command, its version as the
 ``ETag``; ``If-Match`` passes the version the caller saw as
-``expected_version``. Reads are decided by the role policy and appended to
+``expected_version``; ``Idempotency-Key`` passes the request's key as
+``idempotency_key`` (:mod:`goalpath.server.idempotency_keys`), and a keyed
+command answers with the goal as that command left it, so a retry's answer
+is the first one's. Reads are decided by the role policy and appended to
 the access log, as the command line's are.
 """
 
@@ -22,6 +25,7 @@ from goalpath.core.errors import DuplicateIdError, IdempotencyKeyReusedError, No
 from goalpath.core.history import history_of
 from goalpath.exports.documents import goal_document, progress_document
 from goalpath.server.app import CallerDep, TenantDep, problem_responses
+from goalpath.server.idempotency_keys import IdempotencyKeyDep, key_reused, keyed
 from goalpath.server.models import (
     ActivateBody,
     CorrectionBody,
@@ -56,9 +60,11 @@ Purpose = Annotated[
 """The purpose of a read, kept in the access log."""
 
 
-def goal_response(app: GoalpathApp, goal_id: UUID, status: int = 200) -> JSONResponse:
-    """The goal as it is now, with its version as the ETag."""
-    goal = app.get_goal(goal_id)
+def goal_response(
+    app: GoalpathApp, goal_id: UUID, status: int = 200, version: int | None = None
+) -> JSONResponse:
+    """The goal as it is now (or at ``version``), with its version as the ETag."""
+    goal = app.get_goal(goal_id, version=version)
     headers = {"ETag": etag(goal.version), "Location": f"/goals/{goal.id}"}
     return JSONResponse(goal_document(goal), status_code=status, headers=headers)
 
@@ -79,27 +85,31 @@ def _same_creation(app: GoalpathApp, goal_id: UUID, body: PutGoalBody) -> bool:
 
 
 def _state_goal(
-    app: GoalpathApp, principal: Principal, goal_id: UUID, body: PutGoalBody
+    app: GoalpathApp, principal: Principal, goal_id: UUID, body: PutGoalBody, key: str | None
 ) -> JSONResponse:
     definition = body.definition.definition()
-    if _same_creation(app, goal_id, body):
+    if key is None and _same_creation(app, goal_id, body):
         # A retry of the same request: the goal it made, never a second one.
         app.get_goal(goal_id, principal=principal, purpose="idempotent retry")
         return goal_response(app, goal_id)
     try:
-        app.create_goal(
-            body.episode_id,
-            definition,
-            actor=principal,
-            activate=body.activate,
-            goal_id=goal_id,
-            template_id=body.template_id,
-            template_version=body.template_version,
-        )
-    except IdempotencyKeyReusedError:
+        with keyed(key) as command:
+            app.create_goal(
+                body.episode_id,
+                definition,
+                actor=principal,
+                activate=body.activate,
+                goal_id=goal_id,
+                template_id=body.template_id,
+                template_version=body.template_version,
+                idempotency_key=key,
+            )
+    except IdempotencyKeyReusedError as error:
+        if key_reused(error):
+            raise
         # The caller's own earlier request stated this id otherwise: to HTTP, the id is taken.
         raise DuplicateIdError("goal", goal_id) from None
-    return goal_response(app, goal_id, 201)
+    return goal_response(app, goal_id, 201, command.version_of(goal_id))
 
 
 @router.put(
@@ -119,15 +129,21 @@ def _state_goal(
     summary="State a goal under the caller's own id (idempotent)",
 )
 def put_goal(
-    *, goal_id: UUID, body: PutGoalBody, tenant: TenantDep, caller: CallerDep
+    *,
+    goal_id: UUID,
+    body: PutGoalBody,
+    tenant: TenantDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
     """State a goal with the caller's id; a retry with the same body returns the same goal.
 
     The same id with a different body is refused (409 ``duplicate-id``):
-    goalpath never writes a second goal for one id.
+    goalpath never writes a second goal for one id. A retry given the first
+    request's ``Idempotency-Key`` is answered exactly as it was (201).
     """
     with caller.acting("Goal", "c") as principal:
-        return _state_goal(tenant.app, principal, goal_id, body)
+        return _state_goal(tenant.app, principal, goal_id, body, idempotency_key)
 
 
 @router.post(
@@ -138,10 +154,18 @@ def put_goal(
     summary="State a goal in an episode",
 )
 def create_goal(
-    *, episode_id: UUID, body: CreateGoalBody, tenant: TenantDep, caller: CallerDep
+    *,
+    episode_id: UUID,
+    body: CreateGoalBody,
+    tenant: TenantDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> JSONResponse:
-    """State a new goal in an episode, with an id goalpath makes (``PUT /goals/{id}`` to retry)."""
-    with caller.acting("Goal", "c") as principal:
+    """State a new goal in an episode, with an id goalpath makes.
+
+    To retry it safely, give an ``Idempotency-Key`` (or ``PUT /goals/{id}``).
+    """
+    with caller.acting("Goal", "c") as principal, keyed(idempotency_key) as command:
         goal_id = tenant.app.create_goal(
             episode_id,
             body.definition.definition(),
@@ -149,8 +173,9 @@ def create_goal(
             activate=body.activate,
             template_id=body.template_id,
             template_version=body.template_version,
+            idempotency_key=idempotency_key,
         )
-        return goal_response(tenant.app, goal_id, 201)
+        return goal_response(tenant.app, goal_id, 201, command.version_of(goal_id))
 
 
 _COMMAND_RESPONSES: Final = problem_responses(
@@ -170,6 +195,7 @@ def refine_goal(
     body: RefineBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Change a goal's statement, target, area, focus, practices, priority or cadence, for a reason.
@@ -189,15 +215,16 @@ def refine_goal(
                 f"{name} cannot be null; leave it out to keep its value", field=name
             )
         changes[name] = value
-    with caller.acting("Goal", "u") as principal:
+    with caller.acting("Goal", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.refine_goal(
             goal_id,
             reason=body.reason,
             actor=principal,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
             **changes,
         )
-        return goal_response(tenant.app, goal_id)
+        return goal_response(tenant.app, goal_id, version=command.version_of(goal_id))
 
 
 @router.post(
@@ -211,16 +238,20 @@ def activate_goal(
     goal_id: UUID,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     body: ActivateBody | None = None,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Agree to pursue a goal; refused with the SMART reasons (422 ``not-smart``) unless SMART."""
     del body  # an empty body, accepted for clients that always send one
-    with caller.acting("Goal", "u") as principal:
+    with caller.acting("Goal", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.activate_goal(
-            goal_id, actor=principal, expected_version=expected_version(if_match)
+            goal_id,
+            actor=principal,
+            expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return goal_response(tenant.app, goal_id)
+        return goal_response(tenant.app, goal_id, version=command.version_of(goal_id))
 
 
 @router.post(
@@ -238,10 +269,11 @@ def record_measurement(
     body: MeasurementBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record a measurement against the goal's measure; answers its number and the goal."""
-    with caller.acting("Observation", "c") as principal:
+    with caller.acting("Observation", "c") as principal, keyed(idempotency_key) as command:
         sequence = tenant.app.record_measurement(
             goal_id,
             body.value,
@@ -249,8 +281,9 @@ def record_measurement(
             observed_on=body.observed_on,
             note=body.note,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        goal = tenant.app.get_goal(goal_id)
+        goal = tenant.app.get_goal(goal_id, version=command.version_of(goal_id))
         return versioned_response(
             {"sequence": sequence, "goal": goal_document(goal)}, goal.version, 201
         )
@@ -269,10 +302,11 @@ def correct_measurement(
     body: CorrectionBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Correct a measurement's value, or void it (``value`` ``null``); the original stays."""
-    with caller.acting("Observation", "u") as principal:
+    with caller.acting("Observation", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.correct_measurement(
             goal_id,
             sequence,
@@ -280,8 +314,9 @@ def correct_measurement(
             actor=principal,
             value=body.value,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return goal_response(tenant.app, goal_id)
+        return goal_response(tenant.app, goal_id, version=command.version_of(goal_id))
 
 
 @router.post(
@@ -296,10 +331,11 @@ def review_goal(
     body: ReviewBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """Record a progress review: achievement, decision, optional GAS attainment (-2..+2), note."""
-    with caller.acting("Goal", "u") as principal:
+    with caller.acting("Goal", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.review_goal(
             goal_id,
             achievement=body.achievement,
@@ -309,8 +345,9 @@ def review_goal(
             attainment=body.attainment,
             note=body.note,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return goal_response(tenant.app, goal_id)
+        return goal_response(tenant.app, goal_id, version=command.version_of(goal_id))
 
 
 @router.post(
@@ -325,10 +362,11 @@ def retire_goal(
     body: RetireBody,
     tenant: TenantDep,
     caller: CallerDep,
+    idempotency_key: IdempotencyKeyDep,
     if_match: IfMatch = None,
 ) -> JSONResponse:
     """End a goal: achieved, no longer relevant, replaced, client discharged, or in error."""
-    with caller.acting("Goal", "u") as principal:
+    with caller.acting("Goal", "u") as principal, keyed(idempotency_key) as command:
         tenant.app.retire_goal(
             goal_id,
             reason_code=body.reason_code,
@@ -337,8 +375,9 @@ def retire_goal(
             retired_on=body.retired_on,
             replaced_by=body.replaced_by,
             expected_version=expected_version(if_match),
+            idempotency_key=idempotency_key,
         )
-        return goal_response(tenant.app, goal_id)
+        return goal_response(tenant.app, goal_id, version=command.version_of(goal_id))
 
 
 @router.get(

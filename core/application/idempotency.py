@@ -27,6 +27,12 @@ until it is written); inside one its key is written with the unit's events.
 An erasure is not one transaction (its record is written, then the key
 destroyed): its idempotency key is recorded once it is complete, and a
 keyed erasure of a client already erased answers with the erasure's record.
+
+A key's record also keeps the version each aggregate had once the command
+had run, so an interface can answer a retry as it answered the first time
+(the goal as the command left it, not as later commands made it): inside
+``with keyed_outcome() as outcome:``, a keyed command fills ``outcome``
+(:class:`KeyedOutcome`) whether it ran or was answered from its record.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ import inspect
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, Final, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -54,7 +62,15 @@ from goalpath.core.storage.failures import DRIVER_ERRORS
 from goalpath.core.storage.idempotency_records import KeyRecord, KeyRecorder
 from goalpath.core.values import as_uuid
 
-__all__ = ["KEY_PARAMETER", "canonical", "decode_result", "encode_result", "idempotent"]
+__all__ = [
+    "KEY_PARAMETER",
+    "KeyedOutcome",
+    "canonical",
+    "decode_result",
+    "encode_result",
+    "idempotent",
+    "keyed_outcome",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,6 +83,40 @@ _PURPOSE: Final = "idempotency-keys"
 
 _UNANSWERED: Final[tuple[type[BaseException], ...]] = (GoalpathError, *DRIVER_ERRORS)
 """What a store that cannot look a key up raises."""
+
+
+@attrs.define
+class KeyedOutcome:
+    """What a keyed command left: whether it was answered from its record, and the versions.
+
+    ``versions``: the version of each aggregate the command changed, as the
+    command left it (empty for a command whose record predates them, or an
+    erasure).
+    """
+
+    replayed: bool = False
+    versions: dict[UUID, int] = attrs.field(factory=dict)
+
+
+_OUTCOME: ContextVar[KeyedOutcome | None] = ContextVar("goalpath_keyed_outcome", default=None)
+
+
+@contextmanager
+def keyed_outcome() -> Iterator[KeyedOutcome]:
+    """A :class:`KeyedOutcome` the keyed commands run in the block fill in (the last one wins)."""
+    outcome = KeyedOutcome()
+    token = _OUTCOME.set(outcome)
+    try:
+        yield outcome
+    finally:
+        _OUTCOME.reset(token)
+
+
+def _tell(*, replayed: bool, versions: Mapping[UUID, int]) -> None:
+    outcome = _OUTCOME.get()
+    if outcome is not None:
+        outcome.replayed = replayed
+        outcome.versions = dict(versions)
 
 
 def canonical(value: Any) -> Any:  # noqa: PLR0911  # one return per kind of value
@@ -134,6 +184,24 @@ def decode_result(text: str) -> Any:
     return _decoded(json.loads(text))
 
 
+def _record_text(result: Any, versions: Mapping[UUID, int]) -> str:
+    """A key record's text: the command's result and the versions it left."""
+    answered = json.loads(encode_result(result))
+    left = sorted([str(aggregate_id), version] for aggregate_id, version in versions.items())
+    return json.dumps({"answered": answered, "versions": left}, sort_keys=True)
+
+
+def _read_record(text: str) -> tuple[Any, dict[UUID, int]]:
+    """A key record's result and versions (a record without versions has none)."""
+    stored = json.loads(text)
+    if isinstance(stored, dict) and "answered" in stored:
+        versions = {
+            UUID(aggregate_id): int(version) for aggregate_id, version in stored["versions"]
+        }
+        return _decoded(stored["answered"]), versions
+    return _decoded(stored), {}
+
+
 def _decoded(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
@@ -167,9 +235,10 @@ class _Keys:
         self.digest = digest
         self.who = who
 
-    def records(self, result: Any) -> list[KeyRecord]:
-        """The records to store for ``result``, one per key."""
-        text = encode_result(result)
+    def records(self, result: Any, versions: Mapping[UUID, int]) -> list[KeyRecord]:
+        """The records to store for ``result`` and the ``versions`` it left, one per key."""
+        text = _record_text(result, versions)
+        _tell(replayed=False, versions=versions)
         return [KeyRecord(key, self.digest, self.who, text) for key, _named in self.keys]
 
     def replayed(self, engine: Any, *, swallow: bool = False) -> tuple[bool, Any]:
@@ -188,7 +257,9 @@ class _Keys:
             if record is None:
                 continue
             if record.digest == self.digest:
-                return True, decode_result(record.result)
+                result, versions = _read_record(record.result)
+                _tell(replayed=True, versions=versions)
+                return True, result
             raise self._refusal(record, named)
         return False, None
 
@@ -326,13 +397,13 @@ def _keyed(
         return result
     if engine._unit is not None:  # a host's unit of work: the key goes with its events
         result = command(*args, **kwargs)
-        for record in keys.records(result):
+        for record in keys.records(result, _versions(engine._unit)):
             engine._unit.record_key(record)
         return result
     if not unit:
         result = command(*args, **kwargs)
         try:
-            engine._save(based_on={}, keys=keys.records(result))
+            engine._save(based_on={}, keys=keys.records(result, {}))
         except GoalpathError as error:
             # Done and irreversible: the command's result stands, and a retry with the key
             # answers from what it did (a keyed erasure of an erased client gives its record).
@@ -346,7 +417,7 @@ def _keyed(
             result = command(work, *args[1:], **kwargs)
         finally:
             pending.ended = True
-        for record in keys.records(result):
+        for record in keys.records(result, _versions(pending)):
             pending.record_key(record)
         engine._write_unit(pending)
     except GoalpathError:
@@ -359,3 +430,8 @@ def _keyed(
     finally:
         pending.release()
     return result
+
+
+def _versions(unit: PendingWrites) -> dict[UUID, int]:
+    """The version of each aggregate a unit holds, as its commands so far left it."""
+    return {aggregate.id: aggregate.version for aggregate in unit.aggregates()}
