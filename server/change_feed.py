@@ -16,13 +16,17 @@ access log lists them) and an erased client's changes are gone with the
 rest of their record. The feed is read as a ``history`` read of what it
 names: a client's changes (a client reads their own: it is their default),
 or the whole store (auditors, supervisors, the system). It needs a scope
-covering ``Provenance.s``.
+covering ``Provenance.s``. A request is one read, logged once it has
+answered, however many times a long poll looks while it waits; an empty
+answer is logged too, because it tells the caller something of what it
+names (that nothing changed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import ExitStack
 from typing import Annotated, Any, Final
 from uuid import UUID
 
@@ -124,19 +128,27 @@ async def changes(
     if chosen is None and caller.principal.role == "client":
         chosen = caller.principal.id
 
-    def read(*, decide: bool) -> list[AuditEntry]:
+    def read() -> list[AuditEntry]:
+        return tenant.projections.audit_log(client_id=chosen, after=after, limit=limit)
+
+    def decided_read(logged: ExitStack) -> list[AuditEntry]:
         with caller.acting("Provenance", "s") as principal:
-            if decide:
-                tenant.app.record_access(
+            logged.enter_context(
+                tenant.app.reading(
                     principal, "history", client_id=chosen, purpose=purpose or "change feed"
                 )
-            return tenant.projections.audit_log(client_id=chosen, after=after, limit=limit)
+            )
+            return read()
 
-    entries = await run_in_threadpool(read, decide=True)
-    deadline = time.monotonic() + wait
-    while not entries and time.monotonic() < deadline and not await request.is_disconnected():
-        await asyncio.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        entries = await run_in_threadpool(read, decide=False)
+    # One access record per request, written once it has answered (a failed poll writes
+    # none): the polls of one long poll are one read by one caller of what it names.
+    with ExitStack() as logged:
+        entries = await run_in_threadpool(decided_read, logged)
+        deadline = time.monotonic() + wait
+        while not entries and time.monotonic() < deadline and not await request.is_disconnected():
+            await asyncio.sleep(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+            entries = await run_in_threadpool(read)
+        await run_in_threadpool(logged.close)  # the access record, written off the event loop
     return {
         "changes": [change_document(entry) for entry in entries],
         "next": entries[-1].position if entries else after,

@@ -11,6 +11,9 @@ from typing import Any, Final
 import pytest
 from starlette.testclient import TestClient
 
+from goalpath.core.errors import StoreError
+from goalpath.projections import Projections
+from goalpath.projections.audit_log import AuditEntry
 from tests.server.support import SMART_DEFINITION, Issuer, in_process_server, open_episode
 
 CONTENT_STATEMENT: Final = (
@@ -114,6 +117,36 @@ def test_a_long_poll_answers_the_change_recorded_while_it_waits(feed: Feed) -> N
     finally:
         writer.join()
     assert [item["event_type"] for item in waited["changes"]] == ["Measured"]
+
+
+def test_a_long_poll_is_one_read_logged_once_it_has_answered(
+    feed: Feed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def feed_reads() -> int:
+        log = feed.client.get("/audit/access", headers=feed.supervisor).json()["reads"]
+        return sum(entry["purpose"] == "change feed" for entry in log)
+
+    head = feed.changes(feed.supervisor).json()["next"]
+    assert feed_reads() == 1
+    # Polls 0.2 s apart for 0.7 s, nothing new: one request, one read, one access record.
+    assert feed.changes(feed.supervisor, after=head, wait=0.7).json()["changes"] == []
+    assert feed_reads() == 2
+    # A poll failing after the read was allowed: the request fails, and logs nothing.
+    calls: list[int] = []
+    real = Projections.audit_log
+
+    def fails_when_polled_again(self: Projections, **options: Any) -> list[AuditEntry]:
+        calls.append(len(calls))
+        if len(calls) > 1:
+            raise StoreError("the store went away")
+        return real(self, **options)
+
+    monkeypatch.setattr(Projections, "audit_log", fails_when_polled_again)
+    failed = feed.changes(feed.supervisor, after=head, wait=5)
+    monkeypatch.undo()
+    assert failed.status_code == 503, failed.text
+    assert calls == [0, 1]
+    assert feed_reads() == 2
 
 
 def test_a_change_carries_ids_and_versions_but_no_health_content(feed: Feed) -> None:
