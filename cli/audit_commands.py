@@ -24,7 +24,7 @@ from goalpath.cli.common import (
     make_actor,
     open_app,
     parse_time,
-    record_read,
+    reading,
     refusals,
 )
 from goalpath.cli.input_types import IDENTITY
@@ -184,18 +184,18 @@ def export(
     del as_json
     key = read_signing_key(key_file) if key_file is not None else None
     with open_app(ctx) as app, tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
-        record_read(app, "audit-export", client_id=client_id)
-        exported = verified_export(
-            app,
-            origin=key.name if key is not None else DEFAULT_ORIGIN,
-            client_id=client_id,
-            since=parse_time(since, "--since"),
-            until=parse_time(until, "--until"),
-        )
-        # Every row goes to a private spool first: a failure part-way leaves no partial output.
-        _write(exported.rows, output_format, spool)
-        if key is not None:
-            _write_checkpoint(sign_checkpoint(exported.checkpoint, key), output_format, spool)
+        with reading(app, "audit-export", client_id=client_id):
+            exported = verified_export(
+                app,
+                origin=key.name if key is not None else DEFAULT_ORIGIN,
+                client_id=client_id,
+                since=parse_time(since, "--since"),
+                until=parse_time(until, "--until"),
+            )
+            # Every row goes to a private spool first: a failure part-way leaves no partial output.
+            _write(exported.rows, output_format, spool)
+            if key is not None:
+                _write_checkpoint(sign_checkpoint(exported.checkpoint, key), output_format, spool)
         spool.seek(0)
         if output is None:
             shutil.copyfileobj(spool, sys.stdout)

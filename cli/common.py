@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
@@ -45,7 +45,7 @@ __all__ = [
     "parse_date",
     "parse_time",
     "reader",
-    "record_read",
+    "reading",
     "refusals",
     "report_refusal",
     "usage_line",
@@ -220,16 +220,21 @@ def reader() -> Principal:
     return Principal(actor_id, role or "therapist", _asserted_by())  # type: ignore[arg-type]
 
 
-def record_read(
+def reading(
     app: GoalpathApp,
     read: Read,
     *,
     client_id: str | None = None,
     episode_id: UUID | None = None,
     goal_id: UUID | None = None,
-) -> None:
-    """Decide a read by :func:`reader` and add it to the access log (``GOALPATH_PURPOSE``)."""
-    app.record_access(
+) -> AbstractContextManager[UUID]:
+    """Decide a read by :func:`reader`, and log it (``GOALPATH_PURPOSE``) once it has answered.
+
+    :meth:`~goalpath.core.application.GoalpathApp.reading` for the command
+    line: a refused read reads nothing; an allowed read that fails in the
+    block records nothing.
+    """
+    return app.reading(
         reader(),
         read,
         client_id=client_id,

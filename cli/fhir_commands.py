@@ -22,7 +22,7 @@ from goalpath.cli.common import (
     make_actor,
     open_app,
     parse_time,
-    record_read,
+    reading,
     refusals,
 )
 from goalpath.exports.fhir import (
@@ -120,14 +120,14 @@ def export_fhir(
     }
     with open_app(ctx) as app:
         episode = None if episode_id is None else _episode_uuid(episode_id)
-        record_read(app, "fhir-export", client_id=client, episode_id=episode)
         bundle: dict[str, Any]
-        if client is not None:
-            bundle = export_client(app, client, **options)
-        else:
-            bundle = export_episode(app, _episode_uuid(episode_id or ""), **options)
-    if validate:
-        validate_bundle(bundle)
+        with reading(app, "fhir-export", client_id=client, episode_id=episode):
+            if client is not None:
+                bundle = export_client(app, client, **options)
+            else:
+                bundle = export_episode(app, _episode_uuid(episode_id or ""), **options)
+            if validate:
+                validate_bundle(bundle)
     document = json.dumps(bundle, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(document)

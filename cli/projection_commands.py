@@ -33,7 +33,7 @@ from goalpath.cli.common import (
     open_app,
     parse_date,
     parse_time,
-    record_read,
+    reading,
     refusals,
 )
 from goalpath.cli.input_types import IDENTITY
@@ -101,8 +101,10 @@ def plan_show(
         "as_of": parse_time(as_of, "--as-of"),
         "effective_on": parse_date(effective_on, "--effective-on"),
     }
-    with _projections(ctx) as projections:
-        record_read(projections.app, "plan", client_id=client_id, episode_id=episode_id)
+    with (
+        _projections(ctx) as projections,
+        reading(projections.app, "plan", client_id=client_id, episode_id=episode_id),
+    ):
         if episode_id is not None:
             plans = [projections.plan_for_episode(episode_id, **times)]
         else:
@@ -149,19 +151,21 @@ def progress(
     Now; or as recorded by --as-of; or with the measurements observed by
     --effective-on, assessed on that day.
     """
-    with _projections(ctx) as projections:
-        record_read(projections.app, "progress", goal_id=goal_id)
+    path = None if png_path is None else Path(png_path)
+    if path is not None and (path.is_dir() or not path.parent.exists()):
+        raise click.BadParameter(
+            f"{png_path} is not a file path in an existing folder", param_hint="--png"
+        )
+    with (
+        _projections(ctx) as projections,
+        reading(projections.app, "progress", goal_id=goal_id),
+    ):
         report = projections.progress(
             goal_id,
             as_of=parse_time(as_of, "--as-of"),
             effective_on=parse_date(effective_on, "--effective-on"),
         )
-    if png_path is not None:
-        path = Path(png_path)
-        if path.is_dir() or not path.parent.exists():
-            raise click.BadParameter(
-                f"{png_path} is not a file path in an existing folder", param_hint="--png"
-            )
+    if path is not None:
         path.write_bytes(png_chart(report))
     if as_json:
         document = progress_document(report)

@@ -126,13 +126,15 @@ def _search(  # noqa: PLR0917  # the route's own parameters, passed on
     lenient = prefer is not None and "handling=lenient" in prefer.replace(" ", "").lower()
     criteria = criteria_of(served, request.query_params, lenient=lenient)
     resource: Resource = served.type  # type: ignore[assignment]  # SERVED's types are Resources
-    with caller.acting(resource, "s") as principal:
-        tenant.app.record_access(
+    with (
+        caller.acting(resource, "s") as principal,
+        tenant.app.reading(
             principal,
             "fhir-export",
             client_id=criteria.client_id,
             purpose=purpose or f"FHIR search {served.type}",
-        )
+        ),
+    ):
         try:
             bundle = export_client(
                 tenant.app, criteria.client_id, fhir_version=version, plugins=server.plugins

@@ -80,37 +80,6 @@ class AccessControl(EpisodeCommands):
                 therapists += [t for t in episode.therapist_ids if t not in therapists]
         return Subject(client_id=client_id, therapist_ids=tuple(therapists))
 
-    def record_access(
-        self,
-        principal: Principal | Actor,
-        read: Read,
-        *,
-        client_id: str | None = None,
-        episode_id: UUID | None = None,
-        goal_id: UUID | None = None,
-        purpose: str | None = None,
-    ) -> UUID:
-        """Decide a read of a client's data and append it to the access log; return the record id.
-
-        Name what is read by its goal, its episode or its client (none of them:
-        the whole store, as an audit export of every client). The policy
-        decides first: a refused read raises
-        :class:`~goalpath.core.errors.NotAuthorizedError` and records nothing.
-        Hosts serving reads from the read models (``Projections``) call this
-        before answering, or use :meth:`reading`, which logs the read only
-        once it has answered.
-        """
-        record = self._decided_read(
-            principal,
-            read,
-            client_id=client_id,
-            episode_id=episode_id,
-            goal_id=goal_id,
-            purpose=purpose,
-        )
-        self._engine._save(record, based_on={})
-        return record.id
-
     @contextmanager
     def reading(
         self,
@@ -122,21 +91,40 @@ class AccessControl(EpisodeCommands):
         goal_id: UUID | None = None,
         purpose: str | None = None,
     ) -> Iterator[UUID]:
-        """Decide a read as :meth:`record_access` does, and log it once the block has answered.
+        """Decide a read of a client's data, and append it to the access log once it has answered.
 
-        The policy decides before the block runs (nothing is loaded for a
-        refused read); the access record is appended when the block ends
-        without an exception. A read that fails after it was allowed (no such
-        goal at that time, an erased client, a version that does not exist)
-        disclosed nothing and writes nothing: the store is left as it was.
-        Yields the id the access record will have.
+        Name what is read by its goal, its episode or its client (none of
+        them: the whole store, as an audit export of every client). The
+        policy decides before the block runs: a refused read raises
+        :class:`~goalpath.core.errors.NotAuthorizedError`, and nothing is
+        loaded for it or recorded. The access record (identifiers only) is
+        appended when the block ends without an exception; a read that fails
+        after it was allowed (no such goal at that time, an erased client, a
+        version that does not exist) disclosed nothing and writes nothing:
+        the store is left as it was. Yields the id the access record will
+        have. Every read given a principal, the application's own
+        (:meth:`~goalpath.core.application.GoalpathApp.get_goal` ...) and a
+        host's from the read models (``Projections``) or exports, is logged
+        by this one method.
         """
-        record = self._decided_read(
-            principal,
+        if goal_id is not None:
+            goal = self._engine._load(Goal, goal_id)
+            subject = self._goal_subject(goal)
+            episode_id = goal.episode_id
+        elif episode_id is not None:
+            subject = self._episode_subject(self._engine._load(Episode, episode_id))
+        elif client_id is not None:
+            subject = self._client_subject(client_id)
+        else:
+            subject = Subject()
+        checked = as_principal(principal)
+        self._authorize(checked, read, subject)
+        record = AccessRecord.record(
+            checked,
             read,
-            client_id=client_id,
-            episode_id=episode_id,
-            goal_id=goal_id,
+            client_id=subject.client_id,
+            episode_id=None if episode_id is None else as_uuid(episode_id, "episode"),
+            goal_id=None if goal_id is None else as_uuid(goal_id, "goal"),
             purpose=purpose,
         )
         yield record.id
@@ -159,38 +147,6 @@ class AccessControl(EpisodeCommands):
             return nullcontext()
         return self.reading(
             principal, read, episode_id=episode_id, goal_id=goal_id, purpose=purpose
-        )
-
-    def _decided_read(
-        self,
-        principal: Principal | Actor,
-        read: Read,
-        *,
-        client_id: str | None,
-        episode_id: UUID | None,
-        goal_id: UUID | None,
-        purpose: str | None,
-    ) -> AccessRecord:
-        """The access record of a read the policy allows (not yet saved); refuse one it does not."""
-        if goal_id is not None:
-            goal = self._engine._load(Goal, goal_id)
-            subject = self._goal_subject(goal)
-            episode_id = goal.episode_id
-        elif episode_id is not None:
-            subject = self._episode_subject(self._engine._load(Episode, episode_id))
-        elif client_id is not None:
-            subject = self._client_subject(client_id)
-        else:
-            subject = Subject()
-        checked = as_principal(principal)
-        self._authorize(checked, read, subject)
-        return AccessRecord.record(
-            checked,
-            read,
-            client_id=subject.client_id,
-            episode_id=None if episode_id is None else as_uuid(episode_id, "episode"),
-            goal_id=None if goal_id is None else as_uuid(goal_id, "goal"),
-            purpose=purpose,
         )
 
     def access_log(

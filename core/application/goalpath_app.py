@@ -90,7 +90,7 @@ class GoalpathApp(GoalCommands):
     :class:`~goalpath.core.authorization.Principal`, or an ``Actor``, which
     counts as a principal asserted by the caller and is decided the same way.
     Reads given a ``principal`` are decided and logged in the access log
-    (:meth:`record_access`); reads without one are the host's own trusted
+    (:meth:`reading`); reads without one are the host's own trusted
     reads (projectors, exporters), neither decided nor logged.
 
     Every command takes an optional ``idempotency_key``: repeated with the
@@ -241,7 +241,7 @@ class GoalpathApp(GoalCommands):
 
         ``as_of`` is recorded time and ``effective_on`` effective time, as for
         :meth:`get_goal`. With a ``principal`` the read is decided and logged
-        (:meth:`record_access`).
+        (:meth:`reading`).
         """
         if version is not None and (as_of is not None or effective_on is not None):
             raise InvalidValueError("give a version or a time, not both")
@@ -270,7 +270,7 @@ class GoalpathApp(GoalCommands):
         (start, observation, review, retirement; see
         :mod:`goalpath.core.effective_time`), of the events recorded by
         ``as_of`` when both are given. With a ``principal`` the read is
-        decided and logged (:meth:`record_access`).
+        decided and logged (:meth:`reading`).
         """
         if version is not None and (as_of is not None or effective_on is not None):
             raise InvalidValueError("give a version or a time, not both")

@@ -118,6 +118,51 @@ def test_a_refused_read_is_not_logged_and_reads_nothing(store: tuple[Path, UUID,
     assert json.loads(listed.stdout)["reads"] == []
 
 
+def _access_records(db: Path) -> int:
+    with GoalpathApp(db, today=lambda: TODAY) as app:  # no principal: not itself logged
+        return sum(isinstance(e, AccessRecord.Recorded) for _position, e in app.iter_events())
+
+
+LONG_AGO = "2000-01-01T00:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("read", "failing"),
+    [
+        (["goal", "show", "{goal}"], ["--as-of", LONG_AGO]),
+        (["goal", "show", "{goal}"], ["--version", "99"]),
+        (["progress", "{goal}"], ["--as-of", LONG_AGO]),
+        (["progress", "{goal}"], ["--png", "{missing}/chart.png"]),
+        (["plan", "show", "--episode", "{episode}"], ["--as-of", LONG_AGO]),
+        (["export", "fhir", CLIENT], ["--as-of", LONG_AGO]),
+        (["export", "fhir", "--episode", "{episode}"], ["--as-of", LONG_AGO]),
+        (["audit", "export"], ["--since", "not a time"]),
+    ],
+    ids=[
+        "goal before it was stated",
+        "goal version that does not exist",
+        "progress before the goal",
+        "progress chart to no folder",
+        "plan before the episode",
+        "client export before the client",
+        "episode export before the episode",
+        "audit export with a bad time",
+    ],
+)
+def test_an_allowed_read_that_fails_leaves_the_access_log_as_it_was(
+    store: tuple[Path, UUID, UUID], read: list[str], failing: list[str]
+) -> None:
+    db, episode, goal = store
+    names = {"goal": goal, "episode": episode, "missing": db.parent / "missing"}
+    read = [part.format(**names) for part in read]
+    failed = run(db, *read, *(part.format(**names) for part in failing))
+    assert failed.exit_code in (1, 2), failed.output
+    assert _access_records(db) == 0
+    answered = run(db, *read)  # the same read, allowed and answered: logged once
+    assert answered.exit_code == 0, answered.output
+    assert _access_records(db) == 1
+
+
 def _flip_a_bit_of_the_first_access_record(db: Path) -> None:
     with GoalpathApp(db, today=lambda: TODAY) as app:
         record_id = next(

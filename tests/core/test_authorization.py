@@ -153,11 +153,13 @@ def _store_files(folder: Path) -> dict[str, bytes]:
 
 def _read(app: GoalpathApp, ids: dict[str, UUID], who: Principal, read: Any) -> object:
     target = READ_TARGETS[read]
+    named: dict[str, Any] = {"client_id": CLIENT}
     if target == "episode":
-        return app.record_access(who, read, episode_id=ids["episode"])
-    if target == "goal":
-        return app.record_access(who, read, goal_id=ids["active"])
-    return app.record_access(who, read, client_id=CLIENT)
+        named = {"episode_id": ids["episode"]}
+    elif target == "goal":
+        named = {"goal_id": ids["active"]}
+    with app.reading(who, read, **named) as record_id:
+        return record_id
 
 
 @pytest.mark.parametrize(("role", "action", "assigned"), CASES)

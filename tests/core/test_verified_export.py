@@ -99,10 +99,13 @@ def test_an_export_ends_with_its_checkpoint_and_checks_on_its_own(
 ) -> None:
     keys = make_keys(tmp_path)
     output = tmp_path / "history.jsonl"
-    lines = _export_with_checkpoint(store, keys, output)
     taken = checkpoint(store, keys, tmp_path / "cp.txt").read_text(encoding="utf-8")
+    lines = _export_with_checkpoint(store, keys, output)
+    after = checkpoint(store, keys, tmp_path / "after.txt").read_text(encoding="utf-8")
     exported_note = json.loads(lines[-1])["checkpoint"]
     assert exported_note.splitlines()[:3] == taken.splitlines()[:3]  # same origin, size, root
+    # The export's own access record is appended once it has answered: in the next tree only.
+    assert int(after.splitlines()[1]) == int(taken.splitlines()[1]) + 1
     arguments = ["export", str(output), "--public-key", str(keys.public)]
     assert proof_verifier.main(arguments) == 0
 
@@ -128,11 +131,17 @@ def test_an_altered_export_is_refused_by_the_verifier(
     assert "NOT verified" in capsys.readouterr().err
 
 
+def _stored_events(store: Path) -> int:
+    with sqlite3.connect(store) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM stored_events").fetchone()
+    return int(count)
+
+
 def test_an_export_without_a_key_keeps_its_rows_only(store: Path) -> None:
+    before = _stored_events(store)
     result = invoke("--db", str(store), "audit", "export")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert all("checkpoint" not in row for row in rows)
-    with sqlite3.connect(store) as connection:
-        (count,) = connection.execute("SELECT count(*) FROM stored_events").fetchone()
-    assert len(rows) == count
+    assert len(rows) == before  # every record, up to the export's own access record
+    assert _stored_events(store) == before + 1  # which is appended once it has answered
     assert all(len(row["chain"]) == 64 for row in rows)  # SHA-256 in hex
