@@ -6,7 +6,7 @@ A stored event's ``state`` is a sealed envelope::
 
 The chain hash is HMAC-SHA256 (key derived from the master key) over the
 record's place, key id, nonce and ciphertext, and the previous event's chain
-hash in the same stream (:func:`chain_mac`, the one definition for sealing
+hash in the same stream (:func:`chain_macs`, the one definition for sealing
 and for verifying). The mapper (:mod:`goalpath.core.storage.mapper`) seals
 and opens envelopes; verification (:mod:`goalpath.core.storage.integrity`)
 recomputes the chain.
@@ -15,6 +15,7 @@ recomputes the chain.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
@@ -36,6 +37,7 @@ __all__ = [
     "Envelope",
     "chain_hash",
     "chain_mac",
+    "chain_macs",
     "keyed_chain",
     "open_envelope",
     "place",
@@ -140,16 +142,42 @@ def keyed_chain(chain_key: bytes) -> ChainKey:
 def chain_mac(  # noqa: PLR0917  # on the write path of every event; positional is faster
     keyed: ChainKey, place: bytes, key_id: bytes, nonce: bytes, ciphertext: bytes, previous: bytes
 ) -> bytes:
-    """The chain hash of one record: the one definition, for sealing and for verifying.
+    """The chain hash of one record: :func:`chain_macs` of a run of one record.
 
     ``keyed`` (from :func:`keyed_chain`) is not changed, so one serves every
-    record. Lengths are fixed but for place and ciphertext; the place's
-    length prefix keeps the message unambiguous.
+    record.
     """
-    inner = keyed.inner.copy()  # ChainKey.digest, written out: this runs once per record
-    inner.update(
-        b"".join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
-    )
-    outer = keyed.outer.copy()
-    outer.update(inner.digest())
-    return outer.digest()
+    return chain_macs(keyed, (place,), key_id, (nonce,), (ciphertext,), previous)[0]
+
+
+def chain_macs(  # noqa: PLR0917  # on the write path of every event; positional is faster
+    keyed: ChainKey,
+    places: Sequence[bytes],
+    key_id: bytes,
+    nonces: Sequence[bytes],
+    ciphertexts: Sequence[bytes],
+    previous: bytes,
+) -> list[bytes]:
+    """The chain hashes of a run of records of one key, each chained to the one before it.
+
+    The one definition of a record's chain hash, for sealing and for
+    verifying: HMAC-SHA256 under ``keyed`` of the place's length (4 bytes),
+    the place, the key id, the nonce, the previous record's chain hash and
+    the ciphertext. The first record of the run chains to ``previous``.
+    Lengths are fixed but for place and ciphertext; the place's length
+    prefix keeps the message unambiguous.
+    """
+    # ChainKey.digest, written out: this runs once per record.
+    copy_inner, copy_outer, join = keyed.inner.copy, keyed.outer.copy, b"".join
+    hashes: list[bytes] = []
+    append = hashes.append
+    for place, nonce, ciphertext in zip(places, nonces, ciphertexts, strict=True):
+        inner = copy_inner()
+        inner.update(
+            join((len(place).to_bytes(4, "big"), place, key_id, nonce, previous, ciphertext))
+        )
+        outer = copy_outer()
+        outer.update(inner.digest())
+        previous = outer.digest()
+        append(previous)
+    return hashes

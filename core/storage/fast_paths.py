@@ -50,12 +50,14 @@ __all__ = [
     "CHECKED_EVENTSOURCING_VERSIONS",
     "ENABLED",
     "FAST_ENCODERS",
+    "RUN_ENCODERS",
     "TAKES_EVENT_FIELDS",
     "append_fast_event",
     "append_fast_events",
     "applier",
     "encode_goal_snapshot",
     "encode_measured",
+    "encode_measured_run",
     "fast_paths_apply",
     "replay_events",
 ]
@@ -372,3 +374,73 @@ which it leaves out), which spares a copy of them per event."""
 
 TAKES_EVENT_FIELDS: Final = frozenset({"goalpath.core.goal:Goal.Measured"})
 """The topics whose direct writer is given the event's own fields (see :data:`FAST_ENCODERS`)."""
+
+
+def encode_measured_run(domain_events: Iterable[Any]) -> list[bytes] | None:
+    """The JSON of many ``Goal.Measured`` events, each as :func:`encode_measured` writes it.
+
+    Given the events themselves (their own fields, as with
+    :data:`TAKES_EVENT_FIELDS`); ``None`` if any of them is unusual, and then
+    each takes :func:`encode_measured` or the general path. The events of one
+    import share their timestamp and actor, so their text is written once per
+    run, and each observation date's once; every field of every event is
+    still checked for exactly the types the direct text is right for.
+    """
+    written: list[bytes] = []
+    append = written.append
+    isfinite = math.isfinite
+    days: dict[date, str] = {}
+    last_time: object = None
+    last_actor: object = None
+    head = tail = ""
+    for domain_event in domain_events:
+        state = domain_event.__dict__
+        if state.keys() != _MEASURED_EVENT_FIELDS:
+            return None
+        timestamp = state["timestamp"]
+        actor = state["actor"]
+        sequence = state["sequence"]
+        value = state["value"]
+        observed_on = state["observed_on"]
+        note = state["note"]
+        if timestamp is not last_time:
+            if type(timestamp) is not datetime:
+                return None
+            last_time = timestamp
+            head = (
+                '{"timestamp":{"_type_":"datetime_iso","_data_":"'
+                f'{timestamp.isoformat()}"}},"sequence":'
+            )
+        if actor is not last_actor:
+            if type(actor) is not Actor:
+                return None
+            last_actor = actor
+            tail = f',"actor":{_actor_json(actor)}}}'
+        if (
+            type(sequence) is not int
+            or type(value) is not float
+            or not isfinite(value)
+            or type(observed_on) is not date
+        ):
+            return None
+        day = days.get(observed_on)
+        if day is None:
+            day = days[observed_on] = observed_on.isoformat()
+        if note is None:
+            note_json = "null"
+        elif type(note) is str:
+            note_json = _json_text(note)
+        else:
+            return None
+        append(
+            f'{head}{sequence},"value":{value!r},'
+            f'"observed_on":{{"_type_":"date_iso","_data_":"{day}"}},"note":{note_json}{tail}'.encode()
+        )
+    return written
+
+
+RUN_ENCODERS: Final[dict[str, Callable[[Iterable[Any]], list[bytes] | None]]] = {
+    "goalpath.core.goal:Goal.Measured": encode_measured_run,
+}
+"""Direct JSON writers of a run of events of one topic (given the events), for the mapper's
+sealing of a batch; each returns ``None`` to decline (each event is then written alone)."""

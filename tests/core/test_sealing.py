@@ -1,6 +1,8 @@
 """Sealing details: nonces are never reused, even across a fork; the chain's keyed hash is
 HMAC-SHA256; records sealed many at once, of several streams in any order, chain and insert
-as records sealed one at a time do."""
+as records sealed one at a time do; an import's run of measurements, sealed a step at a time
+(all plaintexts, then all ciphertexts, then the chain), gives the same records, byte for byte,
+as sealing each event in turn."""
 
 from __future__ import annotations
 
@@ -8,19 +10,33 @@ import hashlib
 import hmac
 import multiprocessing
 import os
-from datetime import date
+import secrets
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goalpath.core import Actor, GoalpathApp
 from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.goal import Goal
+from goalpath.core.storage import fast_paths, mapper
+from goalpath.core.storage.envelope import chain_mac, chain_macs
+from goalpath.core.storage.fast_paths import encode_measured, encode_measured_run
 from goalpath.core.storage.mapper import ChainKey, _Nonces
+from goalpath.core.storage.replay import append_events
 from goalpath.core.storage.sealed_recorders import insert_sealed
-from tests.strategies import CATALOG, TODAY, open_standard_episode
+from tests.strategies import (
+    CATALOG,
+    GOAL_START,
+    TODAY,
+    accepted_number,
+    actors,
+    open_standard_episode,
+)
 
 
 def _draw(nonces: _Nonces, queue: multiprocessing.Queue[bytes]) -> None:
@@ -117,3 +133,160 @@ def _measured_values(app: GoalpathApp, goal_id: UUID) -> list[float]:
         for domain_event in app.goal_events(goal_id)
         if isinstance(domain_event, Goal.Measured)
     ]
+
+
+@given(
+    key=st.binary(min_size=1, max_size=100),
+    records=st.lists(
+        st.tuples(st.binary(max_size=80), st.binary(min_size=12, max_size=12), st.binary()),
+        min_size=1,
+        max_size=6,
+    ),
+    key_id=st.binary(min_size=16, max_size=16),
+    previous=st.binary(min_size=32, max_size=32),
+)
+def test_a_runs_chain_is_hmac_sha256_of_each_record_and_the_one_before(
+    key: bytes,
+    records: list[tuple[bytes, bytes, bytes]],
+    key_id: bytes,
+    previous: bytes,
+) -> None:
+    """Law: each record's chain hash is HMAC-SHA256 of its place's length and place, key id,
+    nonce, the previous record's hash and its ciphertext; one record alone is ``chain_mac``."""
+    places, nonces, ciphertexts = (list(part) for part in zip(*records, strict=True))
+    hashes = chain_macs(ChainKey(key), places, key_id, nonces, ciphertexts, previous)
+    expected = []
+    for place, nonce, ciphertext in records:
+        message = len(place).to_bytes(4, "big") + place + key_id + nonce + previous + ciphertext
+        previous = hmac.digest(key, message, hashlib.sha256)
+        expected.append(previous)
+    assert hashes == expected
+    first = records[0]
+    assert chain_mac(ChainKey(key), first[0], key_id, first[1], first[2], previous) == (
+        hmac.digest(
+            key,
+            len(first[0]).to_bytes(4, "big") + first[0] + key_id + first[1] + previous + first[2],
+            hashlib.sha256,
+        )
+    )
+
+
+notes = st.none() | st.text(
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
+    min_size=1,
+    max_size=30,
+).filter(str.strip)
+
+
+def _measured_events(
+    app: GoalpathApp, rows: list[tuple[float, date, str | None]], actor: Actor | None = None
+) -> list[Any]:
+    """An imported run of ``Goal.Measured`` events of a stored goal, not yet saved."""
+    episode = open_standard_episode(app)
+    goal_id = app.create_goal(episode, CATALOG["panic"].definition, actor=THERAPIST_7)
+    goal = engine_of(app)._load(Goal, goal_id)
+    goal.measure_many(rows, actor=actor or THERAPIST_7, today=TODAY, append=append_events)
+    return list(goal.collect_events())
+
+
+THERAPIST_7 = Actor("therapist-7", "therapist")
+
+
+def _sealed_with_fixed_nonces(app: GoalpathApp, events: list[Any], *, runs: bool) -> list[Any]:
+    """``seal_rows`` of ``events``, with or without the run writers, under nonces fixed for
+    the comparison; the chain hashes of the save are dropped again."""
+    sealing = engine_of(app).sealing
+    fixed = bytes(range(256)) * (12 * max(len(events), _Nonces.BLOCK) // 256 + 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(secrets, "token_bytes", lambda size: fixed[:size])
+        patch.setattr(sealing, "_nonces", _Nonces())  # a lone event's nonce is from the pool
+        patch.setattr(mapper, "_EVENT_KINDS", {})
+        if not runs:
+            patch.setattr(fast_paths, "RUN_ENCODERS", {})
+        sealing.begin_save()
+        try:
+            return sealing.seal_rows(events)
+        finally:
+            sealing.discard_save()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=50, allow_nan=False).map(accepted_number),
+            st.dates(min_value=GOAL_START, max_value=TODAY),
+            notes,
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    actor=actors(),
+)
+def test_an_imported_run_sealed_a_step_at_a_time_is_the_same_records(
+    rows: list[tuple[float, date, str | None]], actor: Actor
+) -> None:
+    """Law: for any imported measurements, sealing the run at once (the run writer, then
+    every ciphertext, then the chain) gives exactly the records sealing each event gives."""
+    with GoalpathApp(today=lambda: TODAY) as app:
+        events = _measured_events(app, rows, actor)
+        assert mapper._event_kind(Goal.Measured).run is (
+            encode_measured_run if fast_paths.ENABLED else None
+        )
+        at_once = _sealed_with_fixed_nonces(app, events, runs=True)
+        one_by_one = _sealed_with_fixed_nonces(app, events, runs=False)
+        assert at_once == one_by_one
+        assert [version for _, version, _, _ in at_once] == [e.originator_version for e in events]
+
+
+def test_the_run_writer_writes_each_event_as_the_one_at_a_time_writer() -> None:
+    """Events of one run with other actors and times than the first are written right."""
+    with GoalpathApp(today=lambda: TODAY) as app:
+        events = _measured_events(app, [(1.0, GOAL_START, None), (2.5, TODAY, "a note")])
+    later = events[1].timestamp + timedelta(seconds=1)
+    object.__setattr__(events[1], "__dict__", {**vars(events[1]), "timestamp": later})
+    supervisor = Actor("supervisor-1", "supervisor")
+    object.__setattr__(events[0], "__dict__", {**vars(events[0]), "actor": supervisor})
+    written = encode_measured_run(events)
+    assert written == [encode_measured(vars(e), lambda _: b"") for e in events]
+
+
+class _Day(date):
+    """A date of another class: the library's transcoder does not write it as a date."""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("value", 1),
+        ("value", float("nan")),
+        ("sequence", 1.0),
+        ("observed_on", datetime(2026, 4, 1)),  # noqa: DTZ001  # a date's subclass, on purpose
+        ("observed_on", _Day(2026, 4, 1)),
+        ("note", b"bytes"),
+        ("actor", "therapist-7"),
+        ("timestamp", "2026-06-01T00:00:00+00:00"),
+        ("extra", 1),
+    ],
+)
+def test_the_run_writer_declines_a_run_holding_one_unusual_event(field: str, value: object) -> None:
+    """Declined, the run's events are written one at a time (the general path decides)."""
+    with GoalpathApp(today=lambda: TODAY) as app:
+        events = _measured_events(app, [(1.0, GOAL_START, None), (2.0, GOAL_START, None)])
+    assert encode_measured_run(events) is not None
+    object.__setattr__(events[1], "__dict__", {**vars(events[1]), field: value})
+    assert encode_measured_run(events) is None
+
+
+def test_a_run_of_versions_out_of_sequence_is_left_to_the_one_at_a_time_path() -> None:
+    with GoalpathApp(today=lambda: TODAY) as app:
+        events = _measured_events(app, [(1.0, GOAL_START, None), (2.0, GOAL_START, None)])
+        sealing = engine_of(app).sealing
+        kind = mapper._event_kind(Goal.Measured)
+        key_id = sealing._stream_key(events[0].originator_id, events[0])
+        rows: list[Any] = []
+        nonces = bytes(24)
+        assert sealing._seal_consecutive(events[::-1], kind, key_id, nonces, rows) is False
+        assert rows == []
+        assert sealing._seal_consecutive(events, kind, key_id, nonces, rows) is True
+        assert [version for _, version, _, _ in rows] == [2, 3]
