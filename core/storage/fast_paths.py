@@ -35,6 +35,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import operator
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -77,12 +78,20 @@ ENABLED: bool = fast_paths_apply(installed_version("eventsourcing"))
 
 # -- replay and batch events ---------------------------------------------------------
 
-Applier = tuple[Callable[..., None], tuple[str, ...]]
+Applier = tuple[Callable[..., None], Callable[[dict[str, Any]], tuple[Any, ...]]]
+"""An event class's decorated method, and what picks its arguments from an event's fields."""
 _APPLIERS: dict[type[Any], Applier | None] = {}
 
 
 def applier(event_class: type[Any]) -> Applier | None:
-    """An event class's decorated method and the fields it takes; ``None`` if it has none."""
+    """An event class's decorated method and its arguments' picker; ``None`` if it has none.
+
+    The picker gives the fields the method takes, in the order of its
+    parameters, from an event's fields (a ``KeyError`` for one missing): the
+    method is called with them by position, as the library calls it with
+    them by name, where every parameter may be given either way; otherwise
+    the picker's fields are passed by name.
+    """
     try:
         return _APPLIERS[event_class]
     except KeyError:
@@ -90,10 +99,35 @@ def applier(event_class: type[Any]) -> Applier | None:
     function = domain.decorated_funcs.get(event_class)
     found: Applier | None = None
     if function is not None and not issubclass(event_class, domain.CanInitAggregate):
-        names = tuple(name for name in inspect.signature(function).parameters if name != "self")
-        found = (function, names)
+        parameters = list(inspect.signature(function).parameters.values())
+        names = tuple(parameter.name for parameter in parameters if parameter.name != "self")
+        by_position = (
+            bool(parameters)
+            and parameters[0].name == "self"
+            and all(
+                parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                for parameter in parameters
+            )
+        )
+        found = (function, _picker(names)) if by_position else _by_name(function, names)
     _APPLIERS[event_class] = found
     return found
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What gives the values of ``names`` from a dict of fields, as a tuple in that order."""
+    if len(names) > 1:
+        return operator.itemgetter(*names)  # one C call (with one name it gives no tuple)
+    return lambda fields: tuple(fields[name] for name in names)
+
+
+def _by_name(function: Callable[..., None], names: tuple[str, ...]) -> Applier:
+    """An applier giving ``function`` the fields of ``names`` by name."""
+
+    def apply(aggregate: Any, fields: dict[str, Any]) -> None:
+        function(aggregate, **{name: fields[name] for name in names})
+
+    return apply, lambda fields: (fields,)
 
 
 def replay_events(aggregate: Any, domain_events: Iterable[Any]) -> Any:
@@ -116,9 +150,8 @@ def replay_events(aggregate: Any, domain_events: Iterable[Any]) -> Any:
             # which also raises its errors for events out of sequence.
             aggregate = domain_event.mutate(aggregate)
             continue
-        function, names = found
-        state = domain_event.__dict__
-        function(aggregate, **{name: state[name] for name in names})
+        function, arguments = found
+        function(aggregate, *arguments(domain_event.__dict__))
         aggregate.version = domain_event.originator_version
         aggregate.modified_on = domain_event.timestamp
     return aggregate
@@ -140,8 +173,8 @@ def append_fast_event(aggregate: Any, event_class: type[Any], **fields: Any) -> 
         timestamp=timestamp,
         **fields,
     )
-    function, names = found
-    function(aggregate, **{name: fields[name] for name in names})
+    function, arguments = found
+    function(aggregate, *arguments(fields))
     aggregate.version = domain_event.originator_version
     aggregate.modified_on = domain_event.timestamp
     aggregate._pending_events.append(domain_event)
@@ -157,8 +190,8 @@ def append_fast_events(
     :data:`goalpath.core.goal.EventAppender`). They are the frozen
     dataclasses the library builds, filled in directly (as the library's
     mapper does when it reads them back), which skips the dataclass
-    constructor's per-field work on large imports; a row holding exactly the
-    fields the decorated method takes is passed to it as it is.
+    constructor's per-field work on large imports; the decorated method is
+    given the row's fields it takes (see :func:`applier`).
     """
     found = applier(event_class)
     timestamp = event_class.create_timestamp()
@@ -167,8 +200,7 @@ def append_fast_events(
             append_fast_event(aggregate, event_class, timestamp=timestamp, **fields)
             for fields in rows
         ]
-    function, names = found
-    takes = frozenset(names)
+    function, arguments = found
     pending = aggregate._pending_events  # the library's own queue
     originator_id = aggregate.id
     version = aggregate.version
@@ -188,10 +220,7 @@ def append_fast_events(
                 **fields,
             },
         )
-        if fields.keys() == takes:
-            function(aggregate, **fields)
-        else:
-            function(aggregate, **{name: fields[name] for name in names})
+        function(aggregate, *arguments(fields))
         appended.append(domain_event)
     if appended:
         # The appliers never read the version or time: set them once, as the last event would.

@@ -336,3 +336,34 @@ def test_an_import_leaves_the_cycle_collector_as_it_found_it(tmp_path: Any) -> N
         finally:
             gc.enable()
         assert list(app.import_measurements(goal_id, _rows(1, offset=5), actor=actor)) == [6]
+
+
+def test_event_methods_are_given_their_fields_by_position_or_by_name_as_they_take_them() -> None:
+    """The fast paths give a decorated method the event fields it takes: by position where
+    each of its parameters may be given so, else by name (``Goal._reviewed`` takes them
+    only by name); a field it does not take is left out, and one it takes must be there."""
+    actor = Actor("therapist-1", "therapist")
+    measured = fast_paths.applier(Goal.Measured)
+    assert measured is not None
+    fields = {"sequence": 1, "value": 2.0, "observed_on": GOAL_START, "note": None, "actor": actor}
+    assert measured[1]({**fields, "timestamp": 0}) == (1, 2.0, GOAL_START, None, actor)
+    with pytest.raises(KeyError):
+        measured[1]({"sequence": 1})
+    activated = fast_paths.applier(Goal.Activated)
+    assert activated is not None
+    assert activated[1]({"actor": actor, "timestamp": 0}) == (actor,)
+    goal = _new_goal(actor)
+    goal.activate(actor)
+    goal.review(
+        reviewed_on=TODAY,
+        achievement="improving",
+        decision="pause",
+        actor=actor,
+        today=TODAY,
+        attainment=1,
+        note="steady",
+    )
+    events: list[Any] = list(goal.collect_events())
+    assert type(events[-1]) is Goal.Reviewed
+    assert comparable(fast_paths.replay_events(None, events)) == comparable(fold(events))
+    assert fast_paths.replay_events(None, events).status == "on-hold"
