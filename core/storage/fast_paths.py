@@ -20,8 +20,12 @@ test in ``tests/core/test_fast_paths.py``:
   setting, and the ``_type_``/``_data_`` wrapping of transcoded values).
   Test: ``test_direct_json_of_measurements_and_snapshots_is_the_transcoders``.
 
-The chain hash's keyed-state copy (:func:`goalpath.core.storage.envelope.chain_mac`)
-relies on nothing in the library and is always used.
+The run writer (:data:`RUN_ENCODERS`, :func:`encode_measured_run`) writes the
+same direct JSON for an import's run of measurement events at once, with the
+same reliance. Test: ``test_an_imported_run_sealed_a_step_at_a_time_is_the_same_records``
+in ``tests/core/test_sealing.py``. The chain hash's keyed-state copy
+(:func:`goalpath.core.storage.envelope.chain_macs`) relies on nothing in the
+library and is always used.
 
 The fast paths are used only under the eventsourcing versions they were
 checked against (:data:`CHECKED_EVENTSOURCING_VERSIONS`); under any other
