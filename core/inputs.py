@@ -122,19 +122,23 @@ def check_number(name: str, value: object) -> float:
     :data:`MAX_NUMBER` in size, or one other than zero below
     :data:`SMALLEST_NUMBER` in size.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if type(value) is float:  # the usual case (every imported row): already a float
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         raise _number_refused(name, "a number", value)
-    try:
-        number = float(value)
-    except OverflowError:
-        raise InvalidValueError(
-            f"{name} is too large to be a measurement; got {value!r}",
-            accepted=_NUMBERS_ACCEPTED,
-        ) from None
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            raise InvalidValueError(
+                f"{name} is too large to be a measurement; got {value!r}",
+                accepted=_NUMBERS_ACCEPTED,
+            ) from None
     if not math.isfinite(number):
         raise _number_refused(name, "a finite number", value)
-    if abs(number) > MAX_NUMBER or (number != 0 and abs(number) < SMALLEST_NUMBER):
-        side = "too large" if abs(number) > MAX_NUMBER else "too small"
+    size = abs(number)
+    if size > MAX_NUMBER or (number != 0 and size < SMALLEST_NUMBER):
+        side = "too large" if size > MAX_NUMBER else "too small"
         raise InvalidValueError(
             f"{name} {number:g} is {side}: goalpath accepts {_NUMBERS_ACCEPTED}",
             accepted=_NUMBERS_ACCEPTED,

@@ -27,6 +27,7 @@ from goalpath.core.inputs import (
     MAX_NUMBER,
     SMALLEST_NUMBER,
     check_moment,
+    check_number,
     parse_number,
     text_lines,
 )
@@ -458,3 +459,40 @@ def test_read_filters_refuse_what_ids_refuse(tmp_path: Path, bad: str) -> None:
             with pytest.raises(InvalidValueError):
                 attempt()
         assert [episode.client_id for episode in read.episodes(client_id="client-1")]
+
+
+class _Float(float):
+    """A float of another class (as numpy's ``float64`` is)."""
+
+
+def _checked(value: object) -> tuple[str, object]:
+    """What ``check_number`` makes of ``value``: the float it accepts, or why it refuses."""
+    try:
+        checked = check_number("value", value)
+    except InvalidValueError as error:
+        return ("refused", str(error))
+    assert type(checked) is float
+    return ("accepted", checked)
+
+
+@settings(max_examples=80)
+@given(number=st.floats() | st.integers(min_value=-(10**400), max_value=10**400))
+def test_a_number_is_checked_alike_as_a_float_an_int_or_a_floats_subclass(
+    number: float,
+) -> None:
+    """Law: a float of another class, or an int, is accepted or refused as the same value
+    written as a float, and an accepted number is returned as a plain float."""
+    if isinstance(number, float):
+        assert _checked(_Float(number)) == _checked(number)
+        return
+    try:
+        as_float = float(number)
+    except OverflowError:
+        assert _checked(number)[0] == "refused"
+        assert "too large to be a measurement" in str(_checked(number)[1])
+        return
+    verdict, outcome = _checked(number)
+    expected_verdict, expected = _checked(as_float)
+    assert verdict == expected_verdict
+    if verdict == "accepted":
+        assert outcome == expected
