@@ -1,14 +1,18 @@
 """Target 2: batch import of measurements against bare eventsourcing at 100 events per save.
 
-goalpath imports each goal's rows with ``GoalpathApp.import_measurements``
-(checked, sealed, chained, one transaction per goal, snapshots as
-configured by default). The baseline holds the same goals in a bare
-eventsourcing application and records the same rows through the same
-command method (``Goal.measure``), saving every 100 events. Raw sqlite3
-``executemany`` inserts rows of goalpath's size into a table of the same
-shape, in transactions of the same size, for the fraction reached.
+goalpath imports a round's rows two ways, each into goals of its own:
+``GoalpathApp.import_measurements_of_goals`` (10 goals in one transaction)
+and ``GoalpathApp.import_measurements`` goal by goal (one transaction per
+goal); both check, seal and chain every row, with snapshots as configured by
+default. The baseline holds the same goals in a bare eventsourcing
+application and records the same rows through the same command method
+(``Goal.measure``), saving every 100 events. Raw sqlite3 ``executemany``
+inserts rows of goalpath's size into a table of the same shape, a round's
+rows in one transaction (the transaction of the 10-goal import; the import
+of one goal per transaction commits ten times a round against its one), for
+the fraction reached.
 
-All three run interleaved, a round at a time, on their own SQLite files.
+All four run interleaved, a round at a time, on their own SQLite files.
 """
 
 from __future__ import annotations
