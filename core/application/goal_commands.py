@@ -26,7 +26,7 @@ from goalpath.core.episode import Episode
 from goalpath.core.errors import DuplicateIdError, GoalpathError, InvalidValueError
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS, bounded_rows
-from goalpath.core.storage.replay import append_events
+from goalpath.core.storage.replay import append_events, collect_events
 from goalpath.core.storage.sealed_recorders import SealedSnapshots, insert_sealed
 from goalpath.core.values import (
     AchievementStatus,
@@ -308,7 +308,7 @@ class GoalCommands(AccessControl):
         if engine._unit is not None:
             engine._unit.stash(goals, based_on)
             return
-        events = [domain_event for goal in goals for domain_event in goal.collect_events()]
+        events = [domain_event for goal in goals for domain_event in collect_events(goal)]
         owed = self._snapshots_due(goals, based_on)
         snapshots: SealedSnapshots | None = None
         failure: Exception | None = None

@@ -367,3 +367,24 @@ def test_event_methods_are_given_their_fields_by_position_or_by_name_as_they_tak
     assert type(events[-1]) is Goal.Reviewed
     assert comparable(fast_paths.replay_events(None, events)) == comparable(fold(events))
     assert fast_paths.replay_events(None, events).status == "on-hold"
+
+
+@settings(max_examples=20)
+@given(rows=st.lists(st.tuples(numbers, days, notes), max_size=30))
+def test_collecting_an_imports_events_at_once_is_the_librarys_collect_events(
+    rows: list[tuple[float, date, str | None]],
+) -> None:
+    """Law: the pending events taken at once are those ``collect_events`` gives, in their
+    order, and the goal has none pending afterwards."""
+    from goalpath.core.storage.replay import collect_events  # noqa: PLC0415
+
+    actor = Actor("therapist-1", "therapist")
+    goal = _new_goal(actor)
+    goal.measure_many(rows, actor=actor, today=TODAY, append=append_events)
+    expected = list(goal._pending_events)
+    assert fast_paths.collect_fast_events(goal) == expected
+    assert goal.collect_events() == []
+    goal.measure_many(rows[:3], actor=actor, today=TODAY, append=append_events)
+    again = list(goal._pending_events)
+    assert collect_events(goal) == again
+    assert not goal._pending_events
