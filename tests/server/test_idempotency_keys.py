@@ -6,9 +6,9 @@ therapist through httpx; every response is checked against the committed
 docs/openapi.json. One key, one write: a retry answers the first response
 (status, body, ``ETag``) even after later writes, the key given to another
 request is refused (422 ``idempotency-key-reused``), two requests racing one
-key from two threads store it once, a malformed header is refused (400), and
-the FHIR create of an Observation takes the key too. The header's parsing is
-checked on its own first.
+key from two threads store it once, a malformed header is refused (400), a
+refused request binds no key, and the FHIR create of an Observation takes the
+key too. The header's parsing is checked on its own first.
 """
 
 from __future__ import annotations
@@ -185,6 +185,15 @@ def _retried(therapist: Therapist, goal_id: str) -> None:
         assert refused.status_code == 400, refused.text
         assert refused.json()["field"] == "Idempotency-Key"
     assert len(therapist.measurements(goal_id)) == 2
+    # A refused request binds no key: corrected, the request is taken under the same key.
+    out_of_range = therapist.call(
+        "POST", MEASUREMENTS, body={**body, "value": -1}, key='"walks-2"', goal_id=goal_id
+    )
+    assert out_of_range.status_code == 422, out_of_range.text
+    assert out_of_range.json()["code"] == "invalid-value"
+    corrected = therapist.call("POST", MEASUREMENTS, body=body, key='"walks-2"', goal_id=goal_id)
+    assert corrected.status_code == 201, corrected.text
+    assert len(therapist.measurements(goal_id)) == 3
 
 
 def _raced(therapist: Therapist, goal_id: str) -> None:
