@@ -7,7 +7,10 @@ event, straight from the goal's event stream. Every resource is the one
 ``goalpath export fhir`` gives (:func:`goalpath.exports.fhir.goal_resource`),
 never a second mapping. Reads are decided by the role policy and written to
 the access log as the goalpath API's are: ``read`` and ``vread`` as a
-``goal`` read, ``history`` as a ``history`` read.
+``goal`` read, ``history`` as a ``history`` read. What every FHIR read takes
+from its request (the tenant's store, the caller, the release asked for, the
+purpose) is one dependency, :data:`FhirReadDep`; the searches
+(:mod:`goalpath.server.fhir_search`) take it too.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ from email.utils import format_datetime
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Request
+import attrs
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
+from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.exports.fhir import FhirVersion, goal_resource
 from goalpath.exports.fhir_vocabulary import fhir_urn
-from goalpath.server.app import CallerDep, ServerDep, TenantDep
+from goalpath.server.app import CallerDep, GoalpathServer, ServerDep, TenantDep
+from goalpath.server.auth import Caller
 from goalpath.server.fhir_capability import capability_statement
 from goalpath.server.fhir_http import (
     MIME_VERSIONS,
@@ -37,7 +43,7 @@ from goalpath.server.fhir_http import (
 )
 from goalpath.server.goal_routes import Purpose
 
-__all__ = ["fhir_base", "router"]
+__all__ = ["FhirRead", "FhirReadDep", "fhir_base", "router"]
 
 router = APIRouter(tags=["FHIR"], route_class=FhirRoute, default_response_class=FhirJSONResponse)
 
@@ -97,11 +103,50 @@ def _goal_headers(resource: dict[str, Any], base: str) -> dict[str, str]:
     }
 
 
-def _resource(
-    server: ServerDep, goal: Goal, events: list[Goal.Event], version: FhirVersion
-) -> dict[str, Any]:
-    return goal_resource(goal, events, fhir_version=version, plugins=server.plugins)
+@attrs.frozen
+class FhirRead:
+    """What a FHIR read takes from its request: the store, the caller, the release, the purpose.
 
+    Attributes:
+        request: the request (its URL, its query).
+        server: the server (its modality plugins, which name a measure's codes).
+        app: the caller's tenant's application.
+        caller: the verified caller, whose token's scopes narrow the read.
+        version: the FHIR release to answer in.
+        purpose: why the data is read (``Goalpath-Purpose``), kept in the access log.
+    """
+
+    request: Request
+    server: GoalpathServer
+    app: GoalpathApp
+    caller: Caller
+    version: FhirVersion
+    purpose: str | None
+
+    def resource_of(self, goal: Goal, events: list[Goal.Event]) -> dict[str, Any]:
+        """The Goal resource of ``goal`` (one version of it), as ``export fhir`` gives it."""
+        return goal_resource(goal, events, fhir_version=self.version, plugins=self.server.plugins)
+
+    def goal_answer(self, goal: Goal) -> JSONResponse:
+        """The answer of a read or vread: one version of the Goal, with its version headers."""
+        resource = self.resource_of(goal, self.app.goal_events(goal.id))
+        headers = _goal_headers(resource, fhir_base(self.request))
+        return fhir_response(resource, self.version, headers=headers)
+
+
+def _fhir_read(  # noqa: PLR0917  # FastAPI passes a dependency's parameters by name
+    request: Request,
+    server: ServerDep,
+    tenant: TenantDep,
+    caller: CallerDep,
+    version: FhirVersionDep,
+    purpose: Purpose = None,
+) -> FhirRead:
+    return FhirRead(request, server, tenant.app, caller, version, purpose)
+
+
+FhirReadDep = Annotated[FhirRead, Depends(_fhir_read)]
+"""A FHIR read route's parameter for what it takes from its request (:class:`FhirRead`)."""
 
 _READ_RESPONSES: Final = outcome_responses(404, 410, ok={200: "The Goal."})
 
@@ -112,21 +157,11 @@ _READ_RESPONSES: Final = outcome_responses(404, 410, ok={200: "The Goal."})
     responses=_READ_RESPONSES,
     summary="FHIR read of a Goal",
 )
-def read_goal(
-    *,
-    goal_id: UUID,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    purpose: Purpose = None,
-) -> JSONResponse:
+def read_goal(*, goal_id: UUID, fhir: FhirReadDep) -> JSONResponse:
     """The Goal as it is now (its latest version)."""
-    with caller.acting("Goal", "r") as principal:
-        goal = tenant.app.get_goal(goal_id, principal=principal, purpose=purpose)
-        resource = _resource(server, goal, tenant.app.goal_events(goal_id), version)
-        return fhir_response(resource, version, headers=_goal_headers(resource, fhir_base(request)))
+    with fhir.caller.acting("Goal", "r") as principal:
+        goal = fhir.app.get_goal(goal_id, principal=principal, purpose=fhir.purpose)
+        return fhir.goal_answer(goal)
 
 
 @router.get(
@@ -135,28 +170,17 @@ def read_goal(
     responses=_READ_RESPONSES,
     summary="FHIR vread of a Goal version",
 )
-def vread_goal(
-    *,
-    goal_id: UUID,
-    version_id: VersionId,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    purpose: Purpose = None,
-) -> JSONResponse:
+def vread_goal(*, goal_id: UUID, version_id: VersionId, fhir: FhirReadDep) -> JSONResponse:
     """The Goal as it stood at one version: after the event that made that version."""
-    with caller.acting("Goal", "r") as principal:
+    with fhir.caller.acting("Goal", "r") as principal:
         # The version is checked before the read is logged, so a refused vread writes nothing.
-        current = tenant.app.get_goal(goal_id).version
+        current = fhir.app.get_goal(goal_id).version
         if version_id > current:
             raise NotFoundError("goal version", f"{goal_id}/_history/{version_id}")
-        goal = tenant.app.get_goal(
-            goal_id, version=version_id, principal=principal, purpose=purpose
+        goal = fhir.app.get_goal(
+            goal_id, version=version_id, principal=principal, purpose=fhir.purpose
         )
-        resource = _resource(server, goal, tenant.app.goal_events(goal_id), version)
-        return fhir_response(resource, version, headers=_goal_headers(resource, fhir_base(request)))
+        return fhir.goal_answer(goal)
 
 
 @router.get(
@@ -165,26 +189,16 @@ def vread_goal(
     responses=outcome_responses(404, 410, ok={200: "A history Bundle, the newest version first."}),
     summary="FHIR history of a Goal",
 )
-def goal_history(
-    *,
-    goal_id: UUID,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    purpose: Purpose = None,
-) -> JSONResponse:
+def goal_history(*, goal_id: UUID, fhir: FhirReadDep) -> JSONResponse:
     """Every version of the Goal, one per event of its stream, newest first (a history Bundle)."""
-    with caller.acting("Goal", "r") as principal:
-        events = tenant.app.goal_events(goal_id, principal=principal, purpose=purpose)
+    with fhir.caller.acting("Goal", "r") as principal:
+        events = fhir.app.goal_events(goal_id, principal=principal, purpose=fhir.purpose)
         entries = []
         for number in range(len(events), 0, -1):
-            goal = tenant.app.get_goal(goal_id, version=number)
-            resource = _resource(server, goal, events, version)
+            resource = fhir.resource_of(fhir.app.get_goal(goal_id, version=number), events)
             entries.append(_history_entry(goal_id, resource))
-        bundle = server_bundle("history", entries, version, str(request.url))
-        return fhir_response(bundle, version)
+        bundle = server_bundle("history", entries, fhir.version, str(fhir.request.url))
+        return fhir_response(bundle, fhir.version)
 
 
 def _history_entry(goal_id: UUID, resource: dict[str, Any]) -> dict[str, Any]:

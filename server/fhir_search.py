@@ -13,6 +13,12 @@ record than was asked for; ``Prefer: handling=lenient`` ignores such
 parameters instead and says so in an OperationOutcome entry of the Bundle
 (``search.mode`` ``outcome``), as FHIR's lenient handling does.
 
+The search parameters of each route are those :data:`SERVED` lists, said
+once: :func:`search_parameters` makes each route's one dependency from them,
+so the OpenAPI document declares (and describes) exactly the parameters the
+CapabilityStatement does; :func:`~goalpath.server.fhir_criteria.criteria_of`
+reads their values from the query, modifiers and repeats included.
+
 ``_lastUpdated`` compares with when a resource last changed: a Goal's or a
 CarePlan's ``meta.lastUpdated``, a Provenance's ``recorded``, and for an
 Observation (which the export gives no ``meta``) the recorded time of the
@@ -22,12 +28,14 @@ that scored it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+import attrs
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.routing import Match
@@ -38,23 +46,21 @@ from goalpath.core.goal import Goal
 from goalpath.exports.fhir import export_client, observation_id
 from goalpath.exports.fhir_gas import gas_observation_id
 from goalpath.server import fhir_observations, fhir_routes
-from goalpath.server.app import CallerDep, ServerDep, TenantDep
 from goalpath.server.auth import Resource
-from goalpath.server.fhir_capability import SERVED, ServedResource
+from goalpath.server.fhir_capability import SERVED, SearchParameter, ServedResource
 from goalpath.server.fhir_criteria import Criteria, criteria_of
 from goalpath.server.fhir_http import (
     FhirJSONResponse,
     FhirRoute,
-    FhirVersionDep,
     answered_version,
     fhir_response,
     operation_outcome,
     outcome_responses,
     server_bundle,
 )
-from goalpath.server.goal_routes import Purpose
+from goalpath.server.fhir_routes import FhirRead, FhirReadDep
 
-__all__ = ["router", "search_entries"]
+__all__ = ["FhirSearch", "router", "search_entries", "search_parameters"]
 
 router = APIRouter(tags=["FHIR"], route_class=FhirRoute, default_response_class=FhirJSONResponse)
 
@@ -113,60 +119,89 @@ def search_entries(
     ]
 
 
-def _search(  # noqa: PLR0917  # the route's own parameters, passed on
-    served: ServedResource,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    prefer: str | None,
-    purpose: str | None,
-) -> JSONResponse:
-    lenient = prefer is not None and "handling=lenient" in prefer.replace(" ", "").lower()
-    criteria = criteria_of(served, request.query_params, lenient=lenient)
-    resource: Resource = served.type  # type: ignore[assignment]  # SERVED's types are Resources
-    with (
-        caller.acting(resource, "s") as principal,
-        tenant.app.reading(
-            principal,
-            "fhir-export",
-            client_id=criteria.client_id,
-            purpose=purpose or f"FHIR search {served.type}",
-        ),
-    ):
-        try:
-            bundle = export_client(
-                tenant.app, criteria.client_id, fhir_version=version, plugins=server.plugins
+@attrs.frozen
+class FhirSearch:
+    """One search of a resource type: the read it is, and whether it is lenient (``Prefer``)."""
+
+    fhir: FhirRead
+    served: ServedResource
+    lenient: bool
+
+    def answer(self) -> JSONResponse:
+        """The searchset Bundle of the matches, decided and logged as a ``fhir-export`` read.
+
+        Its criteria are checked first (a refused one is a 400 before anything
+        is decided); the access record is written once the search has
+        answered, so a search allowed but failing (an erased client) writes none.
+        """
+        fhir, served = self.fhir, self.served
+        criteria = criteria_of(served, fhir.request.query_params, lenient=self.lenient)
+        client_id = criteria.client_id
+        resource: Resource = served.type  # type: ignore[assignment]  # SERVED's types are Resources
+        purpose = fhir.purpose or f"FHIR search {served.type}"
+        with (
+            fhir.caller.acting(resource, "s") as principal,
+            fhir.app.reading(principal, "fhir-export", client_id=client_id, purpose=purpose),
+        ):
+            try:
+                bundle = export_client(
+                    fhir.app, client_id, fhir_version=fhir.version, plugins=fhir.server.plugins
+                )
+            except NotFoundError:
+                bundle = {"entry": []}  # no episode of care: nothing matches
+            entries = search_entries(fhir.app, served, criteria, bundle)
+        matches = len(entries)
+        if criteria.ignored:
+            warning = operation_outcome(
+                "invalid-usage",
+                "ignored search parameters goalpath does not serve: " + ", ".join(criteria.ignored),
+                severity="warning",
             )
-        except NotFoundError:
-            bundle = {"entry": []}  # no episode of care: nothing matches
-        entries = search_entries(tenant.app, served, criteria, bundle)
-    matches = len(entries)
-    if criteria.ignored:
-        warning = operation_outcome(
-            "invalid-usage",
-            "ignored search parameters goalpath does not serve: " + ", ".join(criteria.ignored),
-            severity="warning",
+            entries.append({"resource": warning, "search": {"mode": "outcome"}})
+        url = str(fhir.request.url)
+        return fhir_response(
+            server_bundle("searchset", entries, fhir.version, url, total=matches), fhir.version
         )
-        entries.append({"resource": warning, "search": {"mode": "outcome"}})
-    answer = server_bundle("searchset", entries, version, str(request.url), total=matches)
-    return fhir_response(answer, version)
+
+
+def _query_parameter(parameter: SearchParameter) -> inspect.Parameter:
+    """A search parameter as a keyword parameter of a dependency: a query of its name, optional.
+
+    A date is repeatable (a range is two bounds, ``ge`` and ``lt``); the
+    others take one value (of comma-separated alternatives).
+    """
+    kind: Any = list[str] if parameter.type == "date" else str
+    query = Query(alias=parameter.name, description=parameter.documentation)
+    return inspect.Parameter(
+        parameter.name.lstrip("_").replace("-", "_"),
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[kind | None, query],
+    )
+
+
+def search_parameters(served: ServedResource) -> Callable[..., FhirSearch]:
+    """The dependency of the search of ``served``: its read, and its search parameters declared.
+
+    Its signature declares each parameter :data:`SERVED` lists for the type,
+    then ``Prefer`` (for the OpenAPI document and FastAPI's check of each
+    value's form); the values themselves are read from the query by
+    :meth:`FhirSearch.answer`.
+    """
+
+    def parameters(*, fhir: FhirReadDep, prefer: Prefer = None, **_criteria: object) -> FhirSearch:
+        lenient = prefer is not None and "handling=lenient" in prefer.replace(" ", "").lower()
+        return FhirSearch(fhir, served, lenient)
+
+    own = inspect.signature(parameters, eval_str=True).parameters
+    declared = [_query_parameter(parameter) for parameter in served.search]
+    parameters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by FastAPI
+        [own["fhir"], *declared, own["prefer"]], return_annotation=FhirSearch
+    )
+    return parameters
 
 
 _SEARCH_RESPONSES: Final = outcome_responses(ok={200: "A searchset Bundle of the matches."})
-
-PatientQuery = Annotated[
-    str | None, Query(description="The client: goalpath's client id or Patient/<client id>.")
-]
-SubjectQuery = Annotated[str | None, Query(description="The same as patient.")]
-UpdatedQuery = Annotated[
-    list[str] | None,
-    Query(
-        alias="_lastUpdated",
-        description="When it last changed: eq (default), ge, gt, le or lt, then a date or time.",
-    ),
-]
 
 
 @router.get(
@@ -176,25 +211,10 @@ UpdatedQuery = Annotated[
     summary="FHIR search of Goals",
 )
 def search_goals(
-    *,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    patient: PatientQuery = None,
-    subject: SubjectQuery = None,
-    lifecycle_status: Annotated[
-        str | None,
-        Query(alias="lifecycle-status", description="proposed, active, on-hold ... (any of)."),
-    ] = None,
-    last_updated: UpdatedQuery = None,
-    prefer: Prefer = None,
-    purpose: Purpose = None,
+    *, search: Annotated[FhirSearch, Depends(search_parameters(SERVED["Goal"]))]
 ) -> JSONResponse:
     """A client's Goals, by lifecycle status and when they last changed."""
-    del patient, subject, lifecycle_status, last_updated  # read from the query by criteria_of
-    return _search(SERVED["Goal"], request, server, tenant, caller, version, prefer, purpose)
+    return search.answer()
 
 
 @router.get(
@@ -204,21 +224,10 @@ def search_goals(
     summary="FHIR search of CarePlans",
 )
 def search_care_plans(
-    *,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    patient: PatientQuery = None,
-    subject: SubjectQuery = None,
-    last_updated: UpdatedQuery = None,
-    prefer: Prefer = None,
-    purpose: Purpose = None,
+    *, search: Annotated[FhirSearch, Depends(search_parameters(SERVED["CarePlan"]))]
 ) -> JSONResponse:
     """A client's CarePlans (one per episode of care)."""
-    del patient, subject, last_updated
-    return _search(SERVED["CarePlan"], request, server, tenant, caller, version, prefer, purpose)
+    return search.answer()
 
 
 @router.get(
@@ -228,24 +237,10 @@ def search_care_plans(
     summary="FHIR search of Observations",
 )
 def search_observations(
-    *,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    patient: PatientQuery = None,
-    subject: SubjectQuery = None,
-    code: Annotated[
-        str | None, Query(description="system|code, code or |code (any of, comma-separated).")
-    ] = None,
-    last_updated: UpdatedQuery = None,
-    prefer: Prefer = None,
-    purpose: Purpose = None,
+    *, search: Annotated[FhirSearch, Depends(search_parameters(SERVED["Observation"]))]
 ) -> JSONResponse:
     """A client's measurements and GAS scores, by code and when they last changed."""
-    del patient, subject, code, last_updated
-    return _search(SERVED["Observation"], request, server, tenant, caller, version, prefer, purpose)
+    return search.answer()
 
 
 @router.get(
@@ -255,20 +250,10 @@ def search_observations(
     summary="FHIR search of Provenances",
 )
 def search_provenances(
-    *,
-    request: Request,
-    server: ServerDep,
-    tenant: TenantDep,
-    caller: CallerDep,
-    version: FhirVersionDep,
-    patient: PatientQuery = None,
-    last_updated: UpdatedQuery = None,
-    prefer: Prefer = None,
-    purpose: Purpose = None,
+    *, search: Annotated[FhirSearch, Depends(search_parameters(SERVED["Provenance"]))]
 ) -> JSONResponse:
     """A client's goal events: who, when, why, and what each changed."""
-    del patient, last_updated
-    return _search(SERVED["Provenance"], request, server, tenant, caller, version, prefer, purpose)
+    return search.answer()
 
 
 @router.api_route(

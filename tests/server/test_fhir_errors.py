@@ -56,6 +56,22 @@ def test_the_capability_statement_validates_and_lists_exactly_what_is_served(
     assert described == routes
 
 
+def test_each_search_declares_the_parameters_the_capability_statement_lists(
+    served: Served,
+) -> None:
+    statement = served.client.get("/fhir/metadata").json()
+    paths = served.api.openapi()["paths"]
+    for resource in statement["rest"][0]["resource"]:
+        listed = [(p["name"], p["documentation"]) for p in resource.get("searchParam", [])]
+        declared = [
+            (parameter["name"], parameter["description"])
+            for parameter in paths[f"/fhir/{resource['type']}"]["get"]["parameters"]
+            if parameter["in"] == "query"
+        ]
+        assert declared == listed, resource["type"]
+        assert listed, resource["type"]  # every served type is searched
+
+
 def test_the_release_is_asked_for_by_accept_or_format_and_others_are_406(served: Served) -> None:
     url = f"/fhir/Goal/{served.walks_id}"
     for headers, query, expected in (
