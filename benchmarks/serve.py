@@ -24,9 +24,7 @@ import asyncio
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,6 +53,7 @@ from benchmarks._common import (
     percentile,
     ratio_stats,
 )
+from benchmarks.server_process import free_port, server_process
 from goalpath.core.application import GoalpathApp
 from goalpath.core.goal import Goal
 from goalpath.core.storage.keys import KEY_ENV
@@ -68,7 +67,6 @@ TARGET: Final = 2.0
 ISSUER: Final = "https://login.bench.test"
 AUDIENCE: Final = "goalpath"
 BARE_DB_VARIABLE: Final = "GOALPATH_BENCH_BARE_DB"
-_START_SECONDS: Final = 60.0
 _WARM: Final = "warm-"
 _MEASUREMENT_PATH: Final = re.compile(r"^/goals/([0-9a-f-]{36})/measurements$")
 _PLAN_PATH: Final = re.compile(r"^/goals/([0-9a-f-]{36})/plan$")
@@ -169,45 +167,17 @@ class Target:
     read_paths: tuple[str, ...]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
-def _uvicorn(factory: str, environment: dict[str, str]) -> Iterator[str]:
+def _uvicorn(factory: str, environment: dict[str, str], folder: Path) -> Iterator[str]:
     """``factory`` served by uvicorn (one worker) in a subprocess; yield its base URL."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
-        [
-            *(sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"),
-            *("--port", str(port), "--log-level", "warning", "--no-access-log"),
-        ],
-        env=os.environ | environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + _START_SECONDS
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server {factory} did not start ({process.returncode})")
-            try:
-                httpx.get(base + "/", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    name = factory.rpartition(":")[2]
+    with server_process(
+        command, port, folder=folder, name=name, environment=environment, probe="/"
+    ) as served:
+        yield served.url
 
 
 def _keys(folder: Path) -> tuple[Path, str]:
@@ -404,8 +374,8 @@ def run(*, quick: bool = False) -> list[Result]:  # one run, its figures
         totals = {"goalpath": Load(), "baseline": Load()}
         ratios: list[float] = []
         with (
-            _uvicorn("goalpath.server.app:app_from_environment", served) as goalpath_base,
-            _uvicorn(f"{__name__}:baseline_app", bare_served) as bare_base,
+            _uvicorn("goalpath.server.app:app_from_environment", served, folder) as goalpath_base,
+            _uvicorn(f"{__name__}:baseline_app", bare_served, folder) as bare_base,
         ):
             targets = {
                 "goalpath": Target(

@@ -2,7 +2,8 @@
 
 :func:`serving` starts the installed ``goalpath serve`` on a free port of
 127.0.0.1 with the test issuer's public key set, waits until it answers,
-and stops it at the end (terminate, then wait). :class:`OpenApiCheck`
+and stops it at the end, with :func:`benchmarks.server_process.server_process`
+(the serve benchmark starts its servers with it too). :class:`OpenApiCheck`
 checks one response against the committed ``docs/openapi.json``: the
 status is one the operation documents, the media type is one documented for
 that status, and the body validates against that schema (JSON Schema
@@ -12,36 +13,26 @@ that status, and the body validates against that schema (JSON Schema
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-import attrs
 import httpx
 import jsonschema
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from benchmarks.server_process import ServerProcess, free_port, server_process
 from tests.server.support import AUDIENCE, ISSUER, Issuer
 
 OPENAPI_FILE: Final = Path(__file__).parents[2] / "docs" / "openapi.json"
 _DOCUMENT_URI: Final = "urn:goalpath:openapi"
-_STARTUP_SECONDS: Final = 120.0
 
 
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+Served = ServerProcess
+"""A running ``goalpath serve``: its URL, its process, its log (stopped cleanly or not)."""
 
 
 def goalpath_command() -> str:
@@ -49,78 +40,28 @@ def goalpath_command() -> str:
     return str(Path(sys.executable).with_name("goalpath"))
 
 
-@attrs.frozen
-class Served:
-    """A running server: its base URL, its process and the files it writes its log to."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-    stdout: Path
-    stderr: Path
-
-    def log(self) -> str:
-        """What the server wrote on stderr so far."""
-        return self.stderr.read_text(encoding="utf-8", errors="replace")
-
-    def stopped_cleanly(self) -> bool:
-        """Whether it stopped on SIGTERM as uvicorn does: each worker's shutdown run, no traceback.
-
-        One process re-raises SIGTERM once it has shut down (exit -15); a
-        supervisor of workers exits 0.
-        """
-        log = self.log()
-        return (
-            self.process.returncode in (0, -signal.SIGTERM)
-            and "Application shutdown complete" in log
-            and "Traceback" not in log
-        )
-
-
 @contextmanager
 def serving(
     issuer: Issuer,
     folder: Path,
     *,
-    db: str,
+    db: str | None = None,
     options: tuple[str, ...] = (),
     environment: Mapping[str, str] | None = None,
 ) -> Iterator[Served]:
-    """``goalpath --db DB serve`` on a free port, verifying the test issuer's tokens."""
+    """``goalpath [--db DB] serve`` on a free port, verifying the test issuer's tokens.
+
+    Without ``db`` the options name the store (``--placement FILE``).
+    """
     jwks = issuer.write_jwks(folder / "jwks.json")
     port = free_port()
-    command = [goalpath_command(), "--db", db, "serve", "--keys", str(jwks)]
-    command += ["--issuer", ISSUER, "--audience", AUDIENCE, "--port", str(port), *options]
-    stdout, stderr = folder / "serve.out", folder / "serve.err"
-    env = {**os.environ, **(environment or {})}
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-    served = Served(f"http://127.0.0.1:{port}", process, stdout, stderr)
-    try:
-        _wait_until_it_answers(served)
+    command = [goalpath_command(), *(("--db", db) if db is not None else ()), "serve"]
+    command += ["--keys", str(jwks), "--issuer", ISSUER, "--audience", AUDIENCE]
+    command += ["--host", "127.0.0.1", "--port", str(port), *options]
+    with server_process(
+        command, port, folder=folder, name="serve", environment=environment
+    ) as served:
         yield served
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-
-
-def _wait_until_it_answers(served: Served) -> None:
-    deadline = time.monotonic() + _STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if served.process.poll() is not None:
-            raise AssertionError(
-                f"goalpath serve stopped ({served.process.returncode}):\n{served.log()}"
-            )
-        try:
-            httpx.get(f"{served.url}/openapi.json", timeout=2).raise_for_status()
-        except httpx.HTTPError:
-            time.sleep(0.2)
-            continue
-        return
-    raise AssertionError(f"goalpath serve did not answer in {_STARTUP_SECONDS} s:\n{served.log()}")
 
 
 def _pointer(*parts: str) -> str:

@@ -26,10 +26,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from benchmarks.server_process import free_port
 from goalpath.core.storage.keys import MasterKey, write_key_file
 from tests.postgres_support import require_postgres
-from tests.server.server_process import free_port, serving
-from tests.server.support import AUDIENCE, ISSUER, Issuer
+from tests.server.served import serving
+from tests.server.support import Issuer
 
 VERSION: Final = "15"
 MAIN_SERVER: Final = "postgresql://postgres@127.0.0.1:5432"
@@ -139,11 +140,9 @@ def placed(
         ),
         encoding="utf-8",
     )
-    jwks = str(issuer.write_jwks(folder / "jwks.json"))
-    options = ["--placement", str(placement), "--keys", jwks, "--issuer", ISSUER]
     try:
-        with serving(*options, "--audience", AUDIENCE) as base:
-            yield Placed(base, a, b, main, second_cluster)
+        with serving(issuer, folder, options=("--placement", str(placement))) as served:
+            yield Placed(served.url, a, b, main, second_cluster)
     finally:
         for tenant, cluster in homes.items():
             cluster.execute(
