@@ -21,6 +21,7 @@ BENCHMARKS: list[str] = [
     "benchmarks.write_path",
     "benchmarks.batch_import",
     "benchmarks.reconstruct",
+    "benchmarks.history",
     "benchmarks.projection_catchup",
     "benchmarks.scaling",
     "benchmarks.postgres",

@@ -56,6 +56,7 @@ from benchmarks._common import (
 from benchmarks.server_process import free_port, server_process
 from goalpath.core.application import GoalpathApp
 from goalpath.core.goal import Goal
+from goalpath.core.measurements import measurement_series
 from goalpath.core.storage.keys import KEY_ENV
 from goalpath.server.settings import SETTINGS_VARIABLE, ServerSettings
 
@@ -88,17 +89,17 @@ def _bare_record(bare: BareApp, goal_id: UUID, value: float, note: str) -> int:
     goal: Goal = bare.repository.get(goal_id)
     goal.measure(value, observed_on=TODAY, actor=THERAPIST, today=TODAY, note=note)
     bare.save(goal)
-    return len(goal.measurements)
+    return goal.measurement_count
 
 
 def _bare_plan(bare: BareApp, goal_id: UUID) -> dict[str, Any]:
     goal: Goal = bare.repository.get(goal_id)
-    latest = goal.measurements[-1].value if goal.measurements else None
+    latest = goal.latest_measurement.value if goal.latest_measurement else None
     return {
         "goal_id": str(goal.id),
         "statement": goal.definition.statement,
         "status": goal.status,
-        "measurements": len(goal.measurements),
+        "measurements": goal.measurement_count,
         "latest": latest,
     }
 
@@ -308,16 +309,17 @@ def _stored_goalpath(path: Path, goal_ids: list[UUID]) -> Counter[str]:
         return Counter(
             measurement.note or ""
             for goal_id in goal_ids
-            for measurement in app.get_goal(goal_id).measurements
+            for measurement in app.goal_measurements(goal_id)
         )
 
 
 def _stored_bare(path: Path, goal_ids: list[UUID]) -> Counter[str]:
     bare = BareApp(path)
     try:
-        goals: list[Goal] = [bare.repository.get(goal_id) for goal_id in goal_ids]
         return Counter(
-            measurement.note or "" for goal in goals for measurement in goal.measurements
+            measurement.note or ""
+            for goal_id in goal_ids
+            for measurement in measurement_series(bare.events.get(goal_id))
         )
     finally:
         bare.close()

@@ -1,8 +1,9 @@
 """``goalpath goal ...``: the goal lifecycle from the command line.
 
-Over 500 lines because it holds every ``goal`` subcommand (create, refine,
-activate, measure, import, correct, review, retire, show, history): one noun
-of the command line, with the options each command documents.
+Over 500 lines because it holds every ``goal`` subcommand that writes
+(create, refine, activate, measure, import, correct, review, retire): one
+noun of the command line, with the options each command documents. The
+reads (show, measurements, history) are in :mod:`goalpath.cli.goal_reads`.
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ from uuid import UUID
 import attrs
 import click
 
+from goalpath.cli import goal_reads
 from goalpath.cli.common import (
     actor_options,
-    as_of_option,
     console,
-    effective_on_option,
     emit,
     idempotency_key_option,
     json_option,
     make_actor,
     open_app,
     parse_date,
-    parse_time,
-    reader,
     refusals,
 )
 from goalpath.cli.definition_options import (
@@ -40,11 +38,10 @@ from goalpath.cli.definition_options import (
 from goalpath.cli.input_types import NUMBER
 from goalpath.cli.measurement_csv import read_measurement_rows
 from goalpath.cli.record_ids import EPISODE_ID, GOAL_ID
-from goalpath.cli.render import history_table, render_goal
+from goalpath.cli.render import render_goal
 from goalpath.cli.smart_command import instrument_facts
 from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import NotSmartError
-from goalpath.core.history import history_of
 from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS
 from goalpath.core.smart import draft_definition, evaluate_smart
 from goalpath.core.values import (
@@ -621,59 +618,7 @@ def retire_goal(
         _show(app, goal_id, as_json, f"retired goal {goal_id}")
 
 
-@goal.command("show")
-@click.argument("goal_id", type=GOAL_ID)
-@click.option("--version", type=int, help="Show the goal as it was at this version.")
-@as_of_option("the goal")
-@effective_on_option("the goal")
-@json_option
-@click.pass_context
-@refusals
-def show_goal(
-    ctx: click.Context,
-    /,
-    *,
-    goal_id: UUID,
-    version: int | None,
-    as_of: str | None,
-    effective_on: str | None,
-    as_json: bool,
-) -> None:
-    """Show a goal: definition, status, SMART verdict, measurements and reviews."""
-    with open_app(ctx) as app:
-        found = app.get_goal(
-            goal_id,
-            version=version,
-            as_of=parse_time(as_of, "--as-of"),
-            effective_on=parse_date(effective_on, "--effective-on"),
-            principal=reader(),
-        )
-        if as_json:
-            emit(goal_document(found))
-        else:
-            render_goal(console(), found)
-
-
-@goal.command("history")
-@click.argument("goal_id", type=GOAL_ID)
-@json_option
-@click.pass_context
-@refusals
-def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None:
-    """List every event of a goal: version, time, actor, reason, and each field's before/after."""
-    with open_app(ctx) as app:
-        entries = history_of(app.goal_events(goal_id, principal=reader()))
-        if as_json:
-            emit(
-                {
-                    "goal_id": str(goal_id),
-                    "events": [entry.document() for entry in entries],
-                }
-            )
-        else:
-            console().print(history_table(entries))
-
-
 def register(cli: click.Group) -> None:
     """Add ``goalpath goal`` to the root group."""
     cli.add_command(goal)
+    goal_reads.register(goal)

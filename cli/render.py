@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -19,6 +20,7 @@ from goalpath.core.values import Measurement
 __all__ = [
     "history_table",
     "measurement_chart",
+    "measurements_table",
     "render_episode",
     "render_goal",
     "smart_table",
@@ -52,14 +54,13 @@ def smart_table(report: SmartReport, title: str = "SMART") -> Table:
 
 
 def measurement_chart(goal: Goal, width: int = 42, height: int = 8) -> str:
-    """A small text chart of a goal's valid measurements, with its target line.
+    """A small text chart of a goal's recent valid measurements, with its target line.
 
     Each column is one measurement, in the order they were observed (oldest
     left, a backdated one in its place); ``●`` marks a value and ``┄`` the
     target. Returns an empty string when there is nothing to draw.
     """
-    observed = sorted(goal.valid_measurements, key=lambda m: (m.observed_on, m.sequence))
-    values = [m.value for m in observed if m.value is not None]
+    values = [m.value for m in goal.recent_measurements if m.value is not None]
     target = goal.definition.target
     if not values:
         return ""
@@ -140,8 +141,15 @@ def render_goal(console: Console, goal: Goal, *, chart: bool = True) -> None:
         table.add_row("template", f"{goal.template_id} {goal.template_version}")
     table.add_row("version", str(goal.version))
     parts: list[Any] = [table]
-    if goal.measurements:
-        parts.append(_measurements_table(goal))
+    if goal.measurement_count:
+        parts.append(
+            measurements_table(
+                goal.recent_measurements,
+                f"latest {len(goal.recent_measurements)} valid of "
+                f"{goal.measurement_count} measurements (all: goal measurements GOAL; "
+                "correct one with: goal correct GOAL N)",
+            )
+        )
     if chart:
         drawn = measurement_chart(goal)
         if drawn:
@@ -149,16 +157,14 @@ def render_goal(console: Console, goal: Goal, *, chart: bool = True) -> None:
     console.print(Panel(Group(*parts), title=f"goal {str(goal.id)[:8]}", expand=False))
 
 
-def _measurements_table(goal: Goal) -> Table:
-    """Every measurement with its number, which ``goal correct GOAL N`` takes."""
-    table = Table(
-        title="measurements (correct one with: goal correct GOAL N)", title_justify="left"
-    )
+def measurements_table(measurements: Sequence[Measurement], title: str) -> Table:
+    """Measurements with their numbers, which ``goal correct GOAL N`` takes."""
+    table = Table(title=title, title_justify="left")
     table.add_column("N", justify="right", no_wrap=True)
     table.add_column("observed", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    for measurement in goal.measurements:
+    for measurement in measurements:
         value = "-" if measurement.value is None else f"{measurement.value:g}"
         status: str = measurement.status
         if measurement.status == "amended" and measurement.original_value is not None:

@@ -42,6 +42,7 @@ __all__ = [
     "diff_definitions",
     "effective_on",
     "event_classes_of",
+    "follow_measurements",
     "stream_type",
 ]
 
@@ -112,16 +113,26 @@ class StreamState:
     goals: int = 0
 
     @classmethod
-    def of(cls, aggregate: object) -> StreamState | None:
-        """The state of a goal or an episode aggregate (``None`` before its first event)."""
+    def of(
+        cls, aggregate: object, measurements: Mapping[int, MeasurementState] | None = None
+    ) -> StreamState | None:
+        """The state of a goal or an episode aggregate (``None`` before its first event).
+
+        A goal's state keeps only its recent valid measurements (without
+        ``measurements`` those are given), so a reader that describes
+        corrections of any measurement gives the ``measurements`` it followed
+        (:func:`follow_measurements`).
+        """
         if isinstance(aggregate, Goal):
+            if measurements is None:
+                measurements = {
+                    m.sequence: MeasurementState(m.value, m.status, m.original_value)
+                    for m in aggregate.recent_measurements
+                }
             return cls(
                 definition=aggregate.definition,
                 status=aggregate.status,
-                measurements={
-                    m.sequence: MeasurementState(m.value, m.status, m.original_value)
-                    for m in aggregate.measurements
-                },
+                measurements=measurements,
                 reviews=len(aggregate.reviews),
             )
         if isinstance(aggregate, Episode):
@@ -229,6 +240,18 @@ def _correction(
         )
         if old != new
     ]
+
+
+def follow_measurements(measurements: dict[int, MeasurementState], event: object) -> None:
+    """Follow a goal's ``measurements`` (by number) through its next ``event``."""
+    if isinstance(event, Goal.Measured):
+        measurements[event.sequence] = MeasurementState(event.value)
+    elif isinstance(event, Goal.MeasurementCorrected):
+        before = measurements.get(event.sequence) or MeasurementState(None)
+        status, original_value = corrected(
+            before.value, before.status, before.original_value, event.value
+        )
+        measurements[event.sequence] = MeasurementState(event.value, status, original_value)
 
 
 def describe_changes(previous: StreamState | None, event: object) -> tuple[FieldChange, ...]:

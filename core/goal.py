@@ -28,6 +28,13 @@ from goalpath.core.errors import (
     NotSmartError,
     UnhandledEventError,
 )
+from goalpath.core.measurement_window import (
+    corrected_measurement,
+    find_in,
+    window_corrected,
+    window_measured,
+    window_of,
+)
 from goalpath.core.smart import SmartReport, evaluate_smart
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
@@ -47,7 +54,6 @@ from goalpath.core.values import (
     check_date,
     check_reason,
     check_text,
-    corrected,
 )
 
 __all__ = [
@@ -144,7 +150,25 @@ def _check_note(value: object) -> str | None:
 
 
 class Goal(Aggregate):
-    """A therapy goal: its definition, status, measurements and reviews."""
+    """A therapy goal: its definition, status, a summary of its measurements, and its reviews.
+
+    Its state keeps how many measurements were recorded and are valid, and
+    the latest valid ones (:attr:`recent_measurements`); the full series is
+    in its events (:func:`goalpath.core.measurements.measurement_series`),
+    so a goal with years of daily measurements loads and snapshots in the
+    same time and space as a new one.
+    """
+
+    class_version = 2
+    """2: the state keeps a summary of the measurements, not each (see :meth:`upcast_v1_v2`)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A version 1 snapshot's state (every measurement, in ``measurements``) as version 2's."""
+        series = state.pop("measurements")
+        state["measurement_count"] = len(series)
+        state["valid_measurement_count"] = sum(1 for m in series if m.value is not None)
+        state["recent_measurements"], state["recent_floor"] = window_of(series)
 
     class Created(Aggregate.Created):
         """A goal was stated, possibly in the client's own vague words."""
@@ -227,7 +251,10 @@ class Goal(Aggregate):
         self.created_by = actor
         self.template_id = template_id
         self.template_version = template_version
-        self.measurements: list[Measurement] = []
+        self.measurement_count = 0
+        self.valid_measurement_count = 0
+        self.recent_measurements: list[Measurement] = []
+        self.recent_floor: Measurement | None = None
         self.reviews: list[Review] = []
         self.retirement_reason: RetirementReason | None = None
         self.replaced_by: UUID | None = None
@@ -294,17 +321,25 @@ class Goal(Aggregate):
         return self.status in TERMINAL_STATUSES
 
     @property
-    def valid_measurements(self) -> list[Measurement]:
-        """Measurements with their corrections applied and voided ones left out."""
-        return [m for m in self.measurements if m.status != "entered-in-error"]
+    def latest_measurement(self) -> Measurement | None:
+        """The most recently observed valid measurement, if any (see :attr:`latest_known`)."""
+        return self.recent_measurements[-1] if self.recent_measurements else None
 
     @property
-    def latest_measurement(self) -> Measurement | None:
-        """The most recently observed valid measurement, if any."""
-        valid = self.valid_measurements
-        if not valid:
-            return None
-        return max(valid, key=lambda m: (m.observed_on, m.sequence))
+    def latest_known(self) -> bool:
+        """Whether :attr:`latest_measurement` is known from the state alone.
+
+        Not known only when every recent measurement was voided and older
+        valid ones remain outside the window: a reader then takes the
+        series from the events
+        (:func:`goalpath.core.measurements.with_recent_from`).
+        """
+        return bool(self.recent_measurements) or self.recent_floor is None
+
+    def recent_measurement(self, sequence: int) -> Measurement | None:
+        """Measurement number ``sequence`` if it is among the recent valid ones, else ``None``."""
+        index = find_in(self.recent_measurements, sequence)
+        return None if index is None else self.recent_measurements[index]
 
     @property
     def last_reviewed_on(self) -> date | None:
@@ -374,9 +409,6 @@ class Goal(Aggregate):
                 "the refinement changes nothing; give a new statement, target, due date, "
                 "practices, priority, cadence or GAS scale"
             )
-        for measurement in self.valid_measurements:
-            if definition.measure is not None:
-                definition.measure.check_value(measurement.value, "a recorded measurement")
         if self.status in REVIEWABLE_STATUSES:
             report = evaluate_smart(definition, self.concerns)
             if not report.passed:
@@ -419,7 +451,7 @@ class Goal(Aggregate):
         number = measure.check_value(value)
         observed = self._check_effective_date("observation date", observed_on, today)
         checked_note = _check_note(note)
-        sequence = len(self.measurements) + 1
+        sequence = self.measurement_count + 1
         self._measured(
             sequence=sequence, value=number, observed_on=observed, note=checked_note, actor=actor
         )
@@ -459,7 +491,7 @@ class Goal(Aggregate):
                 )
             except (InvalidValueError, TypeError, ValueError) as error:
                 raise InvalidValueError(f"row {index}: {error}") from None
-        first = len(self.measurements) + 1
+        first = self.measurement_count + 1
         append(
             self,
             Goal.Measured,
@@ -493,35 +525,53 @@ class Goal(Aggregate):
     def _measured(
         self, sequence: int, value: float, observed_on: date, note: str | None, actor: Actor
     ) -> None:
-        self.measurements.append(
+        self.measurement_count += 1
+        self.valid_measurement_count += 1
+        self.recent_floor = window_measured(
+            self.recent_measurements,
+            self.recent_floor,
             Measurement(
                 sequence=sequence,
                 value=value,
                 observed_on=observed_on,
                 recorded_by=actor,
                 note=note,
-            )
+            ),
         )
 
     def correct_measurement(
-        self, sequence: int, *, reason: str, actor: Actor, value: float | None = None
+        self,
+        sequence: int,
+        *,
+        reason: str,
+        actor: Actor,
+        value: float | None = None,
+        original: Measurement | None = None,
     ) -> None:
         """Correct a measurement's value, or void it when ``value`` is ``None``.
 
-        The original value stays in the history; the correction is a new event.
+        The original value stays in the history; the correction is a new
+        event. ``original`` is the measurement as it stands, needed when it
+        is not among the recent ones the state keeps (the application reads
+        it from the goal's events).
         """
         self._refuse_if_terminal("have a measurement corrected")
         check_actor(actor)
         checked_reason = check_reason(reason, "correct a measurement")
         if isinstance(sequence, bool) or not isinstance(sequence, int):
             raise InvalidValueError(f"measurement number must be a whole number; got {sequence!r}")
-        if not 1 <= sequence <= len(self.measurements):
+        if not 1 <= sequence <= self.measurement_count:
             raise InvalidValueError(
                 f"goal {self.id} has no measurement number {sequence}; "
-                f"it has {len(self.measurements)} (numbered from 1)"
+                f"it has {self.measurement_count} (numbered from 1)"
             )
-        original = self.measurements[sequence - 1]
-        if original.status == "entered-in-error":
+        current = self.recent_measurement(sequence) or original
+        if current is None or current.sequence != sequence:
+            raise InvalidCommandError(
+                f"measurement {sequence} of goal {self.id} is not among its recent ones: "
+                "give it as it stands (GoalpathApp.correct_measurement reads it from the events)"
+            )
+        if current.status == "entered-in-error":
             raise InvalidCommandError(
                 f"measurement {sequence} of goal {self.id} was voided; record a new one instead"
             )
@@ -530,7 +580,7 @@ class Goal(Aggregate):
             measure = self.definition.measure
             assert measure is not None  # noqa: S101  # a measured goal always has a measure
             number = measure.check_value(value)
-            if number == original.value:
+            if number == current.value:
                 raise InvalidCommandError(
                     f"measurement {sequence} already has the value {number:g}; nothing to correct"
                 )
@@ -542,33 +592,12 @@ class Goal(Aggregate):
     def _measurement_corrected(
         self, sequence: int, value: float | None, reason: str, actor: Actor
     ) -> None:
-        index = self._measurement_index(sequence)
-        original = self.measurements[index]
-        status, first_value = corrected(
-            original.value, original.status, original.original_value, value
-        )
-        self.measurements[index] = Measurement(
-            sequence=original.sequence,
-            value=value,
-            observed_on=original.observed_on,
-            recorded_by=original.recorded_by,
-            note=original.note,
-            status=status,
-            original_value=first_value,
-            correction_reason=reason,
-        )
-
-    def _measurement_index(self, sequence: int) -> int:
-        """Where measurement ``sequence`` is in :attr:`measurements`.
-
-        Position ``sequence - 1`` in a goal's full history; a replay that left
-        measurements out (:func:`goalpath.core.effective_time.in_force_on`)
-        finds it by its number.
-        """
-        index = sequence - 1
-        if 0 <= index < len(self.measurements) and self.measurements[index].sequence == sequence:
-            return index
-        return next(i for i, m in enumerate(self.measurements) if m.sequence == sequence)
+        # Only a valid measurement is ever corrected (the command checks it).
+        if value is None:
+            self.valid_measurement_count -= 1
+        recent = self.recent_measurement(sequence)
+        if recent is not None:
+            window_corrected(self.recent_measurements, corrected_measurement(recent, value, reason))
 
     def review(
         self,

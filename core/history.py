@@ -17,9 +17,11 @@ import attrs
 
 from goalpath.core.changes import (
     FieldChange,
+    MeasurementState,
     StreamState,
     describe_changes,
     effective_on,
+    follow_measurements,
     stream_type,
 )
 
@@ -77,12 +79,15 @@ class HistoryBuilder:
 
     def __init__(self) -> None:
         self._streams: dict[UUID, Any] = {}
+        self._measurements: dict[UUID, dict[int, MeasurementState]] = {}
 
     def entry_for(self, domain_event: Any) -> HistoryEntry:
         """Apply the next event of its stream and describe it."""
         stream = domain_event.originator_id
         before = self._streams.get(stream)
-        changes = describe_changes(StreamState.of(before), domain_event)
+        measurements = self._measurements.setdefault(stream, {})
+        changes = describe_changes(StreamState.of(before, measurements), domain_event)
+        follow_measurements(measurements, domain_event)
         self._streams[stream] = domain_event.mutate(before)
         actor = getattr(domain_event, "actor", None)
         return HistoryEntry(

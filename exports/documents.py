@@ -8,6 +8,7 @@ a refusal …) into JSON-ready data (dicts, lists, strings, numbers, ``None``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from goalpath.core.errors import ERROR_CODES, Accepted, GoalpathError
 from goalpath.core.goal import Goal
 from goalpath.core.smart import SmartReport
 from goalpath.core.storage.integrity import VerificationReport
-from goalpath.core.values import jsonable
+from goalpath.core.values import Measurement, jsonable
 from goalpath.modalities import Plugins, Template
 from goalpath.projections import (
     AuditEntry,
@@ -37,6 +38,7 @@ __all__ = [
     "episode_document",
     "error_document",
     "goal_document",
+    "measurements_document",
     "outcomes_document",
     "plan_document",
     "progress_document",
@@ -60,7 +62,12 @@ def smart_document(report: SmartReport) -> dict[str, Any]:
 
 
 def goal_document(goal: Goal) -> dict[str, Any]:
-    """A goal as JSON-ready data: definition, status, SMART report, measurements, reviews."""
+    """A goal as JSON-ready data: definition, status, SMART report, measurements, reviews.
+
+    Of the measurements, their counts and the latest valid ones by
+    observation date (:attr:`Goal.recent_measurements`); the whole series is
+    ``GoalpathApp.goal_measurements`` (:func:`measurements_document`).
+    """
     latest = goal.latest_measurement
     return {
         "id": str(goal.id),
@@ -74,7 +81,9 @@ def goal_document(goal: Goal) -> dict[str, Any]:
         "template": (
             {"id": goal.template_id, "version": goal.template_version} if goal.template_id else None
         ),
-        "measurements": jsonable(goal.measurements),
+        "measurement_count": goal.measurement_count,
+        "valid_measurement_count": goal.valid_measurement_count,
+        "recent_measurements": jsonable(goal.recent_measurements),
         "latest_measurement": jsonable(latest),
         "reviews": jsonable(goal.reviews),
         "next_review_due": jsonable(goal.next_review_due),
@@ -82,6 +91,22 @@ def goal_document(goal: Goal) -> dict[str, Any]:
         "replaced_by": jsonable(goal.replaced_by),
         "created_on": goal.created_on.isoformat(),
         "modified_on": goal.modified_on.isoformat(),
+    }
+
+
+def measurements_document(goal: Goal, measurements: Sequence[Measurement]) -> dict[str, Any]:
+    """A goal's whole series of measurements as JSON-ready data, by number, at ``goal.version``.
+
+    ``measurements`` is the series as ``GoalpathApp.goal_measurements`` reads
+    it from the goal's events: voided ones included (status
+    ``entered-in-error``, no value), each with its corrections applied.
+    """
+    return {
+        "goal_id": str(goal.id),
+        "version": goal.version,
+        "measurement_count": goal.measurement_count,
+        "valid_measurement_count": goal.valid_measurement_count,
+        "measurements": jsonable(list(measurements)),
     }
 
 

@@ -31,6 +31,8 @@ from goalpath.core.errors import (
     NotFoundError,
 )
 from goalpath.core.goal import Goal
+from goalpath.core.measurement_window import find_in
+from goalpath.core.measurements import measurement_series
 from goalpath.exports.fhir_resources import (
     BundleExporter,
     observation_id,
@@ -183,14 +185,24 @@ def observation_resource(
     fhir_version: str = "R5",
     plugins: Plugins | None = None,
     time_zone: tzinfo = UTC,
+    events: Sequence[Goal.Event] = (),
 ) -> dict[str, Any]:
-    """The Observation of a goal's measurement number ``sequence``, as an export gives it."""
+    """The Observation of a goal's measurement number ``sequence``, as an export gives it.
+
+    The goal's state keeps its recent measurements only; for an older one
+    give the goal's stored ``events`` (those after ``goal.version`` are
+    left out), which hold every measurement.
+    """
     exporter = _exporter(fhir_version, None, plugins, "collection", time_zone)
     measure = goal.definition.measure
-    found = [m for m in goal.measurements if m.sequence == sequence]
-    if measure is None or not found:
+    found = goal.recent_measurement(sequence)
+    if found is None:
+        series = measurement_series(events[: goal.version])
+        index = find_in(series, sequence)
+        found = None if index is None else series[index]
+    if measure is None or found is None:
         raise NotFoundError("measurement", f"{goal.id}/{sequence}")
-    return exporter.observation(goal, measure, found[0])
+    return exporter.observation(goal, measure, found)
 
 
 def _exporter(

@@ -121,7 +121,7 @@ def import_bundle(
         _authorize(app, principal, episode)
     _refuse_existing(app, reader, [*episodes, *goals])
     aggregates = [*episodes, *goals]
-    measurements = sum(len(goal.measurements) for goal in goals)
+    measurements = sum(goal.measurement_count for goal in goals)
     events = sum(len(aggregate.pending_events) for aggregate in aggregates)
     # One save of every aggregate: the recorder writes all their events in one transaction.
     engine_of(app)._save(*aggregates, based_on={})  # the app's all-or-nothing save

@@ -30,6 +30,7 @@ from goalpath.core.errors import (
 )
 from goalpath.core.goal import Goal, status_after
 from goalpath.core.history import HistoryBuilder
+from goalpath.core.measurements import measurement_series
 from goalpath.core.values import Actor, Measure, Measurement
 from goalpath.exports.fhir_gas import (
     gas_observation_id,
@@ -201,7 +202,7 @@ class BundleExporter:
             self.add(goal.id, self.goal(goal, goal_events))
             measure = goal.definition.measure
             if measure is not None:
-                for measurement in goal.measurements:
+                for measurement in measurement_series(goal_events):
                     self.add(
                         observation_id(goal.id, measurement.sequence),
                         self.observation(goal, measure, measurement),

@@ -106,7 +106,9 @@ _GOAL = closed(
         "focus": returned(GoalDefinition.effective_focus),
         "smart": _SMART,
         "template": nullable(closed({"id": STRING, "version": nullable(STRING)})),
-        "measurements": array(record(Measurement)),
+        "measurement_count": INTEGER,
+        "valid_measurement_count": INTEGER,
+        "recent_measurements": array(record(Measurement)),
         "latest_measurement": nullable(record(Measurement)),
         "reviews": array(record(Review)),
         "next_review_due": nullable(DATE),
@@ -304,6 +306,18 @@ _DOCUMENTS: dict[str, tuple[str, Schema]] = {
     "goal-import": (
         "A goal after measurements were imported, with the imported measurements' numbers.",
         closed({**_GOAL["properties"], "imported": array(INTEGER)}),
+    ),
+    "goal-measurements": (
+        "Every measurement of a goal, by number, with its corrections applied (voided ones too).",
+        closed(
+            {
+                "goal_id": UUID_STRING,
+                "version": INTEGER,
+                "measurement_count": INTEGER,
+                "valid_measurement_count": INTEGER,
+                "measurements": array(record(Measurement)),
+            }
+        ),
     ),
     "goal-history": (
         "Every event of a goal with its field-level changes.",
@@ -598,6 +612,7 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "episode list": ("episode-list",),
     **{f"goal {name}": ("goal",) for name in _CHANGES},
     "goal import": ("goal-import",),
+    "goal measurements": ("goal-measurements",),
     "goal history": ("goal-history",),
     "goal list": ("goal-list",),
     "plan show": ("plan", "client-plans"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from goalpath.core.access import AccessRecord
@@ -79,6 +79,11 @@ STATE_SCHEMA: Final = (
         "goal_id TEXT NOT NULL, sequence INTEGER NOT NULL, value DOUBLE PRECISION, "
         "observed_on TEXT NOT NULL, status TEXT NOT NULL, original_value DOUBLE PRECISION, "
         "PRIMARY KEY (goal_id, sequence))"
+    ),
+    # A goal's latest measurement by observation date, for the plan, without reading the rest.
+    (
+        "CREATE INDEX IF NOT EXISTS gp_measurements_observed "
+        "ON gp_measurements (goal_id, observed_on, sequence)"
     ),
 )
 """DDL of the current-state tables."""
@@ -385,25 +390,36 @@ def load_goals(
     where: str,
     params: Sequence[Any],
     *,
-    with_measurements: bool = True,
+    measurements: Literal["all", "latest", "none"] = "all",
 ) -> list[GoalRecord]:
     """Read the goals matching a ``WHERE`` clause on ``gp_goals``, in the order they were stated.
 
-    Qualify column names in ``where`` (``gp_goals.episode_id``).
+    Qualify column names in ``where`` (``gp_goals.episode_id``). Each
+    record's ``measurements`` are every one (``all``), only its latest valid
+    one by observation date (``latest``: what a plan shows, read through an
+    index whatever the length of the history), or none.
     """
     rows = transaction.query(
         f"SELECT {_GOAL_COLUMNS} FROM gp_goals WHERE {where} ORDER BY stated_at",
         params,
     )
-    measurements: dict[str, list[MeasurementRecord]] = {}
-    if rows and with_measurements:
+    found: dict[str, list[MeasurementRecord]] = {}
+    if rows and measurements != "none":
+        columns = "m.goal_id, m.sequence, m.value, m.observed_on, m.status, m.original_value"
+        query = (
+            f"SELECT {columns} FROM gp_measurements m JOIN gp_goals "
+            f"ON gp_goals.goal_id = m.goal_id WHERE {where} ORDER BY m.goal_id, m.sequence"
+            if measurements == "all"
+            else f"SELECT {columns} FROM gp_goals JOIN gp_measurements m "
+            "ON m.goal_id = gp_goals.goal_id AND m.sequence = ("
+            "SELECT x.sequence FROM gp_measurements x "
+            "WHERE x.goal_id = gp_goals.goal_id AND x.value IS NOT NULL "
+            f"ORDER BY x.observed_on DESC, x.sequence DESC LIMIT 1) WHERE {where}"
+        )
         for goal_id, sequence, value, observed_on, status, original in transaction.query(
-            "SELECT m.goal_id, m.sequence, m.value, m.observed_on, m.status, m.original_value "
-            f"FROM gp_measurements m JOIN gp_goals ON gp_goals.goal_id = m.goal_id WHERE {where} "
-            "ORDER BY m.goal_id, m.sequence",
-            params,
+            query, params
         ):
-            measurements.setdefault(goal_id, []).append(
+            found.setdefault(goal_id, []).append(
                 MeasurementRecord(
                     sequence=sequence,
                     value=value,
@@ -412,4 +428,4 @@ def load_goals(
                     original_value=original,
                 )
             )
-    return [_goal_from_row(row, tuple(measurements.get(row[0], ()))) for row in rows]
+    return [_goal_from_row(row, tuple(found.get(row[0], ()))) for row in rows]

@@ -135,13 +135,23 @@ def plan_warnings(
     return warnings
 
 
+def _latest_only(goal: GoalRecord) -> tuple[MeasurementRecord, ...]:
+    latest = goal.latest_measurement
+    return () if latest is None else (latest,)
+
+
 def build_plan(episode: EpisodeRecord, goals: Sequence[GoalRecord], today: date) -> Plan:
-    """Build an episode's plan from its records; goals keep the episode's order."""
+    """Build an episode's plan from its records; goals keep the episode's order.
+
+    A plan shows each goal's latest valid measurement, and its goal records
+    hold that one only (now or at a past time alike): the whole series is a
+    goal's progress (``Projections.progress``) or ``GoalpathApp.goal_measurements``.
+    """
     order = {goal_id: index for index, goal_id in enumerate(episode.goal_ids)}
     ordered = sorted(goals, key=lambda g: order.get(g.goal_id, len(order)))
     plan_goals = [
         PlanGoal(
-            record=goal,
+            record=attrs.evolve(goal, measurements=_latest_only(goal)),
             smart=evaluate_smart(goal.definition, goal.concerns),
             latest=goal.latest_measurement,
             next_review_due=goal.next_review_due,

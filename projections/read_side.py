@@ -279,7 +279,9 @@ class Projections:
             episodes = load_episodes(transaction, "gp_episodes.episode_id = ?", (episode_id.hex,))
             if episode_id not in episodes:
                 raise NotFoundError("episode", episode_id)
-            goals = load_goals(transaction, "gp_goals.episode_id = ?", (episode_id.hex,))
+            goals = load_goals(
+                transaction, "gp_goals.episode_id = ?", (episode_id.hex,), measurements="latest"
+            )
             return build_plan(episodes[episode_id], goals, day)
 
         plan: Plan = self._read(read)
@@ -326,7 +328,7 @@ class Projections:
             ("gp_goals.status = ?", status),
         )
         goals: list[GoalRecord] = self._read(
-            lambda transaction: load_goals(transaction, clauses, params, with_measurements=False)
+            lambda transaction: load_goals(transaction, clauses, params, measurements="none")
         )
         return goals
 
@@ -426,7 +428,7 @@ class Projections:
                 f"gp_goals.status IN ({_REVIEWABLE_SQL}) AND gp_goals.episode_id IN "
                 f"(SELECT episode_id FROM gp_episodes WHERE {open_episodes})",
                 params,
-                with_measurements=False,
+                measurements="none",
             )
             return build_review_queue(episodes, goals, day, within_days=within_days)
 

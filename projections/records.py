@@ -8,6 +8,7 @@ written once, against these records.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -15,7 +16,7 @@ import attrs
 
 from goalpath.core.episode import Episode
 from goalpath.core.goal import TERMINAL_STATUSES, Goal, latest_attainment_by_review_date
-from goalpath.core.values import GoalDefinition, Measure, Target, jsonable
+from goalpath.core.values import GoalDefinition, Measure, Measurement, Target, jsonable
 
 __all__ = [
     "EpisodeRecord",
@@ -130,8 +131,12 @@ class GoalRecord:
     """The review date of ``latest_attainment``: the latest review by date that scored GAS."""
 
     @classmethod
-    def from_goal(cls, goal: Goal) -> GoalRecord:
-        """The record of a Goal aggregate (as it is, or as it stood)."""
+    def from_goal(cls, goal: Goal, measurements: Iterable[Measurement]) -> GoalRecord:
+        """The record of a Goal aggregate (as it is, or as it stood) and its ``measurements``.
+
+        The goal's state keeps only its recent measurements: ``measurements``
+        is its whole series as it stood (``GoalpathApp.goal_measurements``).
+        """
         attainment, attained_on = latest_attainment_by_review_date(
             (review.reviewed_on, review.attainment) for review in goal.reviews
         )
@@ -160,7 +165,7 @@ class GoalRecord:
                     status=m.status,
                     original_value=m.original_value,
                 )
-                for m in goal.measurements
+                for m in measurements
             ),
         )
 

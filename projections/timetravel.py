@@ -76,7 +76,10 @@ def goal_record_at(
     day are not in it, nor a later retirement.
     """
     _check_times(as_of, effective_on)
-    return GoalRecord.from_goal(app.get_goal(goal_id, as_of=as_of, effective_on=effective_on))
+    return GoalRecord.from_goal(
+        app.get_goal(goal_id, as_of=as_of, effective_on=effective_on),
+        app.goal_measurements(goal_id, as_of=as_of, effective_on=effective_on),
+    )
 
 
 def plan_as_of(
@@ -94,7 +97,9 @@ def plan_as_of(
     """
     episode = episode_as_of(app, episode_id, as_of, effective_on=effective_on)
     goals = [
-        GoalRecord.from_goal(goal)
+        GoalRecord.from_goal(
+            goal, app.goal_measurements(goal.id, as_of=as_of, effective_on=effective_on)
+        )
         for goal in app.list_goals(episode_id, as_of=as_of, effective_on=effective_on)
     ]
     on = effective_on if effective_on is not None else as_of.date() if as_of else app.today()

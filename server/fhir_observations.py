@@ -188,8 +188,10 @@ def create_observation(
         left = command.version_of(goal_id)
         if left is not None:  # a keyed request: the goal as its command left it
             recorded = tenant.app.get_goal(goal_id, version=left)
+    # A backdated measurement can fall outside the goal's recent ones: then from its events.
+    events = () if recorded.recent_measurement(sequence) else tenant.app.goal_events(goal_id)
     resource = observation_resource(
-        recorded, sequence, fhir_version=version, plugins=server.plugins
+        recorded, sequence, fhir_version=version, plugins=server.plugins, events=events
     )
     location = f"{fhir_base(request)}/Observation/{resource['id']}"
     return fhir_response(resource, version, 201, {"Location": location})

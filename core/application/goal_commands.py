@@ -19,13 +19,14 @@ from uuid import UUID
 import attrs
 
 from goalpath.core.application import idempotency
-from goalpath.core.application.access_control import AccessControl
+from goalpath.core.application.goal_reads import GoalReads
 from goalpath.core.application.retries import retried_on_conflict
 from goalpath.core.authorization import Principal
 from goalpath.core.episode import Episode
 from goalpath.core.errors import DuplicateIdError, GoalpathError, InvalidValueError
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import DEFAULT_MAX_IMPORT_ROWS, bounded_rows
+from goalpath.core.measurement_window import find_in
 from goalpath.core.storage.replay import append_events, collect_events
 from goalpath.core.storage.sealed_recorders import SealedSnapshots, insert_sealed
 from goalpath.core.values import (
@@ -35,6 +36,7 @@ from goalpath.core.values import (
     GoalArea,
     GoalDefinition,
     Measure,
+    Measurement,
     Priority,
     RetirementReason,
     ReviewDecision,
@@ -83,7 +85,7 @@ def _cycle_collection_paused(method: Callable[P, R]) -> Callable[P, R]:
     return paused
 
 
-class GoalCommands(AccessControl):
+class GoalCommands(GoalReads):
     """The commands on goals of :class:`~goalpath.core.application.GoalpathApp`."""
 
     @idempotency.idempotent(creates="goal_id")
@@ -352,7 +354,30 @@ class GoalCommands(AccessControl):
         """Correct a measurement's value, or void it when ``value`` is ``None``."""
         with self._engine._changing(Goal, goal_id, expected_version) as goal:
             actor = self._authorize(actor, "correct_measurement", self._goal_subject(goal))
-            goal.correct_measurement(sequence, reason=reason, actor=actor, value=value)
+            goal.correct_measurement(
+                sequence,
+                reason=reason,
+                actor=actor,
+                value=value,
+                original=self._measurement_outside_window(goal, sequence),
+            )
+
+    def _measurement_outside_window(self, goal: Goal, sequence: object) -> Measurement | None:
+        """Measurement ``sequence`` of ``goal`` from its events, when the goal's state lacks it.
+
+        ``None`` when the goal's recent measurements hold it, or when there is
+        no such number (the goal's command refuses it then).
+        """
+        if (
+            isinstance(sequence, bool)
+            or not isinstance(sequence, int)
+            or not 1 <= sequence <= goal.measurement_count
+            or goal.recent_measurement(sequence) is not None
+        ):
+            return None
+        series = self._series_of(goal)
+        index = find_in(series, sequence)
+        return None if index is None else series[index]
 
     @retried_on_conflict
     @idempotency.idempotent()

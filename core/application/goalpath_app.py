@@ -31,7 +31,6 @@ from goalpath.core.authorization import ClinicalPolicy, Policy, Principal, Subje
 from goalpath.core.episode import Episode
 from goalpath.core.erasure import ClientErasure, erasure_id
 from goalpath.core.errors import InvalidCommandError, InvalidValueError, NotFoundError
-from goalpath.core.goal import Goal
 from goalpath.core.storage.failures import translating_driver_errors
 from goalpath.core.storage.integrity import VerificationReport, verify_chains
 from goalpath.core.storage.keys import ClientKeyStore, MasterKey
@@ -251,84 +250,6 @@ class GoalpathApp(GoalCommands):
             if version is None:
                 return self._engine._load(Episode, episode_id)
             return self._engine._at_version(Episode, episode_id, version)
-
-    def get_goal(
-        self,
-        goal_id: UUID,
-        *,
-        version: int | None = None,
-        as_of: datetime | None = None,
-        effective_on: date | None = None,
-        principal: Principal | Actor | None = None,
-        purpose: str | None = None,
-    ) -> Goal:
-        """Return a goal as it is now, at a given version, or at a past time of either kind.
-
-        ``as_of`` (recorded time, a date and time with a time zone): the goal
-        as the store knew it then. ``effective_on`` (effective time, a date):
-        the goal as it was in force that day, from its events' own dates
-        (start, observation, review, retirement; see
-        :mod:`goalpath.core.effective_time`), of the events recorded by
-        ``as_of`` when both are given. With a ``principal`` the read is
-        decided and logged (:meth:`reading`).
-        """
-        if version is not None and (as_of is not None or effective_on is not None):
-            raise InvalidValueError("give a version or a time, not both")
-        with self._logged(principal, "goal", goal_id=goal_id, purpose=purpose):
-            if as_of is not None or effective_on is not None:
-                return self._engine._as_of(Goal, goal_id, as_of, effective_on)
-            if version is not None:
-                return self._engine._at_version(Goal, goal_id, version)
-            return self._engine._load(Goal, goal_id)
-
-    def list_goals(
-        self,
-        episode_id: UUID,
-        *,
-        as_of: datetime | None = None,
-        effective_on: date | None = None,
-        principal: Principal | Actor | None = None,
-        purpose: str | None = None,
-    ) -> list[Goal]:
-        """Return an episode's goals, in the order they were stated: its plan.
-
-        ``as_of`` (recorded time): the goals the store knew of then, as they
-        stood then. ``effective_on`` (effective time): the goals started by
-        that day, as they were in force then (see :meth:`get_goal`). With a
-        ``principal`` the read is decided and logged as a ``plan`` read.
-        """
-        with self._logged(principal, "plan", episode_id=episode_id, purpose=purpose):
-            if as_of is None and effective_on is None:
-                episode = self._engine._load(Episode, episode_id)
-                return [self._engine._load(Goal, goal_id) for goal_id in episode.goal_ids]
-            episode = self._engine._as_of(Episode, episode_id, as_of, effective_on)
-            goals = []
-            for goal_id in episode.goal_ids:
-                try:
-                    goals.append(self._engine._as_of(Goal, goal_id, as_of, effective_on))
-                except NotFoundError:
-                    if effective_on is None:
-                        raise
-            return goals
-
-    def goal_events(
-        self,
-        goal_id: UUID,
-        *,
-        principal: Principal | Actor | None = None,
-        purpose: str | None = None,
-    ) -> list[Goal.Event]:
-        """Return every stored event of a goal, oldest first.
-
-        With a ``principal`` the read is decided and logged as a ``history`` read.
-        """
-        goal_id = as_uuid(goal_id, "goal")
-        with self._logged(principal, "history", goal_id=goal_id, purpose=purpose):
-            self._engine.sealing.check_not_erased(goal_id)
-            events = cast("list[Goal.Event]", list(self._engine.events.get(goal_id)))
-            if not events or not isinstance(events[0], Goal.Created):
-                raise NotFoundError("goal", goal_id)
-            return events
 
     def episode_events(
         self,

@@ -20,10 +20,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
-from itertools import takewhile
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -42,8 +41,8 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from goalpath.core.application.snapshots import BestEffortSnapshots
+from goalpath.core.application.time_travel import TimeTravel, kind_name
 from goalpath.core.application.unit_of_work import PendingWrites
-from goalpath.core.effective_time import in_force_on
 from goalpath.core.errors import (
     ClientErasedError,
     ConflictError,
@@ -78,7 +77,7 @@ from goalpath.core.storage.sealed_recorders import (
 )
 from goalpath.core.storage.sqlite_files import create_private_file
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
-from goalpath.core.values import as_uuid, check_date
+from goalpath.core.values import as_uuid
 
 __all__ = [
     "DEFAULT_SNAPSHOT_INTERVAL",
@@ -115,7 +114,7 @@ def local_today() -> date:
     return datetime.now(UTC).astimezone().date()
 
 
-class SealedApplication(BestEffortSnapshots, Application[UUID]):
+class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
     """The eventsourcing application behind a :class:`GoalpathApp`: goalpath's engine.
 
     It holds the library's persistence methods (``save``, ``repository``,
@@ -376,7 +375,7 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
         saves nothing. Commands on one aggregate through this application
         wait for one another (its lock stripe is held from load to save).
         """
-        aggregate_id = as_uuid(aggregate_id, _kind_name(cls))
+        aggregate_id = as_uuid(aggregate_id, kind_name(cls))
         lock = self._aggregate_locks[aggregate_id.int % AGGREGATE_LOCKS]
         with lock if self._unit is None else self._unit.guarded(lock):
             aggregate = self._load(cls, aggregate_id, expected_version)
@@ -387,7 +386,7 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
     def _load(
         self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
     ) -> TAggregate:
-        kind = _kind_name(cls)
+        kind = kind_name(cls)
         aggregate_id = as_uuid(aggregate_id, kind)
         aggregate: object = None if self._unit is None else self._unit.pending(aggregate_id)
         try:
@@ -422,74 +421,6 @@ class SealedApplication(BestEffortSnapshots, Application[UUID]):
                 yield notification.id, domain_event
             position = notifications[-1].id + 1
 
-    # -- time travel ------------------------------------------------------------
-
-    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
-        kind = _kind_name(cls)
-        aggregate_id = as_uuid(aggregate_id, kind)
-        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise InvalidValueError(f"version must be a whole number from 1; got {version!r}")
-        stored = self._stored_version(aggregate_id)
-        if stored == 0:
-            raise NotFoundError(kind, aggregate_id)
-        if version > stored:
-            raise InvalidValueError(
-                f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
-            )
-        self.sealing.check_not_erased(aggregate_id)
-        aggregate: object = self.repository.get(
-            aggregate_id, version=version, projector_func=replay
-        )
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        return aggregate
-
-    def _as_of(
-        self,
-        cls: type[TAggregate],
-        aggregate_id: UUID,
-        as_of: datetime | None,
-        effective_on: date | None = None,
-    ) -> TAggregate:
-        """From the events recorded by ``as_of``, in effect on ``effective_on`` (either or both)."""
-        kind = _kind_name(cls)
-        aggregate_id = as_uuid(aggregate_id, kind)
-        if as_of is not None and (not isinstance(as_of, datetime) or as_of.tzinfo is None):
-            raise InvalidValueError(
-                f"the time must be a date and time with a time zone; got {as_of!r}"
-            )
-        day = None if effective_on is None else check_date("effective_on", effective_on)
-        if self._exists(aggregate_id):
-            self.sealing.check_not_erased(aggregate_id)
-        known: Iterable[Any] = self.events.get(aggregate_id)
-        if as_of is not None:
-            until = as_of
-            known = list(takewhile(lambda stored: stored.timestamp <= until, known))
-
-        def first_event_of(stream_id: UUID) -> Any:
-            first: Any = next(iter(self.events.get(stream_id, limit=1)), None)
-            return None if first is None or (as_of and first.timestamp > as_of) else first
-
-        aggregate: Any = in_force_on(known, day, first_event_of) if day else replay(None, known)
-        if aggregate is None and self._exists(aggregate_id):
-            when = "" if as_of is None else f" as of {as_of.isoformat()}"
-            not_yet = "not yet stated"
-            if day is not None:
-                when += f" in effect on {day.isoformat()}"
-                not_yet = f"not yet {_BEGUN[kind]}" if as_of is None or known else not_yet
-            raise NotFoundError(kind, f"{aggregate_id}{when} ({not_yet})")
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        return aggregate
-
-
-_BEGUN: Final = {"goal": "started", "episode": "opened"}
-"""What an aggregate's first effective date is, for "not yet ..." refusals."""
-
-
-def _kind_name(cls: type[Aggregate]) -> str:
-    return cls.__name__.lower()
-
 
 def _kind(aggregate: Aggregate) -> str:
-    return _kind_name(type(aggregate))
+    return kind_name(type(aggregate))

@@ -15,10 +15,10 @@ test in ``tests/core/test_fast_paths.py``:
   Relies on the same internals, and on ``_pending_events``. Test:
   ``test_fast_appending_triggers_the_librarys_events``.
 - **direct JSON** (:data:`FAST_ENCODERS`, used by the mapper): writes the
-  JSON of ``Goal.Measured`` events and goal snapshots as text. Relies on the
+  JSON of ``Goal.Measured`` events as text. Relies on the
   exact bytes ``JSONTranscoder`` writes (its separators, ``ensure_ascii``
   setting, and the ``_type_``/``_data_`` wrapping of transcoded values).
-  Test: ``test_direct_json_of_measurements_and_snapshots_is_the_transcoders``.
+  Test: ``test_direct_json_of_measurements_is_the_transcoders``.
 
 The run writer (:data:`RUN_ENCODERS`, :func:`encode_measured_run`) writes the
 same direct JSON for an import's run of measurement events at once, with the
@@ -40,7 +40,6 @@ import inspect
 import json
 import math
 import operator
-import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from importlib.metadata import version as installed_version
@@ -49,7 +48,7 @@ from typing import Any, Final
 from eventsourcing import domain
 
 from goalpath.core.storage.transcodings import MAX_REMEMBERED_ACTORS
-from goalpath.core.values import Actor, Measurement
+from goalpath.core.values import Actor
 
 __all__ = [
     "CHECKED_EVENTSOURCING_VERSIONS",
@@ -61,7 +60,6 @@ __all__ = [
     "append_fast_events",
     "applier",
     "collect_fast_events",
-    "encode_goal_snapshot",
     "encode_measured",
     "encode_measured_run",
     "fast_paths_apply",
@@ -277,28 +275,6 @@ def _actor_json(actor: Actor) -> str:
     return text
 
 
-def _text_or_null(value: object) -> str | None:
-    if value is None:
-        return "null"
-    if type(value) is str:
-        return _json_text(value)
-    return None
-
-
-def _float_or_null(value: object) -> str | None:
-    if value is None:
-        return "null"
-    if type(value) is float and math.isfinite(value):
-        return repr(value)
-    return None
-
-
-def _date_json(value: object) -> str | None:
-    if type(value) is date:
-        return f'{{"_type_":"date_iso","_data_":"{value.isoformat()}"}}'
-    return None
-
-
 def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     """The JSON of a ``Goal.Measured`` event's state, written directly; ``None`` if unusual.
 
@@ -353,65 +329,8 @@ def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     ).encode()
 
 
-def _measurement_json(measurement: object) -> str | None:
-    if type(measurement) is not Measurement:
-        return None
-    parts = (
-        _float_or_null(measurement.value),
-        _date_json(measurement.observed_on),
-        _text_or_null(measurement.note),
-        _text_or_null(measurement.status),
-        _float_or_null(measurement.original_value),
-        _text_or_null(measurement.correction_reason),
-    )
-    if None in parts or type(measurement.sequence) is not int:
-        return None
-    if type(measurement.recorded_by) is not Actor:
-        return None
-    value, observed_on, note, status, original_value, correction_reason = parts
-    return (
-        '{"_type_":"goalpath.Measurement","_data_":{'
-        f'"sequence":{measurement.sequence},"value":{value},"observed_on":{observed_on},'
-        f'"recorded_by":{_actor_json(measurement.recorded_by)},"note":{note},'
-        f'"status":{status},"original_value":{original_value},'
-        f'"correction_reason":{correction_reason}}}}}'
-    )
-
-
-_PLACEHOLDER: Final = f"goalpath-measurements-{secrets.token_hex(16)}"
-_PLACEHOLDER_JSON: Final = f'"{_PLACEHOLDER}"'.encode()
-
-
-def encode_goal_snapshot(state: dict[str, Any], encode: Encode) -> bytes | None:
-    """The JSON of a goal snapshot, its measurement list written directly; ``None`` if unusual.
-
-    A goal's snapshot holds every measurement, so encoding them one
-    callback at a time dominates taking it. The rest of the snapshot goes
-    through the general encoder with an unguessable placeholder where the
-    list belongs, and the directly written list replaces the placeholder;
-    the result is the same JSON the general encoder writes.
-    """
-    aggregate_state = state.get("state")
-    if not isinstance(aggregate_state, dict):
-        return None
-    measurements = aggregate_state.get("measurements")
-    if type(measurements) is not list or not measurements:
-        return None
-    written = []
-    for measurement in measurements:
-        text = _measurement_json(measurement)
-        if text is None:
-            return None
-        written.append(text)
-    encoded = encode({**state, "state": {**aggregate_state, "measurements": _PLACEHOLDER}})
-    if encoded.count(_PLACEHOLDER_JSON) != 1:
-        return None
-    return encoded.replace(_PLACEHOLDER_JSON, f"[{','.join(written)}]".encode())
-
-
 FAST_ENCODERS: Final[dict[str, Callable[[dict[str, Any], Encode], bytes | None]]] = {
     "goalpath.core.goal:Goal.Measured": encode_measured,
-    "eventsourcing.domain:Snapshot": encode_goal_snapshot,
 }
 """Direct JSON writers for frequent event topics, given an event's state and the general
 encoder; each returns ``None`` to decline (the general encoder is used then).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import Result, batch_import, import_profile, scaling, write_path
+from benchmarks import Result, batch_import, history, import_profile, scaling, write_path
 from benchmarks import __main__ as runner
 from benchmarks._common import percentile, ratio_stats
 
@@ -100,6 +100,23 @@ def test_batch_import_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [row.events for row in rows] == [80, 80]
     assert all(row.ratio is not None and row.ratio > 0 for row in rows)
     assert all("fraction of raw" in row.extra for row in rows)
+
+
+def test_history_smoke(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "_sizes", lambda _quick: (1, 2))
+    monkeypatch.setattr(history, "LONG", 300)
+    monkeypatch.setattr(history, "SHORT", 30)
+    rows = history.run(quick=True)
+    assert [row.case.split(":")[0] for row in rows] == [
+        "record 1 measurement",
+        "get_goal",
+        "plan read",
+        "goal show --json (CLI)",
+        "goal measure (CLI)",
+        "snapshot size",
+    ]
+    assert all(row.ratio is not None and row.ratio > 0 for row in rows)
+    assert all(row.extra["memory_ratio"] > 0 for row in rows[:-1])
 
 
 def test_a_practice_has_a_hundred_events_per_client(tmp_path: Path) -> None:

@@ -119,9 +119,9 @@ def test_full_lifecycle_through_the_cli(db: Path) -> None:
     corrected = run_json(
         db, "goal", "correct", goal_id, "1", "--value", "2", "--reason", "typed 12 for 2"
     )
-    assert corrected["measurements"][0]["value"] == 2.0
-    assert corrected["measurements"][0]["original_value"] == 12.0
-    assert corrected["measurements"][0]["status"] == "amended"
+    assert corrected["recent_measurements"][0]["value"] == 2.0
+    assert corrected["recent_measurements"][0]["original_value"] == 12.0
+    assert corrected["recent_measurements"][0]["status"] == "amended"
 
     reviewed = run_json(
         db, "goal", "review", goal_id, "--achievement", "improving", "--decision", "pause",
@@ -291,10 +291,10 @@ def test_demo_builds_a_fresh_store_and_tells_what_to_try(tmp_path: Path) -> None
         goals = app.list_goals(document["episode_id"])
         assert [goal.status for goal in goals] == ["active", "active", "active"]
         assert goals[2].template_id == "mindfulness.worry-gad7"
-        assert [m.value for m in goals[2].valid_measurements] == [13.0, 10.0, 6.0]
+        assert [m.value for m in goals[2].recent_measurements] == [13.0, 10.0, 6.0]
         panic = goals[0]
         assert panic.smart.passed
-        assert len(panic.valid_measurements) == 6
+        assert panic.valid_measurement_count == 6
         assert panic.reviews
         assert panic.reviews[0].reviewed_on == _session_date(app, panic, 6)
         assert goals[1].definition.effective_focus == "strength-building"

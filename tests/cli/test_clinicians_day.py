@@ -134,7 +134,7 @@ def test_a_negative_measurement_is_a_value_not_an_option(tmp_path: Path) -> None
         )
     _run(db, "goal", "measure", str(goal), "-1")
     with GoalpathApp(db) as app:
-        assert [m.value for m in app.get_goal(goal).measurements] == [-1.0]
+        assert [m.value for m in app.goal_measurements(goal)] == [-1.0]
 
 
 def test_a_read_on_a_store_that_does_not_exist_is_refused_and_creates_nothing(

@@ -376,5 +376,5 @@ def test_a_csv_file_with_a_bom_or_a_named_encoding_is_imported(
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["imported"] == [1]
-    assert document["measurements"][0]["value"] == 2.0
-    assert document["measurements"][0]["note"] == "caf\u00e9"
+    assert document["recent_measurements"][0]["value"] == 2.0
+    assert document["recent_measurements"][0]["note"] == "caf\u00e9"

@@ -41,7 +41,8 @@ def test_the_tree_holds_every_documented_command() -> None:
     assert {
         "demo", "smart", "episode open", "episode session", "episode close", "episode show",
         "goal create", "goal refine", "goal activate", "goal measure", "goal correct",
-        "goal review", "goal retire", "goal show", "goal history", "plan show", "progress",
+        "goal review", "goal retire", "goal show", "goal measurements", "goal history",
+        "plan show", "progress",
         "reviews due", "audit log", "audit verify", "audit export", "outcomes",
         "projections status", "projections rebuild", "templates list", "templates show",
         "plugins", "client erase", "export fhir", "import fhir",

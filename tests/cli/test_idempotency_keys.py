@@ -62,7 +62,7 @@ def test_a_repeated_command_with_its_key_writes_nothing_and_answers_the_same(
     repeat = _invoke(db, measure)
     assert repeat.exit_code == 0, repeat.output
     assert json.loads(repeat.stdout) == json.loads(first.stdout)
-    assert len(json.loads(repeat.stdout)["measurements"]) == 1
+    assert json.loads(repeat.stdout)["measurement_count"] == 1
     before = db.read_bytes()
     reused = _invoke(db, ["goal", "measure", goal, "3", "--json", "--idempotency-key", "visit-1"])
     assert reused.exit_code == 1
@@ -73,4 +73,4 @@ def test_a_repeated_command_with_its_key_writes_nothing_and_answers_the_same(
     assert "Traceback" not in plain.output
     assert db.read_bytes() == before
     shown = _invoke(db, ["goal", "show", goal, "--json"])
-    assert len(json.loads(shown.stdout)["measurements"]) == 1
+    assert json.loads(shown.stdout)["measurement_count"] == 1

@@ -53,8 +53,8 @@ def test_a_csv_file_is_imported_whole(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["imported"] == [1, 2, 3]
-    assert [m["value"] for m in document["measurements"]] == [3.0, 2.0, 2.0]
-    assert document["measurements"][0]["note"] == "from the old system"
+    assert [m["value"] for m in document["recent_measurements"]] == [3.0, 2.0, 2.0]
+    assert document["recent_measurements"][0]["note"] == "from the old system"
 
 
 def test_one_bad_row_refuses_the_file_and_writes_nothing(tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_one_bad_row_refuses_the_file_and_writes_nothing(tmp_path: Path) -> None
         assert result.exit_code == 1, result.output
         assert fragment in result.stderr
     shown = runner.invoke(cli, ["--db", db, "goal", "show", goal, "--json"])
-    assert json.loads(shown.stdout)["measurements"] == []
+    assert json.loads(shown.stdout)["measurement_count"] == 0
 
 
 def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:

@@ -112,9 +112,11 @@ def run_every_command(folder: Path) -> list[Output]:  # one scenario, in order
     for goal_id in goal_ids:
         s.run("goal", f"goal show {goal_id}")
         s.run("goal-history", f"goal history {goal_id}")
+        s.run("goal-measurements", f"goal measurements {goal_id}")
         s.run("progress", f"progress {goal_id}")
         s.run("audit-log", f"audit log --goal {goal_id}")
     s.run("goal", f"goal show {goal_ids[0]} --version 1")
+    s.run("goal-measurements", f"goal measurements {goal_ids[0]} --version 1")
     s.run("plan", f"plan show --episode {episode_id}")
     s.run("client-plans", "plan show client-0042")
     s.run("client-plans", "plan show client-0042 --as-of 2000-01-01")

@@ -102,7 +102,7 @@ def test_a_number_too_large_for_a_float_is_refused(app: GoalpathApp) -> None:
     goal = app.create_goal(episode, definition, actor=THERAPIST, activate=True)  # type: ignore[arg-type]
     with pytest.raises(InvalidValueError, match="too large"):
         app.record_measurement(goal, 10**400, actor=THERAPIST)
-    assert app.get_goal(goal).measurements == []
+    assert app.goal_measurements(goal) == []
 
 
 @pytest.mark.parametrize("actor", ["therapist-7", None, {"id": "t", "role": "therapist"}])
@@ -380,7 +380,7 @@ def test_an_import_over_its_row_limit_is_refused_without_reading_it_all(app: Goa
         )
     with pytest.raises(InvalidValueError, match="list"):
         app.import_measurements(goal, "1,2026-05-01", actor=THERAPIST)  # type: ignore[arg-type]
-    assert app.get_goal(goal).measurements == []
+    assert app.goal_measurements(goal) == []
     assert app.import_measurements(goal, [(1, day, None)] * 2, actor=THERAPIST, max_rows=2)
 
 

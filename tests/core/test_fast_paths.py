@@ -27,7 +27,7 @@ from goalpath.core.application import GoalpathApp
 from goalpath.core.errors import InvalidValueError, NotFoundError
 from goalpath.core.goal import Goal
 from goalpath.core.storage import fast_paths
-from goalpath.core.storage.fast_paths import encode_goal_snapshot, encode_measured
+from goalpath.core.storage.fast_paths import encode_measured
 from goalpath.core.storage.replay import append_events
 from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import Actor
@@ -91,7 +91,7 @@ def _new_goal(actor: Actor) -> Goal:
     rows=st.lists(st.tuples(numbers, days, notes), min_size=1, max_size=8),
     actor=actors(),
 )
-def test_direct_json_of_measurements_and_snapshots_is_the_transcoders(
+def test_direct_json_of_measurements_is_the_transcoders(
     rows: list[tuple[float, date, str | None]], actor: Actor
 ) -> None:
     """Law: for any measurements, the direct writers' bytes equal the library encoder's."""
@@ -102,9 +102,6 @@ def test_direct_json_of_measurements_and_snapshots_is_the_transcoders(
         direct = encode_measured(state, TRANSCODER.encode)
         assert direct == TRANSCODER.encode(state)
         assert TRANSCODER.decode(direct) == TRANSCODER.decode(TRANSCODER.encode(state))
-    snapshot_state = _state(Goal.Snapshot.take(goal))
-    direct = encode_goal_snapshot(snapshot_state, TRANSCODER.encode)
-    assert direct == TRANSCODER.encode(snapshot_state)
 
 
 def test_unusual_states_are_declined_and_take_the_general_path() -> None:
@@ -114,18 +111,6 @@ def test_unusual_states_are_declined_and_take_the_general_path() -> None:
     assert encode_measured({**state, "value": 1}, TRANSCODER.encode) is None  # an int
     assert encode_measured({**state, "extra": 1}, TRANSCODER.encode) is None
     assert encode_measured({**state, "observed_on": "2026-01-01"}, TRANSCODER.encode) is None
-    assert encode_goal_snapshot({"state": {"measurements": []}}, TRANSCODER.encode) is None
-    assert encode_goal_snapshot({"state": None}, TRANSCODER.encode) is None
-
-
-def test_a_snapshot_holding_the_placeholder_text_elsewhere_is_still_written_right() -> None:
-    from goalpath.core.storage import fast_paths  # noqa: PLC0415
-
-    goal = _new_goal(Actor("therapist-1", "therapist"))
-    goal.measure_many([(1.0, GOAL_START, None)], actor=goal.created_by, today=TODAY)
-    state = _state(Goal.Snapshot.take(goal))
-    state["state"]["template_id"] = fast_paths._PLACEHOLDER  # as if a user typed it
-    assert encode_goal_snapshot(state, TRANSCODER.encode) is None  # declined, not spliced
 
 
 def _standard_goal(app: GoalpathApp) -> Any:
@@ -155,19 +140,21 @@ def test_sealing_many_at_once_opens_and_chains_like_one_at_a_time(
         report = app.verify()
         assert report.ok, report
         goal = app.get_goal(goal_id)
-        assert [m.value for m in goal.measurements] == [
+        series = app.goal_measurements(goal_id)
+        assert [m.value for m in series] == [
             *(row[0] for row in _rows(20)),
             4.0,
             *(row[0] for row in _rows(7, offset=20)),
         ]
-        assert [m.note for m in goal.measurements][-1] == "note 26"
+        assert [m.note for m in series][-1] == "note 26"
+        assert goal.measurement_count == 28
         replayed = None
         for domain_event in app.goal_events(goal_id):
             replayed = domain_event.mutate(replayed)
         assert replayed is not None
         assert replayed.__dict__ == goal.__dict__
     with GoalpathApp(tmp_path / "gp.db", today=lambda: TODAY, snapshot_interval=0) as reopened:
-        assert reopened.get_goal(goal_id).measurements == goal.measurements
+        assert reopened.goal_measurements(goal_id) == series
 
 
 def test_importing_many_goals_writes_all_of_them_in_one_go(tmp_path: Any) -> None:
@@ -178,8 +165,8 @@ def test_importing_many_goals_writes_all_of_them_in_one_go(tmp_path: Any) -> Non
             {first: _rows(60), second: _rows(3)}, actor=actor
         )
         assert numbers == {first: range(1, 61), second: range(1, 4)}
-        assert len(app.get_goal(first).measurements) == 60
-        assert len(app.get_goal(second).measurements) == 3
+        assert len(app.goal_measurements(first)) == 60
+        assert len(app.goal_measurements(second)) == 3
         assert app.verify().ok
 
 
@@ -190,8 +177,8 @@ def test_one_bad_row_of_one_goal_writes_nothing_for_any_goal(tmp_path: Any) -> N
         bad = [*_rows(2), (1.0, TODAY + timedelta(days=1), None)]
         with pytest.raises(InvalidValueError, match=rf"goal {second}: row 3: .*future"):
             app.import_measurements_of_goals({first: _rows(5), second: bad}, actor=actor)
-        assert app.get_goal(first).measurements == []
-        assert app.get_goal(second).measurements == []
+        assert app.goal_measurements(first) == []
+        assert app.goal_measurements(second) == []
         with pytest.raises(NotFoundError):
             app.import_measurements_of_goals({uuid4(): _rows(1)}, actor=actor)
 
@@ -256,7 +243,15 @@ def test_fast_appending_triggers_the_librarys_events(
     assert [_without_time(e) for e in fast_events[1:]] == [
         _without_time(e) for e in library_events[1:]
     ]
-    assert fast_goal.measurements == library_goal.measurements
+    summary = (
+        "measurement_count",
+        "valid_measurement_count",
+        "recent_measurements",
+        "recent_floor",
+    )
+    assert [getattr(fast_goal, name) for name in summary] == [
+        getattr(library_goal, name) for name in summary
+    ]
     assert fast_goal.version == library_goal.version
 
 

@@ -65,5 +65,8 @@ def test_golden_store_projects_to_the_same_plans(golden_app: GoalpathApp) -> Non
     with Projections(golden_app) as projections:
         projections.rebuild()
         for client, plans in EXPECTED["plans"].items():
-            got = [plan_digest(plan) for plan in projections.plan_for_client(client, today=TODAY)]
+            got = [
+                plan_digest(plan, golden_app)
+                for plan in projections.plan_for_client(client, today=TODAY)
+            ]
             assert got == plans

@@ -61,7 +61,7 @@ def test_a_key_commits_with_its_events_or_not_at_all(
         world.goal, 2, observed_on=day(3), actor=THERAPIST, idempotency_key="visit"
     )
     assert stored_count(app) == stored + 1
-    assert [m.sequence for m in app.get_goal(world.goal).measurements][-1] == number
+    assert [m.sequence for m in app.goal_measurements(world.goal)][-1] == number
     assert app.verify().ok
 
 

@@ -116,7 +116,7 @@ def _race(location: str, tenant: str | None, key: MasterKey) -> None:
     with GoalpathApp(location, tenant=tenant, master_key=key, today=fixed_today) as app:
         # Each keyed command stored once: a measurement, and a goal with its GoalAdded.
         assert stored_count(app) == stored + ROUNDS * 3
-        numbers = [m.sequence for m in app.get_goal(world.goal).measurements]
+        numbers = [m.sequence for m in app.goal_measurements(world.goal)]
         assert numbers[1:] == results[0][0::2]
         assert [str(g.id) for g in app.list_goals(world.episode)][2:] == results[0][1::2]
         assert app.verify().ok

@@ -173,18 +173,20 @@ def test_measurements_are_numbered_and_the_latest_is_by_observation_date(
 
     assert (first, second, third) == (1, 2, 3)
     goal = app.get_goal(goal_id)
-    assert [m.value for m in goal.measurements] == [3.0, 1.0, 2.0]
-    assert all(isinstance(m.value, float) for m in goal.measurements)
+    series = app.goal_measurements(goal_id)
+    assert [m.value for m in series] == [3.0, 1.0, 2.0]
+    assert all(isinstance(m.value, float) for m in series)
+    assert [m.sequence for m in goal.recent_measurements] == [1, 3, 2]  # by observation
     latest = goal.latest_measurement
     assert latest is not None
     assert latest.sequence == 2
-    assert goal.measurements[0].recorded_by == CLIENT
+    assert series[0].recorded_by == CLIENT
 
 
 def test_a_measurement_defaults_to_today(app: GoalpathApp) -> None:
     goal_id = state(app)
     app.record_measurement(goal_id, 2, actor=CLIENT)
-    assert app.get_goal(goal_id).measurements[0].observed_on == TODAY
+    assert app.goal_measurements(goal_id)[0].observed_on == TODAY
 
 
 def test_measuring_a_goal_without_a_measure_is_refused(app: GoalpathApp) -> None:
@@ -199,7 +201,7 @@ def test_amending_keeps_the_original_value(app: GoalpathApp) -> None:
     app.correct_measurement(goal_id, 1, reason="typed 30 for 3", actor=THERAPIST, value=3)
     app.correct_measurement(goal_id, 1, reason="it was 4", actor=THERAPIST, value=4)
 
-    measurement = app.get_goal(goal_id).measurements[0]
+    measurement = app.goal_measurements(goal_id)[0]
     assert measurement.value == 4.0
     assert measurement.status == "amended"
     assert measurement.original_value == 30.0
@@ -218,10 +220,12 @@ def test_voiding_excludes_a_measurement_and_it_cannot_be_corrected_after(
     app.correct_measurement(goal_id, 2, reason="wrong client", actor=THERAPIST, value=None)
 
     goal = app.get_goal(goal_id)
-    assert [m.sequence for m in goal.valid_measurements] == [1]
-    assert goal.measurements[1].status == "entered-in-error"
-    assert goal.measurements[1].value is None
-    assert goal.measurements[1].original_value == 2.0
+    series = app.goal_measurements(goal_id)
+    assert [m.sequence for m in goal.recent_measurements] == [1]
+    assert (goal.measurement_count, goal.valid_measurement_count) == (2, 1)
+    assert series[1].status == "entered-in-error"
+    assert series[1].value is None
+    assert series[1].original_value == 2.0
     latest = goal.latest_measurement
     assert latest is not None
     assert latest.sequence == 1
@@ -382,8 +386,8 @@ def test_get_goal_at_a_version(app: GoalpathApp) -> None:
     app.record_measurement(goal_id, 3, actor=CLIENT, observed_on=date(2026, 4, 6))
     app.record_measurement(goal_id, 2, actor=CLIENT, observed_on=date(2026, 4, 13))
 
-    assert app.get_goal(goal_id, version=1).measurements == []
-    assert [m.value for m in app.get_goal(goal_id, version=2).measurements] == [3.0]
+    assert app.goal_measurements(goal_id, version=1) == []
+    assert [m.value for m in app.goal_measurements(goal_id, version=2)] == [3.0]
     assert app.get_goal(goal_id, version=3).version == 3
     for bad in (0, 4, -1):
         with pytest.raises(InvalidValueError):
@@ -403,8 +407,8 @@ def test_get_goal_as_of_a_past_time(app: GoalpathApp) -> None:
 
     assert app.get_goal(goal_id, as_of=events[0].timestamp).version == 1
     assert app.get_goal(goal_id, as_of=events[1].timestamp).version == 2
-    assert app.get_goal(goal_id, as_of=between).measurements == []
-    assert len(app.get_goal(goal_id, as_of=after).measurements) == 2
+    assert app.goal_measurements(goal_id, as_of=between) == []
+    assert len(app.goal_measurements(goal_id, as_of=after)) == 2
     with pytest.raises(NotFoundError, match="not yet stated"):
         app.get_goal(goal_id, as_of=before_anything)
     with pytest.raises(InvalidValueError, match="time zone"):
@@ -565,5 +569,5 @@ def test_a_reopened_application_on_a_shared_store_sees_everything(
     second = shared_app_factory()
     goal = second.get_goal(goal_id)
     assert goal.version == 2
-    assert goal.measurements[0].value == 2.0
+    assert second.goal_measurements(goal_id)[0].value == 2.0
     assert goal.definition == CATALOG["panic"].definition

@@ -78,7 +78,7 @@ def test_a_connection_lost_while_saving_is_an_unknown_outcome(
         assert "may or may not be stored" in str(unknown.value)
         assert "read the goal again" in str(unknown.value)
         # Reading the goal again tells which it was.
-        stored = [m.value for m in app.get_goal(goal_id).measurements]
+        stored = [m.value for m in app.goal_measurements(goal_id)]
     assert stored == ([3] if after else [])
 
 
@@ -102,4 +102,4 @@ def test_a_lock_timeout_while_saving_stored_nothing_and_says_so(
         with pytest.raises(StoreError) as refused:
             app.record_measurement(goal_id, 3, observed_on=date(2026, 3, 9), actor=THERAPIST)
         assert not isinstance(refused.value, OutcomeUnknownError)
-        assert app.get_goal(goal_id).measurements == []
+        assert app.goal_measurements(goal_id) == []

@@ -620,5 +620,5 @@ def test_valid_measurements_are_accepted(
         world.on_hold, value, actor=THERAPIST, observed_on=observed_on
     )
     assert len(stored_records(app)) == before + 1
-    recorded = app.get_goal(world.on_hold).measurements[sequence - 1]
+    recorded = app.goal_measurements(world.on_hold)[sequence - 1]
     assert (recorded.value, recorded.observed_on) == (value, observed_on)

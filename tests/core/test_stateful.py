@@ -43,6 +43,7 @@ from goalpath.core.errors import (
 )
 from goalpath.core.goal import Goal
 from goalpath.core.inputs import SMALLEST_NUMBER
+from goalpath.core.measurement_window import window_of
 from goalpath.core.values import (
     ACHIEVEMENT_STATUSES,
     RETIREMENT_REASONS,
@@ -561,9 +562,15 @@ class GoalpathMachine(RuleBasedStateMachine):
             assert goal.version == expected.version
             assert goal.status == expected.status
             assert goal.definition == CATALOG[expected.key].definition
-            assert [(m.value, m.status, m.original_value) for m in goal.measurements] == (
+            series = self.app.goal_measurements(goal_id)
+            assert [(m.value, m.status, m.original_value) for m in series] == (
                 expected.measurements
             )
+            assert goal.measurement_count == len(series)
+            assert goal.valid_measurement_count == sum(m.value is not None for m in series)
+            # The recent ones are the latest valid ones (a voided one is not replaced).
+            kept = len(goal.recent_measurements)
+            assert goal.recent_measurements == (window_of(series)[0][-kept:] if kept else [])
             assert len(goal.reviews) == expected.reviews
             assert goal.retirement_reason == expected.retirement
             assert goal.is_terminal is expected.terminal

@@ -138,8 +138,8 @@ def test_commands_in_a_unit_see_the_units_changes_and_are_checked_as_outside(
     colleague = Actor("therapist-8", "therapist")
     with pytest.raises(NotAuthorizedError), app.unit_of_work() as work:  # noqa: PT012
         work.record_measurement(goal.id, 2, observed_on=TODAY, actor=THERAPIST)
-        assert len(work.get_goal(goal.id).measurements) == 1  # the unit sees its own change
-        assert app.get_goal(goal.id).measurements == []  # the store does not, yet
+        assert len(work.goal_measurements(goal.id)) == 1  # the unit sees its own change
+        assert app.goal_measurements(goal.id) == []  # the store does not, yet
         work.record_measurement(goal.id, 1, observed_on=TODAY, actor=colleague)
     assert store_contents(app) == before
     with pytest.raises(InvalidValueError, match="finite"), app.unit_of_work() as work:
@@ -159,7 +159,7 @@ def test_another_writers_change_meanwhile_is_a_conflict_and_nothing_is_written(
         app.record_measurement(goal.id, 1, observed_on=TODAY, actor=THERAPIST)  # meanwhile
         before = store_contents(app)
     assert store_contents(app) == before
-    assert [m.value for m in app.get_goal(goal.id).measurements] == [1]
+    assert [m.value for m in app.goal_measurements(goal.id)] == [1]
 
 
 @pytest.mark.usefixtures("existing")
@@ -217,7 +217,8 @@ def _state(app: GoalpathApp, episode: UUID) -> object:
     return (
         len(record.sessions),
         [
-            (g.status, g.definition, [(m.value, m.observed_on) for m in g.measurements],
+            (g.status, g.definition,
+             [(m.value, m.observed_on) for m in app.goal_measurements(g.id)],
              [(r.attainment, r.decision) for r in g.reviews])
             for g in app.list_goals(episode)
         ],

@@ -140,7 +140,7 @@ def test_the_gas_scale_and_scores_come_back_through_the_import() -> None:
     assert goal.definition.gas_levels == LEVELS
     assert goal.definition.gas_weight == 6
     assert [r.attainment for r in goal.reviews] == [1, 0, None]
-    assert len(goal.measurements) == 0  # GAS scores are not measurements
+    assert goal.measurement_count == 0  # GAS scores are not measurements
 
 
 def _foreign_bundle() -> dict[str, Any]:
@@ -231,7 +231,7 @@ def test_another_systems_gas_goal_and_scores_become_its_scale_and_scored_reviews
     # Exported again, the client's score is the patient's follow-up score.
     scores = [o for o in resources(exported, "Observation") if "valueCodeableConcept" in o]
     assert [o["code"]["coding"][0]["code"] for o in scores] == ["107334-5", "107333-7"]
-    assert goal.measurements == []
+    assert goal.measurement_count == 0
     # The plan's GAS reads the latest score by review date: 0, T = 50.
     assert plan.gas is not None
     assert plan.gas.t_score == pytest.approx(50.0)

@@ -92,6 +92,7 @@ def test_another_systems_goal_and_observations_become_a_goal_and_measurements() 
             app, foreign_bundle(), actor=IMPORTER, local_id_for=reverse_mapping(MAPPING)
         )
         goal = app.get_goal(result.goal_ids[0])
+        series = app.goal_measurements(result.goal_ids[0])
         episode = app.get_episode(result.episode_ids[0])
     assert goal.status == "active"
     assert goal.client_id == "client-1" == episode.client_id
@@ -104,7 +105,7 @@ def test_another_systems_goal_and_observations_become_a_goal_and_measurements() 
     assert target is not None
     assert (target.baseline, target.value, target.due_on) == (18, 9, date(2026, 5, 25))
     # In the order observed, whatever the bundle's order; a dateTime is its day.
-    assert [(m.value, m.observed_on) for m in goal.measurements] == [
+    assert [(m.value, m.observed_on) for m in series] == [
         (18, date(2026, 3, 2)),
         (14, date(2026, 3, 16)),
     ]

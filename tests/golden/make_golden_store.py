@@ -159,8 +159,11 @@ def build_erased_client(app: GoalpathApp) -> dict[str, Any]:
     return {"episode_id": episode_id, "goal_ids": [goal]}
 
 
-def plan_digest(plan: Any) -> dict[str, Any]:
-    """What must stay the same of a plan: ids, statements, statuses, latest values, due dates."""
+def plan_digest(plan: Any, app: GoalpathApp) -> dict[str, Any]:
+    """What must stay the same of a plan: ids, statements, statuses, latest values, due dates.
+
+    And each goal's measurements, from ``app`` (a plan holds the latest only).
+    """
     return {
         "episode_id": str(plan.episode.episode_id),
         "client_id": plan.episode.client_id,
@@ -171,7 +174,8 @@ def plan_digest(plan: Any) -> dict[str, Any]:
                 "status": goal.record.status,
                 "version": goal.record.version,
                 "measurements": [
-                    [item.sequence, item.value, item.status] for item in goal.record.measurements
+                    [item.sequence, item.value, item.status]
+                    for item in app.goal_measurements(goal.record.goal_id)
                 ],
                 "latest": None if goal.latest is None else goal.latest.value,
                 "next_review_due": None
@@ -210,7 +214,7 @@ def main() -> int:
             projections.catch_up()
             plans = {
                 client: [
-                    plan_digest(plan)
+                    plan_digest(plan, app)
                     for plan in projections.plan_for_client(client, today=GOLDEN_TODAY)
                 ]
                 for client in ("client-0042", CLIENT_B)

@@ -918,7 +918,8 @@ def test_as_of_goal_matches_the_goal_at_that_version(scenario: GoalpathApp) -> N
         assert goal["meta"]["versionId"] == str(stood.version)
         assert goal["lifecycleStatus"] == stood.status
         assert len(goal_provenances(bundle, goal_id)) == stood.version
-        assert len(goal_observations(bundle, goal_id)) == len(stood.measurements)
+        assert len(goal_observations(bundle, goal_id)) == stood.measurement_count
+        assert len(scenario.goal_measurements(goal_id, as_of=as_of)) == stood.measurement_count
 
 
 def test_as_of_before_the_episode_opened_is_refused(scenario: GoalpathApp) -> None:

@@ -101,7 +101,10 @@ def _check_incremental_equals_rebuilt(
         plan = incremental.plan_for_episode(episode_id, today=TODAY)
         assert plan.episode == EpisodeRecord.from_episode(app.get_episode(episode_id))
         from_tables = {g.goal_id: g.record for g in (*plan.goals, *plan.ended)}
-        from_events = {goal.id: GoalRecord.from_goal(goal) for goal in app.list_goals(episode_id)}
+        from_events = {
+            goal.id: GoalRecord.from_goal(goal, app.goal_measurements(goal.id))
+            for goal in app.list_goals(episode_id)
+        }
         assert from_tables == from_events
     incremental.close()
     rebuilt.close()

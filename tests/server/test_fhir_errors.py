@@ -159,7 +159,7 @@ def test_scopes_refuse_the_interactions_they_do_not_cover(served: Served, issuer
     searcher = issuer.bearer("therapist-1", "therapist", scope="user/Observation.rs")
     body = _observation(served.walks_id)
     outcome(client.post("/fhir/Observation", json=body, headers=searcher), 403, "forbidden")
-    assert len(served.app.get_goal(UUID(served.walks_id)).measurements) == 2
+    assert len(served.app.goal_measurements(UUID(served.walks_id))) == 2
     own = issuer.bearer(CLIENT, "client", patient=CLIENT, scope="patient/Goal.rs")
     assert client.get(f"/fhir/Goal?patient={CLIENT}", headers=own).status_code == 200
     outcome(client.get("/fhir/Goal?patient=client-2", headers=own), 403, "forbidden")

@@ -170,9 +170,9 @@ def test_create_observation_records_a_measurement_seen_in_read_search_and_progre
     assert response.headers["location"].endswith(f"/fhir/Observation/{created['id']}")
     assert created["valueQuantity"]["value"] == 3
     assert created["effectiveDateTime"] == "2026-05-28"
-    goal = served.app.get_goal(UUID(served.walks_id))
-    assert [m.value for m in goal.measurements] == [1, 2, 3]
-    assert goal.measurements[-1].note == "walked in the rain"
+    series = served.app.goal_measurements(UUID(served.walks_id))
+    assert [m.value for m in series] == [1, 2, 3]
+    assert series[-1].note == "walked in the rain"
     assert _get(served, f"/fhir/Goal/{served.walks_id}")["meta"]["versionId"] == "6"
     found = _get(served, f"/fhir/Observation?patient={CLIENT}")
     assert created in [entry["resource"] for entry in found["entry"]]

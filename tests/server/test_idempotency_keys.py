@@ -95,13 +95,13 @@ class Therapist:
         self.check.check(method, template, response)
         return response
 
-    def measurements(self, goal_id: str) -> list[dict[str, Any]]:
-        """The goal's measurements as stored now."""
+    def measurement_count(self, goal_id: str) -> int:
+        """How many measurements the goal holds now."""
         with httpx.Client(base_url=self.url, timeout=60) as client:
             response = client.get(f"/goals/{goal_id}", headers=self.headers)
         assert response.status_code == 200, response.text
-        found: list[dict[str, Any]] = response.json()["measurements"]
-        return found
+        count: int = response.json()["measurement_count"]
+        return count
 
 
 def _goal(therapist: Therapist) -> tuple[str, str]:
@@ -157,13 +157,13 @@ def _retried(therapist: Therapist, goal_id: str) -> None:
     assert first.status_code == 201, first.text
     again = therapist.call("POST", MEASUREMENTS, body=body, key='"walks-1"', goal_id=goal_id)
     _same(first, again)
-    assert len(therapist.measurements(goal_id)) == 1
+    assert therapist.measurement_count(goal_id) == 1
     # Another write, then the retry: still the first answer (the goal as that command left it).
     other = therapist.call("POST", MEASUREMENTS, body={"value": 1}, goal_id=goal_id)
     assert other.status_code == 201, other.text
     late = therapist.call("POST", MEASUREMENTS, body=body, key='"walks-1"', goal_id=goal_id)
     _same(first, late)
-    assert len(therapist.measurements(goal_id)) == 2
+    assert therapist.measurement_count(goal_id) == 2
     # The key with another request: refused as the draft says, nothing stored.
     reused = therapist.call(
         "POST", MEASUREMENTS, body={**body, "value": 3}, key='"walks-1"', goal_id=goal_id
@@ -184,7 +184,7 @@ def _retried(therapist: Therapist, goal_id: str) -> None:
         refused = therapist.call("POST", MEASUREMENTS, body=body, key=malformed, goal_id=goal_id)
         assert refused.status_code == 400, refused.text
         assert refused.json()["field"] == "Idempotency-Key"
-    assert len(therapist.measurements(goal_id)) == 2
+    assert therapist.measurement_count(goal_id) == 2
     # A refused request binds no key: corrected, the request is taken under the same key.
     out_of_range = therapist.call(
         "POST", MEASUREMENTS, body={**body, "value": -1}, key='"walks-2"', goal_id=goal_id
@@ -193,12 +193,12 @@ def _retried(therapist: Therapist, goal_id: str) -> None:
     assert out_of_range.json()["code"] == "invalid-value"
     corrected = therapist.call("POST", MEASUREMENTS, body=body, key='"walks-2"', goal_id=goal_id)
     assert corrected.status_code == 201, corrected.text
-    assert len(therapist.measurements(goal_id)) == 3
+    assert therapist.measurement_count(goal_id) == 3
 
 
 def _raced(therapist: Therapist, goal_id: str) -> None:
     """Two requests racing one key from two threads: stored once, one answer to both."""
-    before = len(therapist.measurements(goal_id))
+    before = therapist.measurement_count(goal_id)
     start = threading.Barrier(2)
     answers: list[httpx.Response] = []
 
@@ -219,12 +219,12 @@ def _raced(therapist: Therapist, goal_id: str) -> None:
     first, second = answers
     assert first.status_code == 201, first.text
     _same(first, second)
-    assert len(therapist.measurements(goal_id)) == before + 1
+    assert therapist.measurement_count(goal_id) == before + 1
 
 
 def _fhir_created(therapist: Therapist, goal_id: str) -> None:
     """The FHIR create of an Observation, retried with its key: one measurement, one resource."""
-    before = len(therapist.measurements(goal_id))
+    before = therapist.measurement_count(goal_id)
     observation = {
         "resourceType": "Observation",
         "status": "final",
@@ -237,7 +237,7 @@ def _fhir_created(therapist: Therapist, goal_id: str) -> None:
     assert first.status_code == 201, first.text
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["Location"] == first.headers["Location"]
-    assert len(therapist.measurements(goal_id)) == before + 1
+    assert therapist.measurement_count(goal_id) == before + 1
 
 
 def _keyed_requests(served: Served, issuer: Issuer) -> None:

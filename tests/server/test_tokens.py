@@ -177,7 +177,7 @@ def test_a_scope_that_does_not_cover_the_request_is_403(
     no_scope = issuer.bearer("therapist-1", "therapist", scope="")
     _refused(client.get(f"/goals/{goal_id}", headers=no_scope), 403, "not-authorized")
     after = client.get(f"/goals/{goal_id}", headers=reading_only).json()
-    assert after["measurements"] == []  # the refused measurement wrote nothing
+    assert after["measurement_count"] == 0  # the refused measurement wrote nothing
 
 
 def test_a_client_reads_only_their_own_client(
