@@ -242,8 +242,9 @@ class Projections:
         )
 
     def _fresh(self) -> None:
+        """Apply the events recorded before this read began (not those recorded since)."""
         if self.catch_up_on_read:
-            self.runner.catch_up()
+            self.runner.catch_up(through=self.runner.head())
 
     def _read(self, reader: Callable[[Any], Any]) -> Any:
         self._fresh()

@@ -187,42 +187,64 @@ class ProjectionRunner:
             return int(self.app.recorder.max_notification_id() or 0)
 
     def catch_up(
-        self, *, limit: int | None = None, progress: ProgressCallback | None = None
+        self,
+        *,
+        limit: int | None = None,
+        through: int | None = None,
+        progress: ProgressCallback | None = None,
     ) -> CatchUpResult:
         """Apply every notification after the committed position, batch by batch.
 
-        ``limit`` stops after that many notifications (for tests and tools).
+        ``limit`` stops after that many notifications (for tests and tools);
+        ``through`` stops once the notification of that id is applied, so a
+        read that needs the events recorded before it began does not chase
+        the ones recorded since (each thread of a busy server would otherwise
+        keep applying its neighbours' new writes before it could answer).
+        A batch still takes every notification there is (up to the batch
+        size), so the threads waiting behind it mostly find their own
+        notifications applied and go on without a write.
         """
         start = position = self.position()
         applied = batches = 0
         head = self.head() if progress else 0
-        while limit is None or applied < limit:
+        while (limit is None or applied < limit) and (through is None or position < through):
             size = self.batch_size if limit is None else min(self.batch_size, limit - applied)
-            with _events_read():
-                notifications = self.app.recorder.select_notifications(
-                    start=position + 1, limit=size
-                )
-            if not notifications:
+            with self._applying:
+                step = self._step(position, size)
+            if step is None:
                 break
-            try:
-                moved = self._apply_batch(position, notifications)
-            except sqlite3.Error as error:
-                raise ProjectionError(
-                    f"a read-model batch failed and was rolled back: {error}"
-                ) from error
-            if moved is not None:
-                position = moved  # another runner applied this batch; read on from there
-                continue
-            position = notifications[-1].id
-            applied += len(notifications)
-            batches += 1
-            if progress is not None:
-                progress(position, max(head, position))
+            position, count = step
+            if count:
+                applied += count
+                batches += 1
+                if progress is not None:
+                    progress(position, max(head, position))
         return CatchUpResult(start, position, applied, batches)
 
-    def _apply_batch(self, expected: int, notifications: Sequence[Any]) -> int | None:
-        with self._applying:
-            return self._apply_batch_alone(expected, notifications)
+    def _step(self, position: int, size: int) -> tuple[int, int] | None:
+        """Apply the next batch after ``position``: (the position now, notifications applied).
+
+        None when nothing is left. Runs holding ``_applying``: a thread that
+        waited for another's batch first reads where it left the position,
+        and reads no notifications (and takes no write lock) when that batch
+        already covered what it needed.
+        """
+        current = self.position()
+        if current != position:
+            return current, 0  # another thread or runner moved it; read on from there
+        with _events_read():
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=size)
+        if not notifications:
+            return None
+        try:
+            moved = self._apply_batch_alone(position, notifications)
+        except sqlite3.Error as error:
+            raise ProjectionError(
+                f"a read-model batch failed and was rolled back: {error}"
+            ) from error
+        if moved is not None:
+            return moved, 0  # another runner applied this batch; read on from there
+        return notifications[-1].id, len(notifications)
 
     def _apply_batch_alone(self, expected: int, notifications: Sequence[Any]) -> int | None:
         mapper = self.app.mapper

@@ -6,7 +6,7 @@ import sqlite3
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import pytest
@@ -26,7 +26,7 @@ from tests.conftest import fixed_today
 from tests.postgres_support import PostgresTenant, require_postgres
 from tests.projections.stores import ProjectionStore
 from tests.projections.strategies import Operation, histories, replay
-from tests.strategies import TODAY
+from tests.strategies import CATALOG, OPENED_ON, THERAPIST, TODAY
 
 
 def _memory_app() -> GoalpathApp:
@@ -257,6 +257,76 @@ def test_reads_catch_up_first_so_a_new_measurement_shows_at_once(tmp_path: Path)
             report = projections.progress(goal_id)
             assert report.latest_value == 0
             assert report.latest_on == TODAY
+
+
+def test_catching_up_through_a_notification_stops_at_the_batch_that_holds_it(
+    tmp_path: Path,
+) -> None:
+    """A read catches up through the log's end as it began; later events wait for the next."""
+    with GoalpathApp(tmp_path / "store.db", today=fixed_today) as app:
+        build_demo(app, TODAY)
+        head = _head(app)
+        with Projections(app, batch_size=4, catch_up_on_read=False) as projections:
+            result = projections.runner.catch_up(through=5)
+            assert (result.position, result.applied, result.batches) == (8, 8, 2)
+            assert projections.runner.catch_up(through=8).applied == 0
+            assert projections.runner.catch_up(through=3).applied == 0
+            assert projections.runner.catch_up(through=head + 10).position == head
+            assert projections.dump() == _fresh_dump(app)
+
+
+READERS: Final = 6
+ROUNDS_PER_READER: Final = 15
+
+
+def test_threads_that_write_then_read_each_see_their_own_write(
+    projection_store: ProjectionStore,
+) -> None:
+    """Read-your-writes under load: however many others write meanwhile, a read that
+    follows a thread's measurement shows it (the read catches up through it)."""
+    with _file_app(projection_store) as app, Projections(app) as projections:
+        goals = []
+        for index in range(READERS):
+            episode_id = app.open_episode(
+                client_id=f"client-{index}",
+                therapist_ids=[THERAPIST.id],
+                concerns=["panic attacks"],
+                opened_on=OPENED_ON,
+                actor=THERAPIST,
+            )
+            goals.append(
+                app.create_goal(
+                    episode_id, CATALOG["panic"].definition, actor=THERAPIST, activate=True
+                )
+            )
+        start = threading.Barrier(READERS, timeout=60)
+        seen: list[list[tuple[float, float | None, int]]] = [[] for _ in range(READERS)]
+        errors: list[BaseException] = []
+
+        def work(index: int) -> None:
+            try:
+                start.wait()
+                for number in range(1, ROUNDS_PER_READER + 1):
+                    value = float(number % 9)
+                    app.record_measurement(goals[index], value, actor=THERAPIST, observed_on=TODAY)
+                    report = projections.progress(goals[index])
+                    seen[index].append((value, report.latest_value, len(report.series)))
+            except BaseException as error:  # reported by the assertion below
+                errors.append(error)
+
+        threads = [threading.Thread(target=work, args=(index,)) for index in range(READERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        for reads in seen:
+            assert reads == [
+                (float(number % 9), float(number % 9), number)
+                for number in range(1, ROUNDS_PER_READER + 1)
+            ]
+        projections.catch_up()
+        assert projections.dump() == _fresh_dump(app)
 
 
 def built_actor() -> Any:
