@@ -59,7 +59,9 @@ class AccessControl(EpisodeCommands):
         return principal.actor
 
     def _goal_subject(self, goal: Goal) -> Subject:
-        episode = self._engine._load(Episode, goal.episode_id)
+        # The goal was loaded (its client's key checked) just before; its episode is the
+        # same client's, under the same key.
+        episode = self._engine._load(Episode, goal.episode_id, erasure_checked=True)
         return Subject(
             client_id=goal.client_id,
             therapist_ids=tuple(episode.therapist_ids),

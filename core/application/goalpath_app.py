@@ -323,6 +323,7 @@ class GoalpathApp(GoalCommands):
             self._engine._save(erasure, based_on={})
         self._engine.keys.erase(client_id)
         self._engine.sealing.forget_key(record.key_id)
+        self._engine.forget_cached()
         return record_id
 
     def purge(self) -> None:

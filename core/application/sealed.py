@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, LRUCache
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -80,6 +80,7 @@ from goalpath.core.storage.transcodings import register_goalpath_transcodings
 from goalpath.core.values import as_uuid
 
 __all__ = [
+    "AGGREGATE_CACHE_SIZE",
     "DEFAULT_SNAPSHOT_INTERVAL",
     "KEY_STORE_VARIABLE",
     "SEALED_RECORDERS",
@@ -90,6 +91,10 @@ __all__ = [
 DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
 
+AGGREGATE_CACHE_SIZE: Final = 1000
+"""Aggregates an application keeps in memory (the library's cache, least recently used
+first out). A load of a cached one reads only the events recorded since, from any
+process, and is handed a copy; loads at a version or a time read the store."""
 
 AGGREGATE_LOCKS: Final = 64
 """Stripes of the per-aggregate command locks of one application (bounded memory)."""
@@ -163,6 +168,7 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
         )
         env = dict(self.store.env)
         env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
         setup = setup_lock(self.store) if self.store.kind == "postgres" else nullcontext()
         try:
             with setup:
@@ -384,8 +390,19 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
             self._save(aggregate, based_on={aggregate.id: loaded})
 
     def _load(
-        self, cls: type[TAggregate], aggregate_id: UUID, expected_version: int | None = None
+        self,
+        cls: type[TAggregate],
+        aggregate_id: UUID,
+        expected_version: int | None = None,
+        *,
+        erasure_checked: bool = False,
     ) -> TAggregate:
+        """The aggregate as stored now (or pending in this unit of work); refused if erased.
+
+        ``erasure_checked``: the caller has just checked the same client's key
+        (a goal's episode, loaded to authorize a command on the goal), so the
+        key table is not asked twice in one command.
+        """
         kind = kind_name(cls)
         aggregate_id = as_uuid(aggregate_id, kind)
         aggregate: object = None if self._unit is None else self._unit.pending(aggregate_id)
@@ -396,10 +413,20 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
             raise NotFoundError(kind, aggregate_id) from None
         if not isinstance(aggregate, cls):
             raise NotFoundError(kind, aggregate_id)
-        self.sealing.check_not_erased(aggregate_id)
+        try:
+            if not erasure_checked:
+                self.sealing.check_not_erased(aggregate_id)
+        except ClientErasedError:
+            self.forget_cached()  # another process erased the client: drop what this one holds
+            raise
         if expected_version is not None and aggregate.version != expected_version:
             raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
         return aggregate
+
+    def forget_cached(self) -> None:
+        """Empty the aggregate cache (after an erasure: no erased client's state stays in it)."""
+        if self.repository.cache is not None:
+            self.repository.cache = LRUCache(maxsize=AGGREGATE_CACHE_SIZE)
 
     def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]:
         """Yield ``(position, event)`` for every readable event in recording order, streaming.
