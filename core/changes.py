@@ -87,6 +87,10 @@ class FieldChange:
     before: Any
     after: Any
 
+    def as_record(self) -> dict[str, Any]:
+        """The change as a JSON object (``field``, ``before``, ``after``), as stored and shown."""
+        return {"field": self.field, "before": self.before, "after": self.after}
+
 
 @attrs.frozen
 class MeasurementState:

@@ -66,7 +66,7 @@ class HistoryEntry:
             "actor_id": self.actor_id,
             "actor_role": self.actor_role,
             "reason": self.reason,
-            "changes": [attrs.asdict(change) for change in self.changes],
+            "changes": [change.as_record() for change in self.changes],
         }
 
 

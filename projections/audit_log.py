@@ -216,7 +216,7 @@ class AuditLogProjector:
         else:
             raise UnhandledEventError(event)
         actor = getattr(event, "actor", None)
-        changes = [attrs.asdict(change) for change in describe_changes(previous, event)]
+        changes = [change.as_record() for change in describe_changes(previous, event)]
         self._rows.append(
             (
                 position,

@@ -131,6 +131,9 @@ class ProjectionRunner:
         self.batch_size = batch_size
         # The projectors hold a batch's buffered rows: one batch at a time in this process.
         self._applying = threading.Lock()
+        # The position this runner last committed (under _applying): while it is where a
+        # thread's catch-up stands, no other thread of this process has moved it.
+        self._committed: int | None = None
         self._ensure_schema()
 
     @property
@@ -229,9 +232,10 @@ class ProjectionRunner:
         and reads no notifications (and takes no write lock) when that batch
         already covered what it needed.
         """
-        current = self.position()
-        if current != position:
-            return current, 0  # another thread or runner moved it; read on from there
+        if self._committed != position:
+            current = self.position()
+            if current != position:
+                return current, 0  # another thread or runner moved it; read on from there
         with _events_read():
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=size)
         if not notifications:
@@ -244,6 +248,7 @@ class ProjectionRunner:
             ) from error
         if moved is not None:
             return moved, 0  # another runner applied this batch; read on from there
+        self._committed = notifications[-1].id
         return notifications[-1].id, len(notifications)
 
     def _apply_batch_alone(self, expected: int, notifications: Sequence[Any]) -> int | None:
@@ -272,10 +277,12 @@ class ProjectionRunner:
 
     def clear(self) -> None:
         """Empty every read-model table and reset the position to 0, in one transaction."""
-        with self._applying, self._write() as transaction:
-            for table in self.tables:
-                transaction.execute(f"DELETE FROM {table}")
-            self._set_position(transaction, 0)
+        with self._applying:
+            self._committed = None
+            with self._write() as transaction:
+                for table in self.tables:
+                    transaction.execute(f"DELETE FROM {table}")
+                self._set_position(transaction, 0)
 
     def rebuild(self, *, progress: ProgressCallback | None = None) -> CatchUpResult:
         """Rebuild every read model from the first event."""
