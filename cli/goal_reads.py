@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 import click
@@ -25,14 +27,24 @@ from goalpath.exports.documents import goal_document, measurements_document
 
 __all__ = ["register"]
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _version_option = click.option("--version", type=int, help="The goal as it was at this version.")
+
+
+def _when_options(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--version``, ``--as-of`` and ``--effective-on``: which state of ``what`` to read."""
+
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        return _version_option(as_of_option(what)(effective_on_option(what)(command)))
+
+    return decorate
 
 
 @click.command("show")
 @click.argument("goal_id", type=GOAL_ID)
-@_version_option
-@as_of_option("the goal")
-@effective_on_option("the goal")
+@_when_options("the goal")
 @json_option
 @click.pass_context
 @refusals
@@ -63,9 +75,7 @@ def show_goal(
 
 @click.command("measurements")
 @click.argument("goal_id", type=GOAL_ID)
-@_version_option
-@as_of_option("the goal's measurements")
-@effective_on_option("the goal's measurements")
+@_when_options("the goal's measurements")
 @json_option
 @click.pass_context
 @refusals

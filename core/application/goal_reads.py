@@ -81,7 +81,7 @@ class GoalReads(AccessControl):
             if version is None and as_of is None and effective_on is None:
                 return self._series_of(self._engine._load(Goal, goal_id))
             if version is not None:
-                self._engine._at_version(Goal, goal_id, version)  # refuses a version it lacks
+                self._engine._check_version(Goal, goal_id, version)
             domain_events = self._engine._events_as_of(
                 Goal, goal_id, as_of, effective_on, version=version
             )

@@ -92,9 +92,12 @@ DEFAULT_SNAPSHOT_INTERVAL: Final = 50
 """Take a snapshot of a goal every this many events."""
 
 AGGREGATE_CACHE_SIZE: Final = 1000
-"""Aggregates an application keeps in memory (the library's cache, least recently used
-first out). A load of a cached one reads only the events recorded since, from any
-process, and is handed a copy; loads at a version or a time read the store."""
+"""Aggregates an application on a PostgreSQL store keeps in memory (the library's cache,
+least recently used first out). A load of a cached one reads only the events recorded
+since, from any process, in one query instead of a snapshot's and the events', and is
+handed a copy; loads at a version or a time read the store. A SQLite store keeps none:
+reading a snapshot from the local file costs less than copying a cached goal (measured
+in docs/performance.md)."""
 
 AGGREGATE_LOCKS: Final = 64
 """Stripes of the per-aggregate command locks of one application (bounded memory)."""
@@ -168,7 +171,8 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
         )
         env = dict(self.store.env)
         env["IS_SNAPSHOTTING_ENABLED"] = "y" if snapshot_interval else "n"
-        env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
+        if self.store.kind == "postgres":
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(AGGREGATE_CACHE_SIZE)
         setup = setup_lock(self.store) if self.store.kind == "postgres" else nullcontext()
         try:
             with setup:

@@ -47,7 +47,8 @@ class TimeTravel:
     def _exists(self, aggregate_id: UUID) -> bool:
         raise NotImplementedError  # the engine's
 
-    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
+    def _check_version(self, cls: type[Aggregate], aggregate_id: UUID, version: int) -> UUID:
+        """Refuse a version the stream does not have (or an erased client's); return its id."""
         kind = kind_name(cls)
         aggregate_id = as_uuid(aggregate_id, kind)
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -60,11 +61,15 @@ class TimeTravel:
                 f"{kind} {aggregate_id} has {stored} versions; version {version} does not exist"
             )
         self.sealing.check_not_erased(aggregate_id)
+        return aggregate_id
+
+    def _at_version(self, cls: type[TAggregate], aggregate_id: UUID, version: int) -> TAggregate:
+        aggregate_id = self._check_version(cls, aggregate_id, version)
         aggregate: object = self.repository.get(
             aggregate_id, version=version, projector_func=replay
         )
         if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
+            raise NotFoundError(kind_name(cls), aggregate_id)
         return aggregate
 
     def _as_of(

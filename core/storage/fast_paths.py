@@ -286,7 +286,7 @@ def encode_measured(state: dict[str, Any], _encode: Encode) -> bytes | None:
     directly skips one Python callback per date, time and actor. A state with
     any other field or type returns ``None`` and takes the general path. It
     runs once per imported row, so the checks and the text are written out
-    here rather than through the helpers the snapshot writer uses.
+    here rather than through general helpers.
     """
     keys = state.keys()
     if keys not in (_MEASURED_EVENT_FIELDS, _MEASURED_FIELDS):

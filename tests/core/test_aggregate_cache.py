@@ -1,12 +1,13 @@
 """The aggregate cache: a load of a cached goal is the goal as stored, whoever wrote since.
 
-Every application keeps the aggregates it loaded (the library's cache,
-:data:`~goalpath.core.application.sealed.AGGREGATE_CACHE_SIZE` of them) and
-brings a cached one forward with the events recorded since, by any
-application on the store. These tests hold it to the replay law with two
-applications writing to one store by turns, to a refused command leaving
-nothing behind, and to erasure: a client erased elsewhere is refused here
-and its state leaves the cache.
+An application on a PostgreSQL store keeps the aggregates it loaded (the
+library's cache, :data:`~goalpath.core.application.sealed.AGGREGATE_CACHE_SIZE`
+of them) and brings a cached one forward with the events recorded since, by
+any application on the store; on SQLite and in memory it keeps none. These
+tests hold every store to the replay law with two applications writing to
+one store by turns, to a refused command leaving nothing behind, and to
+erasure (a client erased elsewhere is refused here), and check on
+PostgreSQL that the cache was used and that an erasure empties it.
 """
 
 from __future__ import annotations
@@ -34,13 +35,19 @@ def _goal(app: GoalpathApp) -> UUID:
 
 
 def _cached(app: GoalpathApp, goal_id: UUID) -> bool:
+    """Whether the application's cache holds the goal (a store without a cache: never)."""
     cache = engine_of(app).repository.cache
-    assert cache is not None
+    if cache is None:
+        return False
     try:
         cache.get(goal_id)
     except KeyError:
         return False
     return True
+
+
+def _caches(app: GoalpathApp) -> bool:
+    return engine_of(app).repository.cache is not None
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -60,8 +67,8 @@ def test_two_applications_writing_by_turns_each_load_the_goal_as_stored(
     stored = comparable(fresh.get_goal(goal_id))
     assert comparable(first.get_goal(goal_id)) == stored
     assert comparable(second.get_goal(goal_id)) == stored
-    assert _cached(first, goal_id)
-    assert _cached(second, goal_id)
+    assert _cached(first, goal_id) is _caches(first)
+    assert _cached(second, goal_id) is _caches(second)
     assert comparable(fold(fresh.goal_events(goal_id))) == stored
 
 
@@ -90,7 +97,7 @@ def test_a_client_erased_by_another_application_is_refused_and_leaves_the_cache(
     goal_id = _goal(first)
     first.record_measurement(goal_id, 3, actor=THERAPIST)
     first.get_goal(goal_id)
-    assert _cached(first, goal_id)
+    assert _cached(first, goal_id) is _caches(first)
     second.erase_client("client-1", reason="the client asked", actor=SUPERVISOR)
     with pytest.raises(ClientErasedError):
         first.get_goal(goal_id)
@@ -100,10 +107,19 @@ def test_a_client_erased_by_another_application_is_refused_and_leaves_the_cache(
 
 
 def test_an_erasure_empties_the_erasing_applications_cache(app: GoalpathApp) -> None:
+    """On every store the erased client's goal is refused; on PostgreSQL it leaves the cache."""
     goal_id = _goal(app)
     app.get_goal(goal_id)
-    assert _cached(app, goal_id)
+    assert _cached(app, goal_id) is _caches(app)
     app.erase_client("client-1", reason="the client asked", actor=SUPERVISOR)
     assert not _cached(app, goal_id)
     with pytest.raises(ClientErasedError):
         app.get_goal(goal_id)
+
+
+def test_only_an_application_on_a_postgresql_store_keeps_a_cache(app_factory: AppFactory) -> None:
+    app = app_factory()
+    assert _caches(app) is (app_factory.kind.name == "postgres")
+    goal_id = _goal(app)
+    app.get_goal(goal_id)
+    assert _cached(app, goal_id) is (app_factory.kind.name == "postgres")
