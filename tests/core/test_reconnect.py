@@ -29,6 +29,8 @@ from tests.strategies import PANIC_FROM_FOUR as DEFINITION
 TODAY: Final = date(2026, 5, 1)
 THERAPIST: Final = Actor("therapist-7", "therapist")
 SUPERVISOR: Final = Actor("supervisor-2", "supervisor")
+TERMINATION_WAIT_MS: Final = 10_000
+"""How long a cut waits for each terminated server process to have exited."""
 
 
 def _in_database(url: str, name: str) -> str:
@@ -53,13 +55,18 @@ def database() -> Iterator[str]:
 
 
 def cut_every_connection(url: str) -> int:
-    """Terminate every server connection to ``url``'s database; how many there were."""
+    """Terminate every server connection to ``url``'s database; how many there were.
+
+    Each termination is waited for (``pg_terminate_backend``'s timeout, in
+    milliseconds): once this returns, every cut socket is closed, so the
+    client's next read of it fails at once, however short its own timeout.
+    """
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(_in_database(url, "postgres"), autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
+            (TERMINATION_WAIT_MS, name),
         ).fetchall()
     return sum(1 for (terminated,) in rows if terminated)
 
