@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 from rich.table import Table
 
@@ -14,6 +12,7 @@ from goalpath.cli.common import (
     json_option,
     open_app,
     parse_time,
+    read_purpose,
     reader,
     refusals,
 )
@@ -60,7 +59,7 @@ def access(
             actor_id=actor_id,
             since=parse_time(since, "--since"),
             until=parse_time(until, "--until"),
-            purpose=os.environ.get("GOALPATH_PURPOSE") or None,
+            purpose=read_purpose(),
         )
     if as_json:
         emit({"reads": [entry.document() for entry in entries]})

@@ -220,6 +220,15 @@ def reader() -> Principal:
     return Principal(actor_id, role or "therapist", _asserted_by())  # type: ignore[arg-type]
 
 
+PURPOSE_VARIABLE: Final = "GOALPATH_PURPOSE"
+"""The environment variable holding a read command's purpose of use, for the access log."""
+
+
+def read_purpose() -> str | None:
+    """The purpose of use the read commands state (``GOALPATH_PURPOSE``; none when unset)."""
+    return os.environ.get(PURPOSE_VARIABLE) or None
+
+
 def reading(
     app: GoalpathApp,
     read: Read,
@@ -240,7 +249,7 @@ def reading(
         client_id=client_id,
         episode_id=episode_id,
         goal_id=goal_id,
-        purpose=os.environ.get("GOALPATH_PURPOSE") or None,
+        purpose=read_purpose(),
     )
 
 

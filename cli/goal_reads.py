@@ -17,7 +17,9 @@ from goalpath.cli.common import (
     open_app,
     parse_date,
     parse_time,
+    read_purpose,
     reader,
+    reading,
     refusals,
 )
 from goalpath.cli.record_ids import GOAL_ID
@@ -66,6 +68,7 @@ def show_goal(
             as_of=parse_time(as_of, "--as-of"),
             effective_on=parse_date(effective_on, "--effective-on"),
             principal=reader(),
+            purpose=read_purpose(),
         )
         if as_json:
             emit(goal_document(found))
@@ -93,7 +96,7 @@ def goal_measurements(
     with open_app(ctx) as app:
         recorded = parse_time(as_of, "--as-of")
         in_effect = parse_date(effective_on, "--effective-on")
-        with app.reading(reader(), "goal", goal_id=goal_id):
+        with reading(app, "goal", goal_id=goal_id):
             found = app.get_goal(goal_id, version=version, as_of=recorded, effective_on=in_effect)
             series = app.goal_measurements(
                 goal_id, version=version, as_of=recorded, effective_on=in_effect
@@ -119,7 +122,7 @@ def goal_measurements(
 def goal_history(ctx: click.Context, /, *, goal_id: UUID, as_json: bool) -> None:
     """List every event of a goal: version, time, actor, reason, and each field's before/after."""
     with open_app(ctx) as app:
-        entries = history_of(app.goal_events(goal_id, principal=reader()))
+        entries = history_of(app.goal_events(goal_id, principal=reader(), purpose=read_purpose()))
         if as_json:
             emit(
                 {

@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner, Result
 
+from goalpath.cli.common import LOCAL_READER
 from goalpath.cli.main import cli
 from goalpath.core.access import AccessRecord
 from goalpath.core.application import GoalpathApp
@@ -219,3 +220,31 @@ def test_production_needs_an_explicit_principal(store: tuple[Path, UUID, UUID]) 
     assert run(db, "goal", "history", str(goal), **explicit).exit_code == 0
     measured = run(db, "goal", "measure", str(goal), "2", "--actor", "therapist-7", **explicit)
     assert measured.exit_code == 0, measured.output
+
+
+PURPOSE = "TREAT"
+
+
+@pytest.mark.parametrize(
+    ("args", "read"),
+    [
+        (["plan", "show", "--episode", "{episode}"], "plan"),
+        (["goal", "show", "{goal}"], "goal"),
+        (["goal", "measurements", "{goal}"], "goal"),
+        (["goal", "history", "{goal}"], "history"),
+        (["export", "fhir", CLIENT], "fhir-export"),
+        (["audit", "access"], "access-log"),
+    ],
+)
+def test_every_read_command_logs_the_purpose_it_was_given(
+    store: tuple[Path, UUID, UUID], args: list[str], read: str
+) -> None:
+    """``GOALPATH_PURPOSE`` reaches the access record of each read command's read."""
+    db, episode, goal = store
+    env = {"GOALPATH_PURPOSE": PURPOSE}  # the local operator, who may make every read
+    command = [arg.format(episode=episode, goal=goal) for arg in args]
+    result = run(db, *command, "--json", **env)
+    assert result.exit_code == 0, result.output
+    with GoalpathApp(db, today=lambda: TODAY) as app:
+        [last] = app.access_log(principal=Principal("auditor-1", "auditor", "test"))[-1:]
+    assert (last.read, last.actor_id, last.purpose) == (read, LOCAL_READER, PURPOSE)
