@@ -172,15 +172,15 @@ def read_goal(*, goal_id: UUID, fhir: FhirReadDep) -> JSONResponse:
 )
 def vread_goal(*, goal_id: UUID, version_id: VersionId, fhir: FhirReadDep) -> JSONResponse:
     """The Goal as it stood at one version: after the event that made that version."""
-    with fhir.caller.acting("Goal", "r") as principal:
-        # The version is checked before the read is logged, so a refused vread writes nothing.
-        current = fhir.app.get_goal(goal_id).version
-        if version_id > current:
+    with (
+        fhir.caller.acting("Goal", "r") as principal,
+        # Decided before anything is looked up, so a caller refused the goal learns
+        # nothing of it (not even how many versions it has); logged only if it answers.
+        fhir.app.reading(principal, "goal", goal_id=goal_id, purpose=fhir.purpose),
+    ):
+        if version_id > fhir.app.get_goal(goal_id).version:
             raise NotFoundError("goal version", f"{goal_id}/_history/{version_id}")
-        goal = fhir.app.get_goal(
-            goal_id, version=version_id, principal=principal, purpose=fhir.purpose
-        )
-        return fhir.goal_answer(goal)
+        return fhir.goal_answer(fhir.app.get_goal(goal_id, version=version_id))
 
 
 @router.get(

@@ -180,6 +180,18 @@ def test_a_vread_of_a_version_that_does_not_exist_writes_nothing(served: Served)
     assert _stored(served) == before + 1  # the read, logged
 
 
+def test_a_caller_refused_the_goal_learns_nothing_of_its_versions(
+    served: Served, issuer: Issuer
+) -> None:
+    """A vread past the last version and one of a version that exists are refused alike."""
+    stranger = issuer.bearer("therapist-9", "therapist", scope="user/Goal.r")
+    before = _stored(served)
+    for version in (5, 6, 60):
+        url = f"/fhir/Goal/{served.walks_id}/_history/{version}"
+        outcome(served.client.get(url, headers=stranger), 403, "forbidden")
+    assert _stored(served) == before
+
+
 def _observation(goal_id: str, **changes: Any) -> dict[str, Any]:
     observation = {
         "resourceType": "Observation",
