@@ -26,7 +26,7 @@ from typing import Any
 from uuid import UUID
 
 from goalpath.core.application import GoalpathApp
-from goalpath.core.episode import Episode
+from goalpath.core.application.goalpath_app import engine_of
 from goalpath.core.errors import (
     NotFoundError,
 )
@@ -233,18 +233,11 @@ def client_episode_ids(
 ) -> list[UUID]:
     """Return the ids of a client's episodes, in the order they were opened.
 
-    This scans every stored event for ``Episode.Opened``: linear in the size
-    of the store, acceptable until a client index exists.
+    From the application's client index (:mod:`goalpath.core.application.client_index`),
+    which reads the event log once per process and then only its new events.
     """
     check_as_of(as_of)
-    found: list[UUID] = []
-    for _position, domain_event in app.iter_events():
-        if not isinstance(domain_event, Episode.Opened) or domain_event.client_id != client_id:
-            continue
-        if as_of is not None and domain_event.timestamp > as_of:
-            continue
-        found.append(domain_event.originator_id)
-    return found
+    return engine_of(app).clients.episode_ids(client_id, as_of=as_of)
 
 
 def validate_bundle(bundle: dict[str, Any]) -> None:

@@ -74,12 +74,11 @@ class AccessControl(EpisodeCommands):
         return Subject(client_id=episode.client_id, therapist_ids=tuple(episode.therapist_ids))
 
     def _client_subject(self, client_id: str) -> Subject:
-        """A client's facts: the therapists of every one of their episodes (a scan of the log)."""
+        """A client's facts: the therapists of every one of their episodes."""
         therapists: list[str] = []
-        for _position, domain_event in self._engine.iter_events():
-            if isinstance(domain_event, Episode.Opened) and domain_event.client_id == client_id:
-                episode = self._engine._load(Episode, domain_event.originator_id)
-                therapists += [t for t in episode.therapist_ids if t not in therapists]
+        for episode_id in self._engine.clients.episode_ids(client_id):
+            episode = self._engine._load(Episode, episode_id)
+            therapists += [t for t in episode.therapist_ids if t not in therapists]
         return Subject(client_id=client_id, therapist_ids=tuple(therapists))
 
     @contextmanager

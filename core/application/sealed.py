@@ -40,6 +40,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from goalpath.core.application.client_index import ClientIndex
 from goalpath.core.application.snapshots import BestEffortSnapshots
 from goalpath.core.application.time_travel import TimeTravel, kind_name
 from goalpath.core.application.unit_of_work import PendingWrites
@@ -187,6 +188,8 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
                 f"{scrub_password(self.store, str(error))}"
             ) from error
         self.sealing.recorder = self.recorder
+        self.clients = ClientIndex(self, lambda: int(self.recorder.max_notification_id() or 0))
+        """Each client's episodes, from the event log (shared by a unit of work's copy)."""
         if isinstance(self.recorder, SEALED_RECORDERS):
             self.recorder.seal_key = self.master_key.derive("store-seal")
 
