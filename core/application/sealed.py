@@ -163,6 +163,10 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
         self._snapshots_owed = set()
         self._today = today
         self._aggregate_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
+        # The cache's aggregate is brought forward in place and then copied: both under one
+        # of these, so no load copies it half brought forward (apart from the command locks,
+        # which a command holds while it loads).
+        self._cache_locks = tuple(threading.Lock() for _ in range(AGGREGATE_LOCKS))
         if self.store.kind == "postgres":
             prepare_postgres_schema(self.store)
         if self.store.kind == "sqlite":
@@ -415,20 +419,26 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
         aggregate: object = None if self._unit is None else self._unit.pending(aggregate_id)
         try:
             if aggregate is None:
-                aggregate = self.repository.get(aggregate_id, projector_func=replay)
-        except AggregateNotFoundError:
-            raise NotFoundError(kind, aggregate_id) from None
-        if not isinstance(aggregate, cls):
-            raise NotFoundError(kind, aggregate_id)
-        try:
+                aggregate = self._load_stored(aggregate_id)
+            if not isinstance(aggregate, cls):
+                raise NotFoundError(kind, aggregate_id)
             if not erasure_checked:
                 self.sealing.check_not_erased(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(kind, aggregate_id) from None
         except ClientErasedError:
             self.forget_cached()  # another process erased the client: drop what this one holds
             raise
         if expected_version is not None and aggregate.version != expected_version:
             raise ConflictError(kind, aggregate_id, expected_version, aggregate.version)
         return aggregate
+
+    def _load_stored(self, aggregate_id: UUID) -> object:
+        """The aggregate from the store, or from the cache brought forward (a copy either way)."""
+        if self.repository.cache is None:
+            return self.repository.get(aggregate_id, projector_func=replay)
+        with self._cache_locks[aggregate_id.int % AGGREGATE_LOCKS]:
+            return self.repository.get(aggregate_id, projector_func=replay)
 
     def forget_cached(self) -> None:
         """Empty the aggregate cache (after an erasure: no erased client's state stays in it)."""
