@@ -16,7 +16,7 @@ read, and a fresh process never indexes them).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -30,6 +30,10 @@ __all__ = ["ClientIndex"]
 class _Log(Protocol):
     """What the index reads: the readable events from a position, and the log's end."""
 
+    @property
+    def recorder(self) -> Any:
+        """The event recorder (its ``max_notification_id`` is the log's end)."""
+
     def iter_events(self, *, start: int = 1, batch: int = 500) -> Iterator[tuple[int, Any]]: ...
 
 
@@ -40,9 +44,8 @@ class ClientIndex:
     date first, under a lock, and reads nothing older than what it has read.
     """
 
-    def __init__(self, log: _Log, head: Callable[[], int]) -> None:
+    def __init__(self, log: _Log) -> None:
         self._log = log
-        self._head = head
         self._lock = threading.Lock()
         self._position = 0
         self._episodes: dict[str, list[tuple[UUID, datetime]]] = {}
@@ -55,7 +58,7 @@ class ClientIndex:
         return [episode_id for episode_id, at in opened if as_of is None or at <= as_of]
 
     def _catch_up(self) -> None:
-        head = self._head()
+        head = int(self._log.recorder.max_notification_id() or 0)
         last = self._position
         for position, domain_event in self._log.iter_events(start=self._position + 1):
             if isinstance(domain_event, Episode.Opened):

@@ -192,7 +192,7 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
                 f"{scrub_password(self.store, str(error))}"
             ) from error
         self.sealing.recorder = self.recorder
-        self.clients = ClientIndex(self, lambda: int(self.recorder.max_notification_id() or 0))
+        self.clients = ClientIndex(self)
         """Each client's episodes, from the event log (shared by a unit of work's copy)."""
         if isinstance(self.recorder, SEALED_RECORDERS):
             self.recorder.seal_key = self.master_key.derive("store-seal")
@@ -435,9 +435,8 @@ class SealedApplication(TimeTravel, BestEffortSnapshots, Application[UUID]):
 
     def _load_stored(self, aggregate_id: UUID) -> object:
         """The aggregate from the store, or from the cache brought forward (a copy either way)."""
-        if self.repository.cache is None:
-            return self.repository.get(aggregate_id, projector_func=replay)
-        with self._cache_locks[aggregate_id.int % AGGREGATE_LOCKS]:
+        cached = self.repository.cache is not None
+        with self._cache_locks[aggregate_id.int % AGGREGATE_LOCKS] if cached else nullcontext():
             return self.repository.get(aggregate_id, projector_func=replay)
 
     def forget_cached(self) -> None:
